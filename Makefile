@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a building block.
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+export UV_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v $(PYTHON))
+PYTEST_ARGS ?=
+
+.PHONY: install demo serve test lint typecheck check bench messages clean
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools uv
+
+install: $(UV)
+	$(UV) sync --frozen
+
+demo: install
+	$(UV) run oms setup
+	$(UV) run oms demo-data
+	$(UV) run oms create-admin --remember var/demo-admin-password
+	@echo "Console: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs"
+	$(UV) run oms serve $(HOST):$(PORT)
+
+test: install
+	$(UV) run pytest $(PYTEST_ARGS)
+
+lint: install
+	$(UV) run ruff check .
+
+typecheck: install
+	$(UV) run mypy .
+
+check: lint typecheck
+	$(UV) run python manage.py makemigrations --check --dry-run
+	SECRET_KEY=$$($(UV) run python -c "import secrets; print(secrets.token_urlsafe(64))") ALLOWED_HOSTS=oms.example.com \
+		DJANGO_SETTINGS_MODULE=config.settings.prod $(UV) run python manage.py check --deploy --fail-level WARNING
+
+messages: install
+	$(UV) run python -m oms.core.i18n_compile
+
+clean:
+	rm -rf var .venv .tools

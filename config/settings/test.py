@@ -1,0 +1,8 @@
+"""Test profile: the dev profile with fast hashing. DATABASE_URL picks SQLite or PostgreSQL."""
+
+from .dev import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"  # noqa: F405
+ALLOWED_HOSTS = ["*"]
+OMS = {**OMS, "UNPAID_TIMEOUT_MINUTES": 30}  # noqa: F405

@@ -1,0 +1,1 @@
+"""Operators, roles (groups) with per-action permissions, and API tokens (P4)."""

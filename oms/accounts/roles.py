@@ -1,0 +1,76 @@
+"""The seeded roles and their per-action permissions. Deny by default: a role has exactly what is listed.
+
+Later work adds its actions here. Every listed permission must exist, or migrate fails loudly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+
+ADMINISTRATOR = "administrator"
+
+# role code -> (display name, permissions as "app_label.codename"); the administrator role gets all.
+ROLES: dict[str, tuple[str, list[str]]] = {
+    ADMINISTRATOR: ("管理员 Administrator", []),
+    "customer_service": (
+        "客服 Customer service",
+        [
+            "catalog.view_sku",
+            "channels.view_channel",
+            "inventory.view_warehouse",
+        ],
+    ),
+    "order_reviewer": (
+        "审单员 Order reviewer",
+        [
+            "catalog.view_sku",
+            "channels.view_channel",
+            "inventory.view_warehouse",
+        ],
+    ),
+    "warehouse_coordinator": (
+        "仓库协调 Warehouse coordinator",
+        [
+            "catalog.view_sku",
+            "channels.view_channel",
+            "inventory.view_warehouse",
+            "fulfillment.view_courier",
+        ],
+    ),
+    "finance": (
+        "财务 Finance",
+        [
+            "catalog.view_sku",
+            "channels.view_channel",
+            "inventory.view_warehouse",
+            "inventory.view_subsidiary",
+            "audit.view_operationlog",
+        ],
+    ),
+}
+
+
+def sync_roles() -> None:
+    """Create or update each role's group so it holds exactly its listed permissions."""
+    from django.contrib.auth.models import Group, Permission
+
+    all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    for code, (_label, perm_names) in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=code)
+        if code == ADMINISTRATOR:
+            wanted = list(all_perms.values())
+        else:
+            missing = sorted(set(perm_names) - all_perms.keys())
+            if missing:
+                raise LookupError(f"Role {code} lists unknown permissions: {', '.join(missing)}")
+            wanted = [all_perms[name] for name in perm_names]
+        group.permissions.set(wanted)
+
+
+def sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
+    # Permissions are created per app on post_migrate; the console app is installed last, so by its
+    # signal every permission exists.
+    if sender.label == "console":
+        sync_roles()

@@ -1,0 +1,1 @@
+"""The REST API (django-ninja). It imports the bounded contexts; they never import it."""

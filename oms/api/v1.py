@@ -1,0 +1,97 @@
+"""The v1 API: one NinjaAPI, one error format for every endpoint.
+
+Every error body is ``{"error": {"code", "message", "details": [{"field", "message", "code"}]}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from oms.api.auth import AUTH
+from oms.api.routers import meta
+from oms.core.errors import ApplicationError
+
+logger = logging.getLogger("oms.api")
+
+api = NinjaAPI(
+    title="OMS API",
+    version="1",
+    description="Order management system: orders, stock, fulfilment. All amounts are decimal strings.",
+    auth=AUTH,
+    docs_url="/docs",
+    urls_namespace="api-v1",
+)
+
+
+def error_response(request: HttpRequest, status: int, code: str, message: str, details: list[Any] | None = None, **extra: Any) -> HttpResponse:
+    body: dict[str, Any] = {"code": code, "message": message, "details": details or []}
+    body.update(extra)
+    return api.create_response(request, {"error": body}, status=status)
+
+
+def _loc_to_field(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "header")]
+    out = ""
+    for part in parts:
+        if part.isdigit():
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    details = [
+        {"field": _loc_to_field(err.get("loc", [])), "message": err.get("msg", "invalid"), "code": err.get("type", "invalid")}
+        for err in exc.errors
+    ]
+    return error_response(request, 422, "validation_error", f"{len(details)} field(s) are invalid.", details)
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    body = exc.as_dict()
+    return api.create_response(request, {"error": body}, status=exc.status)
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    details = []
+    if hasattr(exc, "error_dict"):
+        for field_name, errors in exc.message_dict.items():
+            details += [{"field": field_name, "message": m, "code": "invalid"} for m in errors]
+    else:
+        details = [{"field": "body", "message": m, "code": "invalid"} for m in exc.messages]
+    return error_response(request, 422, "validation_error", "The request is invalid.", details)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(request, 401, "not_authenticated", "Send a valid API token (Authorization: Bearer …) or log in.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, 404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unhandled API error")
+    return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+api.add_router("/", meta.router)

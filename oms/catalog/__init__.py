@@ -1,0 +1,1 @@
+"""Products: SKUs with their physical and tax data, categories, bundles (组合装) and gifts."""

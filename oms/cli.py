@@ -1,0 +1,79 @@
+"""The ``oms`` command: operational commands for merchants and operators.
+
+Each command is a Django management command; this entry point gives them short, grouped names
+and one help page. ``oms manage ...`` reaches any other management command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+# (words typed after "oms") -> (management command, one-line help)
+COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
+    ("setup",): ("oms_setup", "Create or upgrade the database schema and the seeded roles (safe to re-run)."),
+    ("demo-data",): ("load_demo_data", "Load realistic demo data once: channels, warehouses, SKUs, couriers, buyers."),
+    ("create-admin",): ("oms_create_admin", "Create (or reset) an administrator and print the login."),
+    ("serve",): ("runserver", "Serve the console and API for development (default 127.0.0.1:8000)."),
+    ("token", "create"): ("api_token", "Issue an API token for an operator: oms token create OPERATOR NAME."),
+    ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX."),
+}
+
+
+def _usage() -> str:
+    width = max(len(" ".join(words)) for words in COMMANDS)
+    lines = [
+        "usage: oms COMMAND [ARGS...]",
+        "",
+        "Order management system: operational commands.",
+        "",
+        "commands:",
+    ]
+    for words, (_cmd, help_text) in sorted(COMMANDS.items()):
+        lines.append(f"  {' '.join(words).ljust(width)}  {help_text}")
+    lines += [
+        f"  {'manage'.ljust(width)}  Run any Django management command: oms manage COMMAND ...",
+        "",
+        "Run 'oms COMMAND --help' for a command's options.",
+        "Configuration comes from the environment: DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, CELERY_BROKER_URL,",
+        "DJANGO_SETTINGS_MODULE (config.settings.dev by default; config.settings.prod in production).",
+    ]
+    return "\n".join(lines)
+
+
+def resolve(argv: Sequence[str]) -> list[str] | None:
+    """The management-command argv for ``oms`` argv, or None when it names no command."""
+    if argv and argv[0] == "manage":
+        return list(argv[1:])
+    for size in (2, 1):
+        words = tuple(argv[:size])
+        if words in COMMANDS:
+            command, _help = COMMANDS[words]
+            rest = list(argv[size:])
+            # Sub-commands that share one management command pass their verb through.
+            if len(words) == 2 and command == COMMANDS[words][0] and words[0] in {"token", "stock", "import", "bench"}:
+                rest = [words[1], *rest]
+            return [command, *rest]
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(_usage())
+        return 0
+    target = resolve(args)
+    if target is None:
+        print(f"oms: unknown command {' '.join(args[:2])!r}\n", file=sys.stderr)
+        print(_usage(), file=sys.stderr)
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["oms", *target])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

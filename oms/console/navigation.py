@@ -1,0 +1,30 @@
+"""The console's menu. Each entry names the permission it needs; operators see only what they may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    perm: str | None  # None: any logged-in operator
+
+
+NAV: list[NavItem] = [
+    NavItem(_("Dashboard"), "console:home", None),
+]
+
+# Configuration screens live in the Django admin; shown to anyone with a view permission there.
+ADMIN_NAV: list[NavItem] = [
+    NavItem(_("SKUs"), "admin:catalog_sku_changelist", "catalog.view_sku"),
+    NavItem(_("Channels"), "admin:channels_channel_changelist", "channels.view_channel"),
+    NavItem(_("Warehouses"), "admin:inventory_warehouse_changelist", "inventory.view_warehouse"),
+    NavItem(_("Couriers"), "admin:fulfillment_courier_changelist", "fulfillment.view_courier"),
+    NavItem(_("Operation log"), "admin:audit_operationlog_changelist", "audit.view_operationlog"),
+    NavItem(_("Operators"), "admin:accounts_operator_changelist", "accounts.view_operator"),
+]

@@ -1,0 +1,1 @@
+"""Shared kernel: money in minor units, the one apportion function, errors, request context, regions."""

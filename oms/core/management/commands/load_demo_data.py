@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from oms.channels.models import Channel
+from oms.core.demo.master_data import load_master_data
+
+
+class Command(BaseCommand):
+    help = "Load realistic zh_CN demo data once (channels, warehouses, SKUs, couriers); re-running changes nothing."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed, for reproducible data.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if Channel.objects.exists():
+            self.stdout.write("Demo data already loaded; nothing to do.")
+            return
+        summary = load_master_data(seed=options["seed"])
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))

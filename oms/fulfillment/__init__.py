@@ -1,0 +1,1 @@
+"""Couriers (快递) and, later, warehouse/courier allocation, dispatch and shipment."""

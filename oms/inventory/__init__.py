@@ -1,0 +1,1 @@
+"""Warehouses (with their subsidiary, 分公司) and physical stock."""

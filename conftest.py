@@ -57,7 +57,7 @@ def make_operator(db: Any) -> Callable[..., Any]:
 
     counter = {"n": 0}
 
-    def make(*roles: str, username: str | None = None, password: str = "correct-horse-battery") -> Operator:
+    def make(*roles: str, username: str | None = None, password: str = "correct-horse-battery") -> Operator:  # noqa: S107
         counter["n"] += 1
         op = Operator.objects.create_user(username=username or f"op{counter['n']}", password=password)
         for role in roles:

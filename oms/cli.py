@@ -13,7 +13,10 @@ from collections.abc import Sequence
 # (words typed after "oms") -> (management command, one-line help)
 COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
     ("setup",): ("oms_setup", "Create or upgrade the database schema and the seeded roles (safe to re-run)."),
-    ("demo-data",): ("load_demo_data", "Load realistic demo data once: channels, warehouses, SKUs, couriers, buyers."),
+    ("demo-data",): (
+        "load_demo_data",
+        "Load realistic demo data once: channels, warehouses, SKUs, couriers, buyers.",
+    ),
     ("create-admin",): ("oms_create_admin", "Create (or reset) an administrator and print the login."),
     ("serve",): ("runserver", "Serve the console and API for development (default 127.0.0.1:8000)."),
     ("token", "create"): ("api_token", "Issue an API token for an operator: oms token create OPERATOR NAME."),
@@ -36,8 +39,9 @@ def _usage() -> str:
         f"  {'manage'.ljust(width)}  Run any Django management command: oms manage COMMAND ...",
         "",
         "Run 'oms COMMAND --help' for a command's options.",
-        "Configuration comes from the environment: DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, CELERY_BROKER_URL,",
-        "DJANGO_SETTINGS_MODULE (config.settings.dev by default; config.settings.prod in production).",
+        "Configuration comes from the environment: DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS,",
+        "CELERY_BROKER_URL,",
+        "DJANGO_SETTINGS_MODULE (config.settings.dev by default, config.settings.prod in production).",
     ]
     return "\n".join(lines)
 
@@ -52,7 +56,11 @@ def resolve(argv: Sequence[str]) -> list[str] | None:
             command, _help = COMMANDS[words]
             rest = list(argv[size:])
             # Sub-commands that share one management command pass their verb through.
-            if len(words) == 2 and command == COMMANDS[words][0] and words[0] in {"token", "stock", "import", "bench"}:
+            if (
+                len(words) == 2
+                and command == COMMANDS[words][0]
+                and words[0] in {"token", "stock", "import", "bench"}
+            ):
                 rest = [words[1], *rest]
             return [command, *rest]
     return None

@@ -25,7 +25,10 @@ class ApiToken(models.Model):
     """A bearer token for an integration. Only a SHA-256 digest is stored; the secret is shown once."""
 
     operator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("operator"),
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
     )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=12, unique=True)

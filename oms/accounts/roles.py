@@ -56,7 +56,10 @@ def sync_roles() -> None:
     """Create or update each role's group so it holds exactly its listed permissions."""
     from django.contrib.auth.models import Group, Permission
 
-    all_perms = {f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")}
+    all_perms = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
     for code, (_label, perm_names) in ROLES.items():
         group, _ = Group.objects.get_or_create(name=code)
         if code == ADMINISTRATOR:

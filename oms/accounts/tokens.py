@@ -13,7 +13,7 @@ from django.utils import timezone
 from oms.accounts.models import ApiToken, Operator
 from oms.audit.services import audit_record
 
-TOKEN_PREFIX = "oms"
+TOKEN_PREFIX = "oms"  # noqa: S105 - a public marker, not a secret
 _LAST_USED_GRANULARITY = timedelta(minutes=1)
 
 
@@ -28,7 +28,12 @@ def api_token_create(*, operator: Operator, name: str, actor: Operator | None = 
     secret = secrets.token_urlsafe(32)
     plaintext = f"{TOKEN_PREFIX}_{prefix}_{secret}"
     token = ApiToken.objects.create(operator=operator, name=name, prefix=prefix, digest=_digest(plaintext))
-    audit_record(actor=actor or operator, action="api_token.create", obj=token, after={"name": name, "operator": operator.pk})
+    audit_record(
+        actor=actor or operator,
+        action="api_token.create",
+        obj=token,
+        after={"name": name, "operator": operator.pk},
+    )
     return token, plaintext
 
 
@@ -37,7 +42,9 @@ def api_token_revoke(*, token: ApiToken, actor: Operator) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_token.revoke", obj=token, after={"revoked_at": str(token.revoked_at)})
+        audit_record(
+            actor=actor, action="api_token.revoke", obj=token, after={"revoked_at": str(token.revoked_at)}
+        )
     return token
 
 

@@ -30,7 +30,9 @@ api = NinjaAPI(
 )
 
 
-def error_response(request: HttpRequest, status: int, code: str, message: str, details: list[Any] | None = None, **extra: Any) -> HttpResponse:
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, details: list[Any] | None = None, **extra: Any
+) -> HttpResponse:
     body: dict[str, Any] = {"code": code, "message": message, "details": details or []}
     body.update(extra)
     return api.create_response(request, {"error": body}, status=status)
@@ -50,7 +52,11 @@ def _loc_to_field(loc: list[Any] | tuple[Any, ...]) -> str:
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     details = [
-        {"field": _loc_to_field(err.get("loc", [])), "message": err.get("msg", "invalid"), "code": err.get("type", "invalid")}
+        {
+            "field": _loc_to_field(err.get("loc", [])),
+            "message": err.get("msg", "invalid"),
+            "code": err.get("type", "invalid"),
+        }
         for err in exc.errors
     ]
     return error_response(request, 422, "validation_error", f"{len(details)} field(s) are invalid.", details)
@@ -75,7 +81,9 @@ def on_model_validation_error(request: HttpRequest, exc: DjangoValidationError) 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "not_authenticated", "Send a valid API token (Authorization: Bearer …) or log in.")
+    return error_response(
+        request, 401, "not_authenticated", "Send a valid API token (Authorization: Bearer …) or log in."
+    )
 
 
 @api.exception_handler(Http404)
@@ -91,7 +99,9 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled API error")
-    return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+    return error_response(
+        request, 500, "internal_error", "Something went wrong on our side; it has been logged."
+    )
 
 
 api.add_router("/", meta.router)

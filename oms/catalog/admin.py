@@ -13,7 +13,18 @@ class BundleComponentInline(admin.TabularInline[BundleComponent, Sku]):
 
 @admin.register(Sku)
 class SkuAdmin(AuditedModelAdmin[Sku]):
-    list_display = ["code", "name", "barcode", "category", "weight_g", "volume_cm3", "tax_rate_bp", "is_gift", "is_bundle", "is_active"]
+    list_display = [
+        "code",
+        "name",
+        "barcode",
+        "category",
+        "weight_g",
+        "volume_cm3",
+        "tax_rate_bp",
+        "is_gift",
+        "is_bundle",
+        "is_active",
+    ]
     list_filter = ["is_active", "is_gift", "is_bundle", "category"]
     search_fields = ["code", "name", "barcode"]
     list_select_related = ["category"]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
@@ -9,14 +11,21 @@ code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
     _("Use letters, digits, dot, dash or underscore, starting with a letter or digit."),
 )
-barcode_validator = RegexValidator(r"^\d{8,14}$", _("A barcode is 8 to 14 digits (EAN-8, UPC, EAN-13, GTIN-14)."))
+barcode_validator = RegexValidator(
+    r"^\d{8,14}$", _("A barcode is 8 to 14 digits (EAN-8, UPC, EAN-13, GTIN-14).")
+)
 
 
 class Category(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
     name = models.CharField(_("name"), max_length=64)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -44,9 +53,16 @@ class Sku(models.Model):
     name = models.CharField(_("name"), max_length=200)
     barcode = models.CharField(_("barcode"), max_length=14, blank=True, validators=[barcode_validator])
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="skus"
+        Category,
+        verbose_name=_("category"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="skus",
     )
-    weight_g = models.PositiveIntegerField(_("weight (g)"), default=0, validators=[MaxValueValidator(1_000_000)])
+    weight_g = models.PositiveIntegerField(
+        _("weight (g)"), default=0, validators=[MaxValueValidator(1_000_000)]
+    )
     volume_cm3 = models.PositiveIntegerField(
         _("volume (cm³)"), default=0, validators=[MaxValueValidator(10_000_000)]
     )
@@ -67,7 +83,9 @@ class Sku(models.Model):
         verbose_name_plural = _("SKUs")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(tax_rate_bp__lte=10_000), name="sku_tax_rate_at_most_100pct"),
+            models.CheckConstraint(
+                condition=models.Q(tax_rate_bp__lte=10_000), name="sku_tax_rate_at_most_100pct"
+            ),
         ]
         indexes = [models.Index(fields=["barcode"], name="sku_barcode")]
 
@@ -78,8 +96,12 @@ class Sku(models.Model):
 class BundleComponent(models.Model):
     """One component of a bundle SKU (组合装): the bundle is sold, the components are stocked."""
 
-    bundle = models.ForeignKey(Sku, verbose_name=_("bundle"), on_delete=models.CASCADE, related_name="components")
-    component = models.ForeignKey(Sku, verbose_name=_("component"), on_delete=models.PROTECT, related_name="+")
+    bundle = models.ForeignKey(
+        Sku, verbose_name=_("bundle"), on_delete=models.CASCADE, related_name="components"
+    )
+    component = models.ForeignKey(
+        Sku, verbose_name=_("component"), on_delete=models.PROTECT, related_name="+"
+    )
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
 
     class Meta:
@@ -94,7 +116,7 @@ class BundleComponent(models.Model):
         return f"{self.bundle_id} ∋ {self.component_id} × {self.quantity}"
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.bundle_id and self.component_id and self.bundle_id == self.component_id:
             errors["component"] = _("A bundle cannot contain itself.")
         elif self.component_id and self.component.is_bundle:

@@ -33,7 +33,7 @@ def me(request: HttpRequest) -> MeOut:
     return MeOut(
         username=user.get_username(),
         display_name=getattr(user, "display_name", ""),
-        roles=sorted(user.groups.values_list("name", flat=True)),  # type: ignore[union-attr]
+        roles=sorted(user.groups.values_list("name", flat=True)),
         permissions=sorted(user.get_all_permissions()),
     )
 

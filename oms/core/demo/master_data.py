@@ -19,7 +19,15 @@ WAREHOUSES = [
     ("HZ01", "杭州主仓", "EAST", "330000", "杭州", [], 10),
     ("SH01", "上海前置仓", "EAST", "310000", "上海", ["310000", "320000", "330000", "340000"], 20),
     ("GZ01", "广州主仓", "SOUTH", "440000", "广州", [], 10),
-    ("CD01", "成都仓", "SOUTH", "510000", "成都", ["510000", "500000", "520000", "530000", "540000", "610000", "620000", "630000", "640000", "650000"], 30),
+    (
+        "CD01",
+        "成都仓",
+        "SOUTH",
+        "510000",
+        "成都",
+        ["510000", "500000", "520000", "530000", "540000", "610000", "620000", "630000", "640000", "650000"],
+        30,
+    ),
 ]
 
 CHANNELS = [
@@ -42,18 +50,104 @@ COURIERS = [
 
 # category code, name, products (name, base weight g, base volume cm³), tax rate bp
 CATEGORIES = [
-    ("FOOD", "休闲食品", [("坚果礼盒", 800, 4000), ("每日坚果", 300, 1500), ("牛肉干", 200, 800), ("芒果干", 150, 700), ("手撕面包", 500, 3000)], 900),
-    ("DRINK", "酒水饮料", [("龙井绿茶", 250, 1200), ("普洱茶饼", 357, 1500), ("矿泉水整箱", 12000, 24000), ("燕麦奶", 1000, 1100), ("精品咖啡豆", 500, 1800)], 1300),
-    ("BEAUTY", "美妆个护", [("保湿面霜", 120, 300), ("氨基酸洗面奶", 150, 250), ("防晒霜", 80, 150), ("洗发水", 750, 900), ("面膜", 250, 500)], 1300),
-    ("HOME", "家居日用", [("纯棉毛巾", 200, 1000), ("保温杯", 400, 1200), ("收纳箱", 1500, 30000), ("床品四件套", 2500, 9000), ("陶瓷碗套装", 3000, 8000)], 1300),
-    ("APPAREL", "服饰", [("纯棉T恤", 220, 1500), ("羽绒服", 900, 12000), ("运动袜", 80, 300), ("牛仔裤", 600, 3000), ("羊毛围巾", 250, 1500)], 1300),
-    ("DIGITAL", "数码配件", [("蓝牙耳机", 150, 400), ("充电宝", 300, 500), ("数据线", 50, 100), ("手机壳", 40, 150), ("无线鼠标", 100, 300)], 1300),
-    ("BABY", "母婴用品", [("婴儿湿巾", 500, 2000), ("纸尿裤", 1800, 12000), ("奶瓶", 200, 800), ("儿童牙刷", 30, 60), ("婴儿洗衣液", 1200, 1500)], 1300),
+    (
+        "FOOD",
+        "休闲食品",
+        [
+            ("坚果礼盒", 800, 4000),
+            ("每日坚果", 300, 1500),
+            ("牛肉干", 200, 800),
+            ("芒果干", 150, 700),
+            ("手撕面包", 500, 3000),
+        ],
+        900,
+    ),
+    (
+        "DRINK",
+        "酒水饮料",
+        [
+            ("龙井绿茶", 250, 1200),
+            ("普洱茶饼", 357, 1500),
+            ("矿泉水整箱", 12000, 24000),
+            ("燕麦奶", 1000, 1100),
+            ("精品咖啡豆", 500, 1800),
+        ],
+        1300,
+    ),
+    (
+        "BEAUTY",
+        "美妆个护",
+        [
+            ("保湿面霜", 120, 300),
+            ("氨基酸洗面奶", 150, 250),
+            ("防晒霜", 80, 150),
+            ("洗发水", 750, 900),
+            ("面膜", 250, 500),
+        ],
+        1300,
+    ),
+    (
+        "HOME",
+        "家居日用",
+        [
+            ("纯棉毛巾", 200, 1000),
+            ("保温杯", 400, 1200),
+            ("收纳箱", 1500, 30000),
+            ("床品四件套", 2500, 9000),
+            ("陶瓷碗套装", 3000, 8000),
+        ],
+        1300,
+    ),
+    (
+        "APPAREL",
+        "服饰",
+        [
+            ("纯棉T恤", 220, 1500),
+            ("羽绒服", 900, 12000),
+            ("运动袜", 80, 300),
+            ("牛仔裤", 600, 3000),
+            ("羊毛围巾", 250, 1500),
+        ],
+        1300,
+    ),
+    (
+        "DIGITAL",
+        "数码配件",
+        [
+            ("蓝牙耳机", 150, 400),
+            ("充电宝", 300, 500),
+            ("数据线", 50, 100),
+            ("手机壳", 40, 150),
+            ("无线鼠标", 100, 300),
+        ],
+        1300,
+    ),
+    (
+        "BABY",
+        "母婴用品",
+        [
+            ("婴儿湿巾", 500, 2000),
+            ("纸尿裤", 1800, 12000),
+            ("奶瓶", 200, 800),
+            ("儿童牙刷", 30, 60),
+            ("婴儿洗衣液", 1200, 1500),
+        ],
+        1300,
+    ),
 ]
 VARIANTS = ["标准装", "大号", "小号", "红色", "蓝色", "经典款"]
-GIFTS = [("GIFT-BAG", "品牌环保袋"), ("GIFT-SAMPLE", "试用装小样"), ("GIFT-CARD", "感谢卡"), ("GIFT-KEYRING", "钥匙扣"),
-         ("GIFT-COASTER", "杯垫"), ("GIFT-PEN", "签字笔"), ("GIFT-STICKER", "贴纸"), ("GIFT-MASK", "一次性面膜"),
-         ("GIFT-TOWEL", "小方巾"), ("GIFT-CANDY", "糖果")]
+GIFTS = [
+    ("GIFT-BAG", "品牌环保袋"),
+    ("GIFT-SAMPLE", "试用装小样"),
+    ("GIFT-CARD", "感谢卡"),
+    ("GIFT-KEYRING", "钥匙扣"),
+    ("GIFT-COASTER", "杯垫"),
+    ("GIFT-PEN", "签字笔"),
+    ("GIFT-STICKER", "贴纸"),
+    ("GIFT-MASK", "一次性面膜"),
+    ("GIFT-TOWEL", "小方巾"),
+    ("GIFT-CANDY", "糖果"),
+]
 
 
 @dataclass(frozen=True)
@@ -76,11 +170,18 @@ def _ean13(seq: int) -> str:
 @transaction.atomic
 def load_master_data(seed: int = 2026) -> MasterDataSummary:
     rng = random.Random(seed)
-    subs = {code: Subsidiary.objects.create(code=code, name=name, tax_id=tax) for code, name, tax in SUBSIDIARIES}
+    subs = {
+        code: Subsidiary.objects.create(code=code, name=name, tax_id=tax) for code, name, tax in SUBSIDIARIES
+    }
     for code, name, sub, province, city, coverage, priority in WAREHOUSES:
         Warehouse.objects.create(
-            code=code, name=name, subsidiary=subs[sub], province=province, city=city,
-            coverage_provinces=coverage, priority=priority,
+            code=code,
+            name=name,
+            subsidiary=subs[sub],
+            province=province,
+            city=city,
+            coverage_provinces=coverage,
+            priority=priority,
         )
     for code, name, platform, cls in CHANNELS:
         Channel.objects.create(code=code, name=name, platform=platform, classification=cls)
@@ -107,7 +208,17 @@ def load_master_data(seed: int = 2026) -> MasterDataSummary:
                 seq += 1
     gift_category = Category.objects.create(code="GIFT", name="赠品")
     for code, name in GIFTS:
-        skus.append(Sku(code=code, name=name, barcode=_ean13(seq), category=gift_category, weight_g=50, volume_cm3=100, is_gift=True))
+        skus.append(
+            Sku(
+                code=code,
+                name=name,
+                barcode=_ean13(seq),
+                category=gift_category,
+                weight_g=50,
+                volume_cm3=100,
+                is_gift=True,
+            )
+        )
         seq += 1
     Sku.objects.bulk_create(skus)
 
@@ -129,6 +240,11 @@ def load_master_data(seed: int = 2026) -> MasterDataSummary:
         )
         bundles += 1
     return MasterDataSummary(
-        subsidiaries=len(SUBSIDIARIES), warehouses=len(WAREHOUSES), channels=len(CHANNELS), couriers=len(COURIERS),
-        skus=Sku.objects.count(), bundles=bundles, gifts=len(GIFTS),
+        subsidiaries=len(SUBSIDIARIES),
+        warehouses=len(WAREHOUSES),
+        channels=len(CHANNELS),
+        couriers=len(COURIERS),
+        skus=Sku.objects.count(),
+        bundles=bundles,
+        gifts=len(GIFTS),
     )

@@ -48,9 +48,9 @@ def parse_minor(value: object, currency: str, *, allow_negative: bool = False, f
     Floats are refused: 0.1 + 0.2 is not money.
     """
     exponent = currency_exponent(currency)
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise MoneyError(
-            f"{field}: amounts must be decimal strings such as \"12.34\", not {type(value).__name__}.",
+            f'{field}: amounts must be decimal strings such as "12.34", not {type(value).__name__}.',
             code="float_amount",
         )
     if isinstance(value, int):
@@ -58,10 +58,12 @@ def parse_minor(value: object, currency: str, *, allow_negative: bool = False, f
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise MoneyError(f"{field}: expected a decimal string, got {type(value).__name__}.", code="bad_amount")
+        raise MoneyError(
+            f"{field}: expected a decimal string, got {type(value).__name__}.", code="bad_amount"
+        )
     match = _DECIMAL_RE.match(text)
     if not match:
-        raise MoneyError(f"{field}: {text!r} is not a decimal amount such as \"12.34\".", code="bad_amount")
+        raise MoneyError(f'{field}: {text!r} is not a decimal amount such as "12.34".', code="bad_amount")
     frac = match["frac"] or ""
     if len(frac) > exponent:
         raise MoneyError(
@@ -103,7 +105,9 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise MoneyError(f"Cannot combine {self.currency} with {other.currency}.", code="currency_mismatch")
+            raise MoneyError(
+                f"Cannot combine {self.currency} with {other.currency}.", code="currency_mismatch"
+            )
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

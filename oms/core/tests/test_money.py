@@ -75,7 +75,14 @@ def test_apportion_rejects_bad_weights() -> None:
 
 @pytest.mark.parametrize(
     ("text", "currency", "minor"),
-    [("12.34", "CNY", 1234), ("12", "CNY", 1200), ("0.5", "CNY", 50), ("0", "CNY", 0), ("1500", "JPY", 1500), (7, "CNY", 700)],
+    [
+        ("12.34", "CNY", 1234),
+        ("12", "CNY", 1200),
+        ("0.5", "CNY", 50),
+        ("0", "CNY", 0),
+        ("1500", "JPY", 1500),
+        (7, "CNY", 700),
+    ],
 )
 def test_parse_minor_accepts_decimal_text(text: object, currency: str, minor: int) -> None:
     assert parse_minor(text, currency) == minor
@@ -110,7 +117,9 @@ def test_negative_allowed_when_asked_and_unknown_currency_refused() -> None:
         parse_minor("1.5", "JPY")
 
 
-@given(minor=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(["CNY", "JPY", "USD"]))
+@given(
+    minor=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(["CNY", "JPY", "USD"])
+)
 def test_format_then_parse_round_trips(minor: int, currency: str) -> None:
     assert parse_minor(format_minor(minor, currency), currency, allow_negative=True) == minor
 

@@ -18,13 +18,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="admin")
         parser.add_argument(
-            "--password", default=os.environ.get("OMS_ADMIN_PASSWORD", ""), help="Default: a random one, printed."
+            "--password",
+            default=os.environ.get("OMS_ADMIN_PASSWORD", ""),
+            help="Default: a random one, printed.",
         )
         parser.add_argument(
             "--remember",
             metavar="FILE",
             default="",
-            help="Keep the demo password in FILE: reuse it when present, so repeated runs print the same login.",
+            help="Keep the demo password in FILE and reuse it, so repeated runs print the same login.",
         )
 
     @transaction.atomic
@@ -49,5 +51,9 @@ class Command(BaseCommand):
         operator.set_password(password)
         operator.save()
         operator.groups.add(Group.objects.get(name=ADMINISTRATOR))
-        audit_record(actor="cli", action="operator.create_admin" if created else "operator.reset_admin", obj=operator)
-        self.stdout.write(self.style.SUCCESS(f"Administrator login  username: {username}  password: {password}"))
+        audit_record(
+            actor="cli", action="operator.create_admin" if created else "operator.reset_admin", obj=operator
+        )
+        self.stdout.write(
+            self.style.SUCCESS(f"Administrator login  username: {username}  password: {password}")
+        )

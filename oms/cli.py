@@ -10,17 +10,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-# (words typed after "oms") -> (management command, one-line help)
-COMMANDS: dict[tuple[str, ...], tuple[str, str]] = {
-    ("setup",): ("oms_setup", "Create or upgrade the database schema and the seeded roles (safe to re-run)."),
-    ("demo-data",): (
-        "load_demo_data",
-        "Load realistic demo data once: channels, warehouses, SKUs, couriers, buyers.",
-    ),
-    ("create-admin",): ("oms_create_admin", "Create (or reset) an administrator and print the login."),
-    ("serve",): ("runserver", "Serve the console and API for development (default 127.0.0.1:8000)."),
-    ("token", "create"): ("api_token", "Issue an API token for an operator: oms token create OPERATOR NAME."),
-    ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX."),
+# (words typed after "oms") -> (management command, one-line help, extra leading args for the command)
+COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
+    ("setup",): ("oms_setup", "Create or upgrade the database schema and the seeded roles (safe to re-run).", ()),
+    ("demo-data",): ("load_demo_data", "Load realistic demo data once: channels, warehouses, SKUs, couriers.", ()),
+    ("create-admin",): ("oms_create_admin", "Create (or reset) an administrator and print the login.", ()),
+    ("serve",): ("runserver", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
+    ("token", "create"): ("api_token", "Issue an API token: oms token create OPERATOR NAME.", ("create",)),
+    ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
 }
 
 
@@ -33,14 +30,13 @@ def _usage() -> str:
         "",
         "commands:",
     ]
-    for words, (_cmd, help_text) in sorted(COMMANDS.items()):
+    for words, (_cmd, help_text, _lead) in sorted(COMMANDS.items()):
         lines.append(f"  {' '.join(words).ljust(width)}  {help_text}")
     lines += [
         f"  {'manage'.ljust(width)}  Run any Django management command: oms manage COMMAND ...",
         "",
         "Run 'oms COMMAND --help' for a command's options.",
-        "Configuration comes from the environment: DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS,",
-        "CELERY_BROKER_URL,",
+        "Configuration comes from the environment: DATABASE_URL, SECRET_KEY, ALLOWED_HOSTS, CELERY_BROKER_URL,",
         "DJANGO_SETTINGS_MODULE (config.settings.dev by default, config.settings.prod in production).",
     ]
     return "\n".join(lines)
@@ -53,16 +49,8 @@ def resolve(argv: Sequence[str]) -> list[str] | None:
     for size in (2, 1):
         words = tuple(argv[:size])
         if words in COMMANDS:
-            command, _help = COMMANDS[words]
-            rest = list(argv[size:])
-            # Sub-commands that share one management command pass their verb through.
-            if (
-                len(words) == 2
-                and command == COMMANDS[words][0]
-                and words[0] in {"token", "stock", "import", "bench"}
-            ):
-                rest = [words[1], *rest]
-            return [command, *rest]
+            command, _help, lead = COMMANDS[words]
+            return [command, *lead, *argv[size:]]
     return None
 
 

@@ -34,17 +34,14 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("accounts.manage_tokens")
 
-    def save_model(
-        self, request: HttpRequest, obj: ApiToken, form: ModelForm[ApiToken], change: bool
-    ) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm[ApiToken], change: bool) -> None:
         token, plaintext = api_token_create(operator=obj.operator, name=obj.name, actor=request.user)  # type: ignore[arg-type]
         if obj.expires_at:
             ApiToken.objects.filter(pk=token.pk).update(expires_at=obj.expires_at)
         obj.pk = token.pk
         messages.warning(
             request,
-            _("Copy this token now; it is stored hashed and will not be shown again: %(token)s")
-            % {"token": plaintext},
+            _("Copy this token now; it is stored hashed and will not be shown again: %(token)s") % {"token": plaintext},
         )
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["add"])

@@ -57,8 +57,7 @@ def sync_roles() -> None:
     from django.contrib.auth.models import Group, Permission
 
     all_perms = {
-        f"{p.content_type.app_label}.{p.codename}": p
-        for p in Permission.objects.select_related("content_type")
+        f"{p.content_type.app_label}.{p.codename}": p for p in Permission.objects.select_related("content_type")
     }
     for code, (_label, perm_names) in ROLES.items():
         group, _ = Group.objects.get_or_create(name=code)

@@ -42,9 +42,7 @@ def api_token_revoke(*, token: ApiToken, actor: Operator) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(
-            actor=actor, action="api_token.revoke", obj=token, after={"revoked_at": str(token.revoked_at)}
-        )
+        audit_record(actor=actor, action="api_token.revoke", obj=token, after={"revoked_at": str(token.revoked_at)})
     return token
 
 

@@ -99,9 +99,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Exception)
 def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled API error")
-    return error_response(
-        request, 500, "internal_error", "Something went wrong on our side; it has been logged."
-    )
+    return error_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
 
 
 api.add_router("/", meta.router)

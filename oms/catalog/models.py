@@ -11,9 +11,7 @@ code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
     _("Use letters, digits, dot, dash or underscore, starting with a letter or digit."),
 )
-barcode_validator = RegexValidator(
-    r"^\d{8,14}$", _("A barcode is 8 to 14 digits (EAN-8, UPC, EAN-13, GTIN-14).")
-)
+barcode_validator = RegexValidator(r"^\d{8,14}$", _("A barcode is 8 to 14 digits (EAN-8, UPC, EAN-13, GTIN-14)."))
 
 
 class Category(models.Model):
@@ -60,12 +58,8 @@ class Sku(models.Model):
         on_delete=models.PROTECT,
         related_name="skus",
     )
-    weight_g = models.PositiveIntegerField(
-        _("weight (g)"), default=0, validators=[MaxValueValidator(1_000_000)]
-    )
-    volume_cm3 = models.PositiveIntegerField(
-        _("volume (cm³)"), default=0, validators=[MaxValueValidator(10_000_000)]
-    )
+    weight_g = models.PositiveIntegerField(_("weight (g)"), default=0, validators=[MaxValueValidator(1_000_000)])
+    volume_cm3 = models.PositiveIntegerField(_("volume (cm³)"), default=0, validators=[MaxValueValidator(10_000_000)])
     # Tax rate in basis points (1300 = 13%), so invoices never see a float.
     tax_rate_bp = models.PositiveIntegerField(
         _("tax rate (basis points)"),
@@ -83,9 +77,7 @@ class Sku(models.Model):
         verbose_name_plural = _("SKUs")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(tax_rate_bp__lte=10_000), name="sku_tax_rate_at_most_100pct"
-            ),
+            models.CheckConstraint(condition=models.Q(tax_rate_bp__lte=10_000), name="sku_tax_rate_at_most_100pct"),
         ]
         indexes = [models.Index(fields=["barcode"], name="sku_barcode")]
 
@@ -96,12 +88,8 @@ class Sku(models.Model):
 class BundleComponent(models.Model):
     """One component of a bundle SKU (组合装): the bundle is sold, the components are stocked."""
 
-    bundle = models.ForeignKey(
-        Sku, verbose_name=_("bundle"), on_delete=models.CASCADE, related_name="components"
-    )
-    component = models.ForeignKey(
-        Sku, verbose_name=_("component"), on_delete=models.PROTECT, related_name="+"
-    )
+    bundle = models.ForeignKey(Sku, verbose_name=_("bundle"), on_delete=models.CASCADE, related_name="components")
+    component = models.ForeignKey(Sku, verbose_name=_("component"), on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
 
     class Meta:

@@ -25,12 +25,8 @@ def current_context() -> RequestContext:
 
 
 @contextlib.contextmanager
-def request_context(
-    *, channel: str, client_address: str = "", request_id: str = ""
-) -> Iterator[RequestContext]:
-    ctx = RequestContext(
-        request_id=request_id or uuid.uuid4().hex, client_address=client_address, channel=channel
-    )
+def request_context(*, channel: str, client_address: str = "", request_id: str = "") -> Iterator[RequestContext]:
+    ctx = RequestContext(request_id=request_id or uuid.uuid4().hex, client_address=client_address, channel=channel)
     token = _current.set(ctx)
     try:
         yield ctx

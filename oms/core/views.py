@@ -11,7 +11,5 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver error means "not reachable"
-        return JsonResponse(
-            {"status": "error", "database": "unreachable", "detail": type(exc).__name__}, status=503
-        )
+        return JsonResponse({"status": "error", "database": "unreachable", "detail": type(exc).__name__}, status=503)
     return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})

@@ -45,17 +45,13 @@ class Warehouse(models.Model):
     subsidiary = models.ForeignKey(
         Subsidiary, verbose_name=_("subsidiary"), on_delete=models.PROTECT, related_name="warehouses"
     )
-    province = models.CharField(
-        _("province (adcode)"), max_length=6, help_text=_("Where the warehouse stands.")
-    )
+    province = models.CharField(_("province (adcode)"), max_length=6, help_text=_("Where the warehouse stands."))
     city = models.CharField(_("city"), max_length=64, blank=True)
     # Empty coverage means the warehouse ships nationwide.
     coverage_provinces = models.JSONField(
         _("covered provinces"), default=list, blank=True, validators=[validate_province_codes]
     )
-    coverage_cities = models.JSONField(
-        _("covered cities"), default=list, blank=True, validators=[validate_city_list]
-    )
+    coverage_cities = models.JSONField(_("covered cities"), default=list, blank=True, validators=[validate_city_list])
     priority = models.PositiveIntegerField(_("priority"), default=100, help_text=_("Lower is preferred."))
     is_active = models.BooleanField(_("active"), default=True)
 

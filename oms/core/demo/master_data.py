@@ -170,9 +170,7 @@ def _ean13(seq: int) -> str:
 @transaction.atomic
 def load_master_data(seed: int = 2026) -> MasterDataSummary:
     rng = random.Random(seed)
-    subs = {
-        code: Subsidiary.objects.create(code=code, name=name, tax_id=tax) for code, name, tax in SUBSIDIARIES
-    }
+    subs = {code: Subsidiary.objects.create(code=code, name=name, tax_id=tax) for code, name, tax in SUBSIDIARIES}
     for code, name, sub, province, city, coverage, priority in WAREHOUSES:
         Warehouse.objects.create(
             code=code,

@@ -58,9 +58,7 @@ def parse_minor(value: object, currency: str, *, allow_negative: bool = False, f
     elif isinstance(value, str):
         text = value.strip()
     else:
-        raise MoneyError(
-            f"{field}: expected a decimal string, got {type(value).__name__}.", code="bad_amount"
-        )
+        raise MoneyError(f"{field}: expected a decimal string, got {type(value).__name__}.", code="bad_amount")
     match = _DECIMAL_RE.match(text)
     if not match:
         raise MoneyError(f'{field}: {text!r} is not a decimal amount such as "12.34".', code="bad_amount")
@@ -105,9 +103,7 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise MoneyError(
-                f"Cannot combine {self.currency} with {other.currency}.", code="currency_mismatch"
-            )
+            raise MoneyError(f"Cannot combine {self.currency} with {other.currency}.", code="currency_mismatch")
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

@@ -117,9 +117,7 @@ def test_negative_allowed_when_asked_and_unknown_currency_refused() -> None:
         parse_minor("1.5", "JPY")
 
 
-@given(
-    minor=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(["CNY", "JPY", "USD"])
-)
+@given(minor=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(["CNY", "JPY", "USD"]))
 def test_format_then_parse_round_trips(minor: int, currency: str) -> None:
     assert parse_minor(format_minor(minor, currency), currency, allow_negative=True) == minor
 

@@ -51,9 +51,5 @@ class Command(BaseCommand):
         operator.set_password(password)
         operator.save()
         operator.groups.add(Group.objects.get(name=ADMINISTRATOR))
-        audit_record(
-            actor="cli", action="operator.create_admin" if created else "operator.reset_admin", obj=operator
-        )
-        self.stdout.write(
-            self.style.SUCCESS(f"Administrator login  username: {username}  password: {password}")
-        )
+        audit_record(actor="cli", action="operator.create_admin" if created else "operator.reset_admin", obj=operator)
+        self.stdout.write(self.style.SUCCESS(f"Administrator login  username: {username}  password: {password}"))

@@ -7,9 +7,7 @@ from oms.core.demo.master_data import load_master_data
 
 
 class Command(BaseCommand):
-    help = (
-        "Load realistic zh_CN demo data once (channels, warehouses, SKUs, couriers); re-running is a no-op."
-    )
+    help = "Load realistic zh_CN demo data once (channels, warehouses, SKUs, couriers); re-running is a no-op."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for reproducible data.")

@@ -6,3 +6,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = os.environ.get("AXES_ENABLED", "1") == "1"  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 OMS = {**OMS, "UNPAID_TIMEOUT_MINUTES": 30}  # noqa: F405
+
+# pytest captures log records itself; a stream handler would write to streams pytest has closed.
+LOGGING = {**LOGGING, "handlers": {"console": {"class": "logging.NullHandler"}}}  # noqa: F405

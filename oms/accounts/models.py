@@ -1,16 +1,32 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class OperatorManager(UserManager["Operator"]):
+    def create_user(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> Operator:
+        extra_fields.setdefault("is_staff", True)
+        return super().create_user(username, email, password, **extra_fields)
 
 
 class Operator(AbstractUser):
     """A person who works in the OMS (客服, 审单员, 仓库协调, 财务, 管理员)."""
 
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    # Every operator may open the configuration screens; what they see there is still per permission.
+    is_staff = models.BooleanField(
+        _("staff status"), default=True, help_text=_("Whether the operator can open the configuration screens.")
+    )
+
+    objects = OperatorManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("operator")

@@ -72,7 +72,10 @@ def sync_roles() -> None:
 
 
 def sync_roles_after_migrate(sender: AppConfig, **kwargs: Any) -> None:
-    # Permissions are created per app on post_migrate; the console app is installed last, so by its
-    # signal every permission exists.
-    if sender.label == "console":
+    # Permissions are created app by app on post_migrate, which fires only for apps with models, in
+    # INSTALLED_APPS order; on the last such app's signal every permission exists.
+    from django.apps import apps
+
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if with_models and sender.label == with_models[-1].label:
         sync_roles()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "oms.channels",
     "oms.inventory",
     "oms.fulfillment",
+    "oms.orders",
     "oms.api",
     "oms.console",
 ]

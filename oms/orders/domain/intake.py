@@ -1,0 +1,436 @@
+"""Turn one incoming order (API JSON, a bulk item, or rows of an import file) into a checked command.
+
+Pure: no database. Collects every problem with its field path instead of stopping at the first,
+so a merchant fixes a bad order in one round trip. Checks needing the database (channel, SKU,
+currency of the channel) are added by the intake service to the same list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from oms.core.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
+from oms.core.domain.regions import province_lookup
+from oms.core.errors import FieldError
+from oms.orders.domain.money_plan import StatedTotals
+
+ORDER_TYPES = ("sale", "return", "reissue")
+INVOICE_KINDS = ("none", "personal", "company")
+PROMOTION_KINDS = ("discount", "coupon", "full_reduction", "gift", "price_cut", "other")
+MAX_LINES = 500
+
+# Mainland mobile numbers, optionally +86, optionally with a platform privacy extension
+# (虚拟号 "13800138000-1234"), or masked by the platform ("138****1234"); landlines 0xx(x)-xxxxxxx(x).
+_PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}(?:-\d{1,6})?|1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\d{7,8})$")
+_POSTCODE_RE = re.compile(r"^\d{6}$")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_TAX_ID_RE = re.compile(r"^[0-9A-Z]{15,20}$")
+_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+
+
+@dataclass(frozen=True)
+class Promotion:
+    code: str
+    name: str
+    kind: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class LineIn:
+    platform_line_id: str
+    platform_sku_code: str
+    sku_code: str
+    name: str
+    quantity: int
+    unit_price_minor: int
+    line_discount_minor: int
+    promotions: tuple[Promotion, ...]
+    is_gift: bool
+
+
+@dataclass(frozen=True)
+class Buyer:
+    platform_buyer_id: str
+    nickname: str
+    name: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    phone: str
+    province: str  # GB/T 2260 adcode
+    city: str
+    district: str
+    address: str
+    postcode: str
+
+
+@dataclass(frozen=True)
+class Invoice:
+    kind: str
+    title: str
+    tax_id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class PaymentIn:
+    method: str
+    transaction_id: str
+    amount_minor: int | None
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True)
+class IntakeCommand:
+    channel_code: str
+    platform_order_id: str
+    order_type: str
+    currency: str
+    placed_at: datetime | None
+    buyer: Buyer | None
+    receiver: Receiver
+    buyer_remark: str
+    seller_remark: str
+    invoice: Invoice
+    is_presale: bool
+    is_cod: bool
+    order_discount_minor: int
+    shipping_minor: int
+    payment: PaymentIn | None
+    lines: tuple[LineIn, ...]
+    stated: StatedTotals
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-safe, canonical: what the order said when it came in (kept on the order as its record)."""
+        return _jsonable(dataclasses.asdict(self))
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self.snapshot(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def snapshot_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
+    """Every leaf that differs between two snapshots, with its path: what a 409 shows the caller."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[dict[str, Any]] = []
+        for key in sorted(set(old) | set(new)):
+            out += snapshot_diff(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+        return out
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        out = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            out += snapshot_diff(a, b, f"{path}[{i}]")
+        return out
+    if old != new:
+        return [{"field": path, "existing": old, "incoming": new}]
+    return []
+
+
+class _Reader:
+    """Reads typed values out of untrusted JSON, recording an error per bad field."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def err(self, field: str, message: str, code: str = "invalid") -> None:
+        self.errors.append(FieldError(field, message, code))
+
+    def text(
+        self, data: Mapping[str, Any], key: str, path: str, *, max_len: int, required: bool = False, default: str = ""
+    ) -> str:
+        value = data.get(key)
+        field = f"{path}.{key}" if path else key
+        if value is None or value == "":
+            if required:
+                self.err(field, "This field is required.", "required")
+            return default
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            self.err(field, "Expected text.", "type")
+            return default
+        value = value.strip()
+        if required and not value:
+            self.err(field, "This field is required.", "required")
+        if len(value) > max_len:
+            self.err(field, f"At most {max_len} characters (got {len(value)}).", "too_long")
+            return value[:max_len]
+        return value
+
+    def flag(self, data: Mapping[str, Any], key: str, path: str) -> bool:
+        value = data.get(key, False)
+        if value in (None, ""):
+            return False
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "y", "是"}:
+            return True
+        if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "n", "否"}:
+            return False
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        self.err(f"{path}.{key}" if path else key, "Expected true or false.", "type")
+        return False
+
+    def money(self, data: Mapping[str, Any], key: str, path: str, currency: str, *, required: bool = False) -> int:
+        value = data.get(key)
+        field = f"{path}.{key}" if path else key
+        if value is None or value == "":
+            if required:
+                self.err(field, "This field is required.", "required")
+            return 0
+        try:
+            return parse_minor(value, currency, field=field)
+        except MoneyError as exc:
+            self.err(field, exc.message, exc.code)
+            return 0
+
+    def optional_money(self, data: Mapping[str, Any], key: str, path: str, currency: str) -> int | None:
+        if data.get(key) in (None, ""):
+            return None
+        return self.money(data, key, path, currency)
+
+    def when(self, data: Mapping[str, Any], key: str, path: str) -> datetime | None:
+        value = data.get(key)
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime):
+            return value
+        field = f"{path}.{key}" if path else key
+        if not isinstance(value, str):
+            self.err(field, "Expected an ISO 8601 time such as 2026-01-31T12:00:00+08:00.", "type")
+            return None
+        try:
+            return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            self.err(field, f"{value!r} is not an ISO 8601 time such as 2026-01-31T12:00:00+08:00.", "bad_datetime")
+            return None
+
+    def mapping(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Mapping[str, Any]:
+        value = data.get(key)
+        field = f"{path}.{key}" if path else key
+        if value is None:
+            if required:
+                self.err(field, "This field is required.", "required")
+            return {}
+        if not isinstance(value, Mapping):
+            self.err(field, "Expected an object.", "type")
+            return {}
+        return value
+
+    def phone(self, data: Mapping[str, Any], key: str, path: str, *, required: bool) -> str:
+        value = self.text(data, key, path, max_len=32, required=required)
+        compact = value.replace(" ", "")
+        if compact and not _PHONE_RE.match(compact):
+            self.err(f"{path}.{key}", f"{value!r} is not a mainland mobile or landline number.", "bad_phone")
+        return compact
+
+
+def _quantity(r: _Reader, data: Mapping[str, Any], path: str) -> int:
+    value = data.get("quantity")
+    field = f"{path}.quantity"
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        r.err(field, "The quantity must be a whole number.", "type" if value is not None else "required")
+        return 1
+    if value <= 0:
+        r.err(field, f"The quantity must be greater than 0 (got {value}).", "not_positive")
+        return 1
+    if value > 100_000:
+        r.err(field, "At most 100000 units per line.", "too_large")
+    return value
+
+
+def _line(r: _Reader, data: Any, i: int, currency: str) -> LineIn | None:
+    path = f"lines[{i}]"
+    if not isinstance(data, Mapping):
+        r.err(path, "Expected an object.", "type")
+        return None
+    promos: list[Promotion] = []
+    raw_promos = data.get("promotions") or []
+    if not isinstance(raw_promos, list):
+        r.err(f"{path}.promotions", "Expected a list.", "type")
+        raw_promos = []
+    for j, p in enumerate(raw_promos):
+        ppath = f"{path}.promotions[{j}]"
+        if not isinstance(p, Mapping):
+            r.err(ppath, "Expected an object.", "type")
+            continue
+        kind = r.text(p, "kind", ppath, max_len=32, default="discount")
+        if kind not in PROMOTION_KINDS:
+            r.err(f"{ppath}.kind", f"Unknown promotion kind {kind!r}; one of {', '.join(PROMOTION_KINDS)}.", "choice")
+        promos.append(
+            Promotion(
+                code=r.text(p, "code", ppath, max_len=64),
+                name=r.text(p, "name", ppath, max_len=100, required=True),
+                kind=kind,
+                amount_minor=r.money(p, "amount", ppath, currency),
+            )
+        )
+    promo_sum = sum(p.amount_minor for p in promos)
+    line_discount = r.optional_money(data, "line_discount", path, currency)
+    if line_discount is None:
+        line_discount = promo_sum
+    elif promos and line_discount != promo_sum:
+        r.err(f"{path}.line_discount", "The line discount must equal the sum of its promotions.", "promotions_mismatch")
+    platform_sku = r.text(data, "platform_sku_code", path, max_len=64)
+    sku_code = r.text(data, "sku_code", path, max_len=64)
+    if not platform_sku and not sku_code:
+        r.err(f"{path}.sku_code", "Give the merchant SKU code or the platform SKU code.", "required")
+    return LineIn(
+        platform_line_id=r.text(data, "platform_line_id", path, max_len=64),
+        platform_sku_code=platform_sku,
+        sku_code=sku_code,
+        name=r.text(data, "name", path, max_len=200),
+        quantity=_quantity(r, data, path),
+        unit_price_minor=r.money(data, "unit_price", path, currency, required=True),
+        line_discount_minor=line_discount,
+        promotions=tuple(promos),
+        is_gift=r.flag(data, "is_gift", path),
+    )
+
+
+def _receiver(r: _Reader, data: Mapping[str, Any]) -> Receiver:
+    path = "receiver"
+    province_text = r.text(data, "province", path, max_len=32, required=True)
+    province = province_lookup(province_text) if province_text else None
+    if province_text and province is None:
+        r.err("receiver.province", f"{province_text!r} is not a province of China.", "bad_province")
+    postcode = r.text(data, "postcode", path, max_len=6)
+    if postcode and not _POSTCODE_RE.match(postcode):
+        r.err("receiver.postcode", "A postcode is 6 digits.", "bad_postcode")
+    return Receiver(
+        name=r.text(data, "name", path, max_len=64, required=True),
+        phone=r.phone(data, "phone", path, required=True),
+        province=province.adcode if province else "",
+        city=r.text(data, "city", path, max_len=32, required=True),
+        district=r.text(data, "district", path, max_len=32),
+        address=r.text(data, "address", path, max_len=200, required=True),
+        postcode=postcode,
+    )
+
+
+def _invoice(r: _Reader, data: Mapping[str, Any]) -> Invoice:
+    path = "invoice"
+    kind = r.text(data, "kind", path, max_len=16, default="none")
+    if kind not in INVOICE_KINDS:
+        r.err("invoice.kind", f"One of {', '.join(INVOICE_KINDS)}.", "choice")
+        kind = "none"
+    title = r.text(data, "title", path, max_len=100, required=kind != "none")
+    tax_id = r.text(data, "tax_id", path, max_len=20, required=kind == "company").upper()
+    if tax_id and not _TAX_ID_RE.match(tax_id):
+        r.err("invoice.tax_id", "A taxpayer id is 15 to 20 digits or capital letters.", "bad_tax_id")
+    email = r.text(data, "email", path, max_len=254)
+    if email and not _EMAIL_RE.match(email):
+        r.err("invoice.email", f"{email!r} is not an email address.", "bad_email")
+    return Invoice(kind=kind, title=title, tax_id=tax_id, email=email)
+
+
+def _buyer(r: _Reader, data: Mapping[str, Any]) -> Buyer | None:
+    if not data:
+        return None
+    path = "buyer"
+    buyer_id = r.text(data, "platform_buyer_id", path, max_len=64, required=True)
+    email = r.text(data, "email", path, max_len=254)
+    if email and not _EMAIL_RE.match(email):
+        r.err("buyer.email", f"{email!r} is not an email address.", "bad_email")
+    return Buyer(
+        platform_buyer_id=buyer_id,
+        nickname=r.text(data, "nickname", path, max_len=64),
+        name=r.text(data, "name", path, max_len=64),
+        phone=r.phone(data, "phone", path, required=False),
+        email=email,
+    )
+
+
+def _payment(r: _Reader, data: Mapping[str, Any], currency: str) -> PaymentIn | None:
+    if not data:
+        return None
+    path = "payment"
+    return PaymentIn(
+        method=r.text(data, "method", path, max_len=32, required=True),
+        transaction_id=r.text(data, "transaction_id", path, max_len=64),
+        amount_minor=r.optional_money(data, "amount", path, currency),
+        paid_at=r.when(data, "paid_at", path),
+    )
+
+
+def intake_parse(payload: Any, *, default_currency: str = "CNY") -> tuple[IntakeCommand | None, list[FieldError]]:
+    """The checked command, or None with every problem found. Never raises on bad input."""
+    r = _Reader()
+    if not isinstance(payload, Mapping):
+        r.err("body", "Expected a JSON object.", "type")
+        return None, r.errors
+    currency = r.text(payload, "currency", "", max_len=3, default=default_currency).upper()
+    if currency not in CURRENCY_EXPONENTS:
+        r.err("currency", f"Unsupported currency {currency!r}.", "unsupported_currency")
+        currency = "CNY"
+    platform_order_id = r.text(payload, "platform_order_id", "", max_len=64, required=True)
+    if platform_order_id and not _ID_RE.match(platform_order_id):
+        r.err("platform_order_id", "Use letters, digits, dot, dash, colon or underscore.", "bad_id")
+    order_type = r.text(payload, "type", "", max_len=16, default="sale")
+    if order_type not in ORDER_TYPES:
+        r.err("type", f"One of {', '.join(ORDER_TYPES)}.", "choice")
+    raw_lines = payload.get("lines")
+    lines: list[LineIn] = []
+    if not isinstance(raw_lines, list) or not raw_lines:
+        r.err("lines", "An order needs at least one line.", "required")
+    elif len(raw_lines) > MAX_LINES:
+        r.err("lines", f"At most {MAX_LINES} lines per order.", "too_many")
+    else:
+        for i, raw in enumerate(raw_lines):
+            line = _line(r, raw, i, currency)
+            if line is not None:
+                lines.append(line)
+    totals = r.mapping(payload, "totals", "")
+    stated = StatedTotals(
+        goods_minor=r.optional_money(totals, "goods", "totals", currency),
+        line_discount_minor=r.optional_money(totals, "line_discount", "totals", currency),
+        order_discount_minor=r.optional_money(totals, "order_discount", "totals", currency),
+        shipping_minor=r.optional_money(totals, "shipping", "totals", currency),
+        payable_minor=r.optional_money(totals, "payable", "totals", currency),
+    )
+    command = IntakeCommand(
+        channel_code=r.text(payload, "channel", "", max_len=32, required=True),
+        platform_order_id=platform_order_id,
+        order_type=order_type,
+        currency=currency,
+        placed_at=r.when(payload, "placed_at", ""),
+        buyer=_buyer(r, r.mapping(payload, "buyer", "")),
+        receiver=_receiver(r, r.mapping(payload, "receiver", "", required=True)),
+        buyer_remark=r.text(payload, "buyer_remark", "", max_len=500),
+        seller_remark=r.text(payload, "seller_remark", "", max_len=500),
+        invoice=_invoice(r, r.mapping(payload, "invoice", "")),
+        is_presale=r.flag(payload, "presale", ""),
+        is_cod=r.flag(payload, "cod", ""),
+        order_discount_minor=r.money(payload, "order_discount", "", currency),
+        shipping_minor=r.money(payload, "shipping", "", currency),
+        payment=_payment(r, r.mapping(payload, "payment", ""), currency),
+        lines=tuple(lines),
+        stated=stated,
+    )
+    if r.errors:
+        return None, r.errors
+    return command, []

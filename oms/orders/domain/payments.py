@@ -1,0 +1,34 @@
+"""Payment status (O4) is derived from the payment records, never set by hand."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+PAYMENT_STATUS_LABELS: dict[PaymentStatus, tuple[str, str]] = {
+    PaymentStatus.UNPAID: ("未支付", "Unpaid"),
+    PaymentStatus.PARTIALLY_PAID: ("部分支付", "Partially paid"),
+    PaymentStatus.PAID: ("已支付", "Paid"),
+    PaymentStatus.PARTIALLY_REFUNDED: ("部分退款", "Partially refunded"),
+    PaymentStatus.REFUNDED: ("已退款", "Refunded"),
+}
+
+
+def derive_payment_status(*, payable_minor: int, received_minor: int, refunded_minor: int) -> PaymentStatus:
+    """From the sums of successful payments and refunds. Overpayment still reads as paid (the
+    surplus is a refund case for finance, not a different status)."""
+    if refunded_minor > 0:
+        return PaymentStatus.REFUNDED if refunded_minor >= received_minor else PaymentStatus.PARTIALLY_REFUNDED
+    if received_minor <= 0:
+        return PaymentStatus.PAID if payable_minor == 0 else PaymentStatus.UNPAID
+    if received_minor < payable_minor:
+        return PaymentStatus.PARTIALLY_PAID
+    return PaymentStatus.PAID

@@ -1,0 +1,337 @@
+"""Intake, second half: persist prepared orders exactly once, in bulk.
+
+`order_intake` (one order) and `order_intake_bulk` (up to BULK_INTAKE_MAX) share one path. For
+a batch, every insert is one statement per table (orders, lines, platform refs, payments, events),
+plus one operation-log row per order and one stock call for all lines. Idempotency rests on the
+unique (channel, platform order id) key: a concurrent duplicate loses the insert race, and the
+batch is retried once, when it finds the winner and answers as a replay.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record
+from oms.channels.models import Classification, Platform
+from oms.core.errors import ApplicationError, Conflict
+from oms.orders.domain.intake import snapshot_diff
+from oms.orders.domain.payments import PaymentStatus, derive_payment_status
+from oms.orders.domain.status import Status
+from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderPlatformRef, Payment
+from oms.orders.services.intake_prepare import Prepared, Refused, intake_prepare
+from oms.orders.services.stock_link import order_lines_reserve, stock_available
+from oms.orders.services.timeline import order_event_build
+
+_NUMBER_PREFIX = {"sale": "SO", "return": "RO", "reissue": "RS"}
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Platforms sell first and tell us after: their orders are never refused for stock.
+_REFUSABLE_PLATFORMS = {Platform.STORE, Platform.DISTRIBUTOR, Platform.MANUAL}
+
+
+@dataclass
+class IntakeOutcome:
+    """One result per submitted order: the order (new or replayed) or the error that refused it."""
+
+    index: int
+    order: Order | None = None
+    created: bool = False
+    error: ApplicationError | None = None
+
+
+def order_number_new(*, order_type: str, at: datetime) -> str:
+    """Human-readable and unique without a database-wide sequence: type, local date, 10 random
+    base-32 characters (50 bits; collisions are caught by the unique index and retried)."""
+    tail = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
+    return f"{_NUMBER_PREFIX[order_type]}{timezone.localtime(at):%y%m%d}{tail}"
+
+
+def _replay(p: Prepared, existing: Order) -> IntakeOutcome:
+    if existing.intake_fingerprint == p.fingerprint:
+        return IntakeOutcome(p.index, order=existing, created=False)
+    differences = snapshot_diff(existing.intake_snapshot or {}, p.command.snapshot())
+    return IntakeOutcome(
+        p.index,
+        error=Conflict(
+            f"Platform order {p.command.platform_order_id} of channel {p.channel.code} was already taken in as "
+            f"{existing.number} with different content ({len(differences)} difference(s)).",
+            code="platform_order_conflict",
+            extra={"order_number": existing.number, "differences": differences},
+        ),
+    )
+
+
+def _customers_for(prepared: list[Prepared]) -> dict[tuple[int, str], Customer]:
+    """Find or create the buyers of a batch: one select, one insert for the new ones, one re-select."""
+    wanted: dict[tuple[int, str], Customer] = {}
+    for p in prepared:
+        buyer = p.command.buyer
+        if buyer is not None:
+            wanted.setdefault(
+                (p.channel.pk, buyer.platform_buyer_id),
+                Customer(
+                    channel=p.channel,
+                    platform_buyer_id=buyer.platform_buyer_id,
+                    nickname=buyer.nickname,
+                    name=buyer.name,
+                    phone=buyer.phone,
+                    email=buyer.email,
+                ),
+            )
+    if not wanted:
+        return {}
+
+    def select() -> dict[tuple[int, str], Customer]:
+        rows = Customer.objects.filter(
+            channel_id__in={k[0] for k in wanted}, platform_buyer_id__in={k[1] for k in wanted}
+        )
+        return {(c.channel_id, c.platform_buyer_id): c for c in rows if (c.channel_id, c.platform_buyer_id) in wanted}
+
+    found = select()
+    missing = [c for key, c in wanted.items() if key not in found]
+    if missing:
+        # Another intake may create the same buyer at the same moment: ignore the clash, then re-read.
+        Customer.objects.bulk_create(missing, ignore_conflicts=True)
+        found = select()
+    return found
+
+
+def _initial_status(p: Prepared, received: int) -> Status:
+    if p.command.is_cod or received >= p.money.payable_minor:
+        return Status.PENDING_REVIEW
+    return Status.PENDING_PAYMENT
+
+
+def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -> list[IntakeOutcome]:
+    """Insert the batch. Runs inside the caller's transaction; raises IntegrityError on a lost race."""
+    customers = _customers_for(prepared)
+    now = timezone.now()
+    orders: list[Order] = []
+    payments: list[Payment] = []
+    for p in prepared:
+        cmd = p.command
+        pay = cmd.payment
+        received = 0
+        if pay is not None:
+            received = pay.amount_minor if pay.amount_minor is not None else p.money.payable_minor
+        status = _initial_status(p, received)
+        buyer = cmd.buyer
+        order = Order(
+            number=order_number_new(order_type=cmd.order_type, at=p.placed_at),
+            channel=p.channel,
+            platform_order_id=cmd.platform_order_id,
+            platform_order_ids=[cmd.platform_order_id],
+            order_type=cmd.order_type,
+            classification=p.channel.classification or Classification.ONLINE,
+            status=status.value,
+            payment_status=derive_payment_status(
+                payable_minor=p.money.payable_minor, received_minor=received, refunded_minor=0
+            ).value,
+            customer=customers.get((p.channel.pk, buyer.platform_buyer_id)) if buyer else None,
+            receiver_name=cmd.receiver.name,
+            receiver_phone=cmd.receiver.phone,
+            receiver_province=cmd.receiver.province,
+            receiver_city=cmd.receiver.city,
+            receiver_district=cmd.receiver.district,
+            receiver_address=cmd.receiver.address,
+            receiver_postcode=cmd.receiver.postcode,
+            buyer_remark=cmd.buyer_remark,
+            seller_remark=cmd.seller_remark,
+            invoice_kind=cmd.invoice.kind,
+            invoice_title=cmd.invoice.title,
+            invoice_tax_id=cmd.invoice.tax_id,
+            invoice_email=cmd.invoice.email,
+            is_presale=cmd.is_presale,
+            is_cod=cmd.is_cod,
+            currency=cmd.currency,
+            goods_minor=p.money.goods_minor,
+            line_discount_minor=p.money.line_discount_minor,
+            order_discount_minor=p.money.order_discount_minor,
+            shipping_minor=p.money.shipping_minor,
+            payable_minor=p.money.payable_minor,
+            received_minor=received,
+            placed_at=p.placed_at,
+            paid_at=None,
+            created_at=now,
+            updated_at=now,
+            has_unmapped_lines=any(s is None for s in p.skus),
+            intake_fingerprint=p.fingerprint,
+            intake_snapshot=cmd.snapshot(),
+        )
+        if pay is not None and received > 0:
+            paid_at = pay.paid_at or p.placed_at
+            if not timezone.is_aware(paid_at):
+                paid_at = timezone.make_aware(paid_at)
+            if order.payment_status == PaymentStatus.PAID.value:
+                order.paid_at = paid_at
+            payments.append(
+                Payment(
+                    order=order,
+                    method=pay.method,
+                    transaction_id=pay.transaction_id or f"{p.channel.code}:{cmd.platform_order_id}",
+                    amount_minor=received,
+                    currency=cmd.currency,
+                    paid_at=paid_at,
+                    received_at=now,
+                )
+            )
+        orders.append(order)
+    Order.objects.bulk_create(orders)
+
+    lines: list[OrderLine] = []
+    refs: list[OrderPlatformRef] = []
+    events: list[OrderEvent] = []
+    for p, order in zip(prepared, orders, strict=True):
+        for no, (ln, money, sku) in enumerate(zip(p.command.lines, p.money.lines, p.skus, strict=True), start=1):
+            lines.append(
+                OrderLine(
+                    order=order,
+                    line_no=no,
+                    sku=sku,
+                    platform_sku_code=ln.platform_sku_code,
+                    platform_line_id=ln.platform_line_id,
+                    name=ln.name or (sku.name if sku else ""),
+                    quantity=ln.quantity,
+                    unit_price_minor=ln.unit_price_minor,
+                    gross_minor=money.gross_minor,
+                    line_discount_minor=money.line_discount_minor,
+                    order_discount_minor=money.order_discount_minor,
+                    shipping_minor=money.shipping_minor,
+                    paid_minor=money.paid_minor,
+                    promotions=[
+                        {"code": pr.code, "name": pr.name, "kind": pr.kind, "amount_minor": pr.amount_minor}
+                        for pr in ln.promotions
+                    ],
+                    is_gift=ln.is_gift or bool(sku and sku.is_gift),
+                    tax_rate_bp=sku.tax_rate_bp if sku else 0,
+                )
+            )
+        refs.append(OrderPlatformRef(order=order, channel=p.channel, platform_order_id=p.command.platform_order_id))
+        events.append(order_event_build(order=order, kind="created", actor=actor, to_status=Status.NEW.value))
+        events.append(
+            order_event_build(
+                order=order,
+                kind="status_changed",
+                actor=actor,
+                from_status=Status.NEW.value,
+                to_status=order.status,
+                reason="intake",
+            )
+        )
+    OrderLine.objects.bulk_create(lines)
+    OrderPlatformRef.objects.bulk_create(refs)
+    if payments:
+        Payment.objects.bulk_create(payments)
+    _reserve(orders, lines, refuse_when_short=refuse_when_short)
+    OrderEvent.objects.bulk_create(events)
+    for order in orders:
+        audit_record(
+            actor=actor,
+            action="order.intake",
+            obj=order,
+            after={
+                "status": order.status,
+                "payable": order.payable_minor,
+                "platform_order_id": order.platform_order_id,
+            },
+        )
+    return [IntakeOutcome(p.index, order=o, created=True) for p, o in zip(prepared, orders, strict=True)]
+
+
+def _reserve(orders: list[Order], lines: list[OrderLine], *, refuse_when_short: bool) -> None:
+    if not stock_available():
+        return
+    shortages = order_lines_reserve(
+        lines=lines, channel_ids={o.pk: o.channel_id for o in orders}, refuse_when_short=refuse_when_short
+    )
+    if not shortages:
+        return
+    short_by_line = {s.line_id: s.short for s in shortages}
+    short_lines = [ln for ln in lines if ln.pk in short_by_line]
+    for ln in short_lines:
+        ln.short_quantity = short_by_line[ln.pk]
+    OrderLine.objects.bulk_update(short_lines, ["short_quantity"])
+    short_orders = {ln.order_id for ln in short_lines}
+    Order.objects.filter(pk__in=short_orders).update(has_short_lines=True)
+    for order in orders:
+        if order.pk in short_orders:
+            order.has_short_lines = True
+
+
+def _refusable(p: Prepared, refuse_when_short: bool) -> bool:
+    return refuse_when_short and p.channel.platform in _REFUSABLE_PLATFORMS
+
+
+def _intake_once(payloads: Sequence[Any], *, actor: Any, refuse_when_short: bool) -> list[IntakeOutcome]:
+    results: dict[int, IntakeOutcome] = {}
+    fresh: list[Prepared] = []
+    repeats: list[tuple[Prepared, Prepared]] = []  # the same platform order twice in one batch
+    first_in_batch: dict[tuple[int, str], Prepared] = {}
+    for item in intake_prepare(payloads=payloads):
+        if isinstance(item, Refused):
+            results[item.index] = IntakeOutcome(item.index, error=item.as_error())
+        elif item.existing is not None:
+            results[item.index] = _replay(item, item.existing)
+        else:
+            key = (item.channel.pk, item.command.platform_order_id)
+            if key in first_in_batch:
+                repeats.append((item, first_in_batch[key]))
+            else:
+                first_in_batch[key] = item
+                fresh.append(item)
+    bulk = [p for p in fresh if not _refusable(p, refuse_when_short)]
+    one_by_one = [p for p in fresh if _refusable(p, refuse_when_short)]
+    with transaction.atomic():
+        if bulk:
+            for outcome in _persist(bulk, actor=actor, refuse_when_short=False):
+                results[outcome.index] = outcome
+        for p in one_by_one:
+            try:
+                with transaction.atomic():
+                    (outcome,) = _persist([p], actor=actor, refuse_when_short=True)
+            except Conflict as exc:  # refused for stock: nothing of this order stays written
+                outcome = IntakeOutcome(p.index, error=exc)
+            results[outcome.index] = outcome
+    for item, first in repeats:
+        saved = results[first.index]
+        results[item.index] = (
+            _replay(item, saved.order) if saved.order is not None else IntakeOutcome(item.index, error=saved.error)
+        )
+    return [results[i] for i in range(len(payloads))]
+
+
+def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short: bool = False) -> list[IntakeOutcome]:
+    """Take in many orders; one outcome per payload. A bad order never blocks the good ones.
+
+    A lost race with a concurrent intake of the same platform order (or a number clash) rolls the
+    batch back; it is then retried once, and finds the winner as a replay. After that, orders are
+    taken one at a time so a persistent failure is pinned to the order that causes it.
+    """
+    for _attempt in range(2):
+        try:
+            return _intake_once(payloads, actor=actor, refuse_when_short=refuse_when_short)
+        except IntegrityError:
+            continue
+    outcomes: list[IntakeOutcome] = []
+    for index, payload in enumerate(payloads):
+        try:
+            (single,) = _intake_once([payload], actor=actor, refuse_when_short=refuse_when_short)
+        except IntegrityError as exc:
+            single = IntakeOutcome(0, error=Conflict(f"The order could not be saved: {exc}", code="intake_conflict"))
+        single.index = index
+        outcomes.append(single)
+    return outcomes
+
+
+def order_intake(*, payload: Any, actor: Any, refuse_when_short: bool = False) -> IntakeOutcome:
+    """Take in one order; raises the error that refuses it (422 invalid, 409 conflicting replay or stock)."""
+    (outcome,) = order_intake_bulk(payloads=[payload], actor=actor, refuse_when_short=refuse_when_short)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome

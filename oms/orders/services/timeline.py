@@ -1,0 +1,79 @@
+"""Status transitions and timeline events: every status change goes through `order_transition`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record
+from oms.orders.domain.status import transition_check
+from oms.orders.models import Order, OrderEvent
+
+
+def actor_name(actor: Any) -> str:
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return str(actor.get_username())
+    return str(actor) if actor else "system"
+
+
+def actor_or_none(actor: Any) -> Any:
+    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+
+def order_event_build(
+    *,
+    order: Order,
+    kind: str,
+    actor: Any,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """An unsaved timeline event: bulk intake saves many at once, single changes save one."""
+    return OrderEvent(
+        order=order,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor_or_none(actor),
+        actor_name=actor_name(actor),
+        reason=reason[:500],
+        data=data,
+    )
+
+
+@transaction.atomic(savepoint=False)
+def order_transition(
+    *, order: Order, to_status: str, actor: Any, reason: str = "", data: dict[str, Any] | None = None
+) -> Order:
+    """Move the order to ``to_status`` if the transition table allows it (409 otherwise), writing the
+    timeline event and the operation-log row in the same transaction.
+
+    The caller must hold the order's row lock (`order_lock`), so the status it checks is current.
+    """
+    transition_check(order.status, to_status)
+    before = order.status
+    order.status = to_status
+    order.updated_at = timezone.now()
+    order.save(update_fields=["status", "updated_at"])
+    order_event_build(
+        order=order,
+        kind="status_changed",
+        actor=actor,
+        from_status=before,
+        to_status=to_status,
+        reason=reason,
+        data=data,
+    ).save()
+    audit_record(
+        actor=actor,
+        action="order.transition",
+        obj=order,
+        before={"status": before},
+        after={"status": to_status},
+        reason=reason,
+    )
+    return order

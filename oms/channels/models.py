@@ -53,3 +53,164 @@ class Channel(models.Model):
             raise ValidationError({"classification": _("An e-commerce platform shop is an online channel.")})
         if self.platform in OFFLINE_PLATFORMS and self.classification != Classification.OFFLINE:
             raise ValidationError({"classification": _("An offline store is an offline channel.")})
+
+
+class ChannelWarehouse(models.Model):
+    """A warehouse whose stock feeds the channel's allocation pool."""
+
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+")
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+"
+    )
+    include_in_transit = models.BooleanField(
+        _("count in-transit stock"), default=False, help_text=_("Units on their way to this warehouse feed the pool.")
+    )
+
+    class Meta:
+        verbose_name = _("channel warehouse")
+        verbose_name_plural = _("channel warehouses")
+        constraints = [models.UniqueConstraint(fields=["channel", "warehouse"], name="channelwarehouse_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}→{self.warehouse_id}"
+
+
+class RuleScope(models.TextChoices):
+    ALL = "all", _("All SKUs")
+    CATEGORY = "category", _("Category")
+    SKU = "sku", _("SKU")
+
+
+class RuleMethod(models.TextChoices):
+    RATIO = "ratio", _("Ratio of the pool 比例")
+    FIXED = "fixed", _("Fixed quantity 固定数量")
+    FORECAST = "forecast", _("Forecast-weighted 按销量预测")
+
+
+class AllocationRule(models.Model):
+    """How much of the pool a channel gets (C1). The most specific active rule of a channel applies to a SKU
+    (SKU, then category, then all); channels are served in rule priority order when the pool is short."""
+
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(_("scope"), max_length=8, choices=RuleScope.choices, default=RuleScope.ALL)
+    category = models.ForeignKey(
+        "catalog.Category", verbose_name=_("category"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), null=True, blank=True, on_delete=models.CASCADE)
+    method = models.CharField(_("method"), max_length=8, choices=RuleMethod.choices, default=RuleMethod.RATIO)
+    ratio_bp = models.PositiveIntegerField(
+        _("ratio (basis points)"), default=10_000, help_text=_("5000 means 50% of the pool.")
+    )
+    fixed_quantity = models.PositiveIntegerField(_("fixed quantity"), default=0)
+    forecast_days = models.PositiveIntegerField(_("forecast window (days)"), default=30)
+    min_quantity = models.PositiveIntegerField(
+        _("minimum"), default=0, help_text=_("Quota aimed at when the pool allows; below it the channel shows 0.")
+    )
+    max_quantity = models.PositiveIntegerField(_("maximum"), null=True, blank=True)
+    safety_stock = models.PositiveIntegerField(
+        _("safety stock"), default=0, help_text=_("Units kept back from the figure pushed to the platform.")
+    )
+    priority = models.PositiveIntegerField(_("priority"), default=100, help_text=_("Lower is served first."))
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("allocation rule")
+        verbose_name_plural = _("allocation rules")
+        ordering = ["channel", "priority", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ratio_bp__lte=10_000), name="rule_ratio_at_most_100pct"),
+            models.CheckConstraint(
+                condition=models.Q(max_quantity__isnull=True) | models.Q(max_quantity__gte=models.F("min_quantity")),
+                name="rule_max_ge_min",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="all", category__isnull=True, sku__isnull=True)
+                    | models.Q(scope="category", category__isnull=False, sku__isnull=True)
+                    | models.Q(scope="sku", sku__isnull=False, category__isnull=True)
+                ),
+                name="rule_scope_target",
+            ),
+        ]
+        permissions = [("allocate_stock", "Can edit allocation rules and reallocate channel stock")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.scope} {self.method}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.scope == RuleScope.CATEGORY and not self.category_id:
+            errors["category"] = str(_("Choose the category this rule applies to."))
+        if self.scope == RuleScope.SKU and not self.sku_id:
+            errors["sku"] = str(_("Choose the SKU this rule applies to."))
+        if self.max_quantity is not None and self.max_quantity < self.min_quantity:
+            errors["max_quantity"] = str(_("The maximum cannot be below the minimum."))
+        if self.ratio_bp > 10_000:
+            errors["ratio_bp"] = str(_("A ratio is at most 10000 basis points (100%)."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ChannelStock(models.Model):
+    """A channel's stock of one SKU (C2): ``available = quota − sales_reserved − return_reserved``.
+
+    ``quota`` comes from the allocation rules and never drops below what is reserved (a check constraint);
+    ``pushed`` is the figure for the platform (available less safety stock, 0 below the minimum, capped at the
+    maximum) and ``pushed_at`` when it last changed, which the delta feed reads. ``safety_stock``,
+    ``min_quantity`` and ``max_quantity`` are copied from the rule at allocation time so that reservations can
+    recompute ``pushed`` without reading rules.
+    """
+
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    quota = models.BigIntegerField(_("quota"), default=0)
+    sales_reserved = models.BigIntegerField(_("sales reserved 销售预占"), default=0)
+    return_reserved = models.BigIntegerField(_("return reserved 退仓预占"), default=0)
+    safety_stock = models.BigIntegerField(_("safety stock"), default=0)
+    min_quantity = models.BigIntegerField(_("minimum"), default=0)
+    max_quantity = models.BigIntegerField(_("maximum"), null=True, blank=True)
+    pushed = models.BigIntegerField(_("pushed figure"), default=0)
+    pushed_at = models.DateTimeField(_("pushed figure changed at"), null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("channel stock")
+        verbose_name_plural = _("channel stock")
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "sku"], name="channelstock_unique"),
+            models.CheckConstraint(condition=models.Q(sales_reserved__gte=0), name="channelstock_sales_nonneg"),
+            models.CheckConstraint(condition=models.Q(return_reserved__gte=0), name="channelstock_return_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(quota__gte=models.F("sales_reserved") + models.F("return_reserved")),
+                name="channelstock_quota_covers_reserved",
+            ),
+            models.CheckConstraint(condition=models.Q(pushed__gte=0), name="channelstock_pushed_nonneg"),
+        ]
+        permissions = [("view_channel_stock", "Can view channel stock and the available-to-sell feed")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.sku_id}"
+
+    @property
+    def available(self) -> int:
+        return self.quota - self.sales_reserved - self.return_reserved
+
+
+class AvailabilityChange(models.Model):
+    """The available-to-sell change log: one row each time a channel's pushed figure for a SKU changes,
+    so that only changed SKUs are pushed to the platform."""
+
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+")
+    available = models.BigIntegerField(_("available"))
+    pushed = models.BigIntegerField(_("pushed figure"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("available-to-sell change")
+        verbose_name_plural = _("available-to-sell changes")
+        indexes = [models.Index(fields=["channel", "created_at"], name="availchange_channel_time")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.sku_id}={self.pushed}"

@@ -78,3 +78,190 @@ class Warehouse(models.Model):
             return True
         province = province_lookup(province_text)
         return province is not None and province.adcode in self.coverage_provinces
+
+
+class StockItem(models.Model):
+    """Physical stock of one SKU in one warehouse: counters kept equal to the ledger (StockMove, Reservation).
+
+    ``on_hand`` are sellable units on the shelf (defective ones are counted apart in ``defective``);
+    ``reserved`` are on-hand units promised by active warehouse-level reservations, of which
+    ``reserved_transfer`` leave by transfer (调拨) and so no longer feed channel quotas;
+    ``in_transit`` are units on their way here (调拨 or 退仓 shipped out, not yet received).
+    """
+
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    on_hand = models.BigIntegerField(_("on hand"), default=0)
+    reserved = models.BigIntegerField(_("reserved"), default=0)
+    reserved_transfer = models.BigIntegerField(_("reserved for transfer"), default=0)
+    defective = models.BigIntegerField(_("defective"), default=0)
+    in_transit = models.BigIntegerField(_("in transit"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("stock item")
+        verbose_name_plural = _("stock items")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "warehouse"], name="stockitem_sku_warehouse_unique"),
+            models.CheckConstraint(condition=models.Q(on_hand__gte=0), name="stockitem_on_hand_nonneg"),
+            models.CheckConstraint(condition=models.Q(reserved__gte=0), name="stockitem_reserved_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(reserved__lte=models.F("on_hand")), name="stockitem_reserved_le_on_hand"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(reserved_transfer__gte=0, reserved_transfer__lte=models.F("reserved")),
+                name="stockitem_reserved_transfer_in_reserved",
+            ),
+            models.CheckConstraint(condition=models.Q(defective__gte=0), name="stockitem_defective_nonneg"),
+            models.CheckConstraint(condition=models.Q(in_transit__gte=0), name="stockitem_in_transit_nonneg"),
+        ]
+        permissions = [
+            ("view_stock", "Can view stock, reservations and the stock ledger"),
+            ("receive_stock", "Can receive stock (入库)"),
+            ("adjust_stock", "Can count and adjust stock (盘点) and mark defective goods"),
+            ("transfer_stock", "Can create and process transfers (调拨)"),
+            ("return_stock", "Can create and process returns to warehouse (退仓)"),
+            ("verify_stock", "Can verify stock counters against the ledger"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku_id}@{self.warehouse_id}"
+
+    @property
+    def sellable(self) -> int:
+        return self.on_hand - self.reserved
+
+
+class Batch(models.Model):
+    """A lot (批次) of one SKU in one warehouse. Sellable units leave first-expiry-first-out, then first-in."""
+
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    batch_no = models.CharField(_("batch number"), max_length=64)
+    production_date = models.DateField(_("production date"), null=True, blank=True)
+    expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
+    on_hand = models.BigIntegerField(_("on hand"), default=0)
+    defective = models.BigIntegerField(_("defective"), default=0)
+    received_at = models.DateTimeField(_("first received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("batch")
+        verbose_name_plural = _("batches")
+        constraints = [
+            models.UniqueConstraint(fields=["sku", "warehouse", "batch_no"], name="batch_unique"),
+            models.CheckConstraint(condition=models.Q(on_hand__gte=0), name="batch_on_hand_nonneg"),
+            models.CheckConstraint(condition=models.Q(defective__gte=0), name="batch_defective_nonneg"),
+        ]
+
+    def __str__(self) -> str:
+        return self.batch_no
+
+
+class MoveKind(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt 入库")
+    ADJUSTMENT = "adjustment", _("Stock count 盘点")
+    DEFECTIVE = "defective", _("Defective marking 次品")
+    TRANSFER_OUT = "transfer_out", _("Transfer shipped out 调拨出库")
+    TRANSFER_IN = "transfer_in", _("Transfer received 调拨入库")
+    RETURN_OUT = "return_out", _("Return shipped out 退仓出库")
+    RETURN_IN = "return_in", _("Return received 退仓入库")
+    SHIPMENT = "shipment", _("Shipment 发货")
+
+
+class StockMove(models.Model):
+    """The physical stock ledger: append-only; every StockItem/Batch counter is the sum of its deltas."""
+
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(
+        Batch, verbose_name=_("batch"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=MoveKind.choices)
+    delta_on_hand = models.BigIntegerField(_("on hand change"), default=0)
+    delta_defective = models.BigIntegerField(_("defective change"), default=0)
+    delta_in_transit = models.BigIntegerField(_("in transit change"), default=0)
+    ref_type = models.CharField(_("reference type"), max_length=32)
+    ref_id = models.BigIntegerField(_("reference id"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock move")
+        verbose_name_plural = _("stock moves")
+        indexes = [
+            models.Index(fields=["sku", "warehouse", "id"], name="stockmove_item"),
+            models.Index(fields=["ref_type", "ref_id"], name="stockmove_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.sku_id}@{self.warehouse_id}"
+
+
+class ReservationScope(models.TextChoices):
+    CHANNEL = "channel", _("Channel")
+    WAREHOUSE = "warehouse", _("Warehouse")
+
+
+class ReservationKind(models.TextChoices):
+    SALES = "sales", _("Sales reservation 销售预占")
+    RETURN = "return", _("Return-to-warehouse reservation 退仓预占")
+    TRANSFER = "transfer", _("Transfer reservation 调拨预占")
+
+
+class ReservationState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CONSUMED = "consumed", _("Consumed")
+    RELEASED = "released", _("Released")
+
+
+class Reservation(models.Model):
+    """The reservation ledger: one row per (reference line, scope, kind, SKU). Counters (StockItem.reserved,
+    ChannelStock.sales_reserved/return_reserved) always equal the sum of the active rows."""
+
+    ref_type = models.CharField(_("reference type"), max_length=32)
+    ref_id = models.BigIntegerField(_("reference id"))
+    scope = models.CharField(_("scope"), max_length=9, choices=ReservationScope.choices)
+    kind = models.CharField(_("kind"), max_length=8, choices=ReservationKind.choices)
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    channel = models.ForeignKey(
+        "channels.Channel", verbose_name=_("channel"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, verbose_name=_("warehouse"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    quantity = models.BigIntegerField(_("quantity"))
+    state = models.CharField(_("state"), max_length=8, choices=ReservationState.choices, default="active")
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="reservation_quantity_positive"),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="channel", channel__isnull=False, warehouse__isnull=True)
+                    | models.Q(scope="warehouse", warehouse__isnull=False, channel__isnull=True)
+                ),
+                name="reservation_scope_target",
+            ),
+            models.UniqueConstraint(
+                fields=["ref_type", "ref_id", "kind", "sku"],
+                condition=models.Q(state="active", scope="channel"),
+                name="reservation_active_channel_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["ref_type", "ref_id", "kind", "sku", "warehouse"],
+                condition=models.Q(state="active", scope="warehouse"),
+                name="reservation_active_warehouse_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["ref_type", "ref_id"], name="reservation_ref"),
+            models.Index(fields=["sku", "state"], name="reservation_sku_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}/{self.kind} {self.ref_type}:{self.ref_id} sku {self.sku_id} × {self.quantity}"

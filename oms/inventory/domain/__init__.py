@@ -1,0 +1,1 @@
+"""Pure stock logic: standard library and oms.core only, frozen dataclasses in and out."""

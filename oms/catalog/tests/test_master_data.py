@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from oms.catalog.models import BundleComponent, Sku
 from oms.channels.models import Channel
@@ -14,7 +15,7 @@ from oms.inventory.models import Subsidiary, Warehouse
 
 
 def _errors(obj: Any) -> dict[str, list[str]]:
-    with pytest.raises(ValidationError) as err:
+    with translation.override("en"), pytest.raises(ValidationError) as err:
         obj.full_clean()
     return err.value.message_dict
 

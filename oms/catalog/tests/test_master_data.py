@@ -15,9 +15,10 @@ from oms.inventory.models import Subsidiary, Warehouse
 
 
 def _errors(obj: Any) -> dict[str, list[str]]:
-    with translation.override("en"), pytest.raises(ValidationError) as err:
-        obj.full_clean()
-    return err.value.message_dict
+    with translation.override("en"):
+        with pytest.raises(ValidationError) as err:
+            obj.full_clean()
+        return {field: [str(m) for m in messages] for field, messages in err.value.message_dict.items()}
 
 
 def test_sku_validation_names_each_bad_field(db: Any) -> None:

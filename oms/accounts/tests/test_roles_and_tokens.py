@@ -77,14 +77,17 @@ def test_revoked_expired_or_inactive_token_is_refused(make_operator: Any) -> Non
 
 
 def test_cli_issues_and_revokes_tokens(make_operator: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    from oms.cli import main
+    from django.core.management import call_command
 
+    from oms.cli import resolve
+
+    # The same argv the `oms` script hands to Django (run_from_argv would close the test's connection).
     op = make_operator("finance", username="wms-bot")
-    assert main(["token", "create", "wms-bot", "warehouse system"]) == 0
+    call_command(*resolve(["token", "create", "wms-bot", "warehouse system"]))  # type: ignore[misc]
     plaintext = capsys.readouterr().out.strip()
     assert api_token_authenticate(plaintext) == op
     prefix = plaintext.split("_")[1]
-    assert main(["token", "revoke", prefix]) == 0
+    call_command(*resolve(["token", "revoke", prefix]))  # type: ignore[misc]
     assert api_token_authenticate(plaintext) is None
 
 

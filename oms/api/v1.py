@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from oms.api.auth import AUTH
-from oms.api.routers import meta
+from oms.api.routers import customers, meta, orders, payments
 from oms.core.errors import ApplicationError
 
 logger = logging.getLogger("oms.api")
@@ -103,3 +103,6 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/", meta.router)
+api.add_router("/", orders.router)
+api.add_router("/", payments.router)
+api.add_router("/", customers.router)

@@ -147,7 +147,7 @@ def snapshot_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     return []
 
 
-class _Reader:
+class FieldReader:
     """Reads typed values out of untrusted JSON, recording an error per bad field."""
 
     def __init__(self) -> None:
@@ -247,7 +247,7 @@ class _Reader:
         return compact
 
 
-def _quantity(r: _Reader, data: Mapping[str, Any], path: str) -> int:
+def _quantity(r: FieldReader, data: Mapping[str, Any], path: str) -> int:
     value = data.get("quantity")
     field = f"{path}.quantity"
     if isinstance(value, str) and value.strip().isdigit():
@@ -263,7 +263,7 @@ def _quantity(r: _Reader, data: Mapping[str, Any], path: str) -> int:
     return value
 
 
-def _line(r: _Reader, data: Any, i: int, currency: str) -> LineIn | None:
+def _line(r: FieldReader, data: Any, i: int, currency: str) -> LineIn | None:
     path = f"lines[{i}]"
     if not isinstance(data, Mapping):
         r.err(path, "Expected an object.", "type")
@@ -312,7 +312,7 @@ def _line(r: _Reader, data: Any, i: int, currency: str) -> LineIn | None:
     )
 
 
-def _receiver(r: _Reader, data: Mapping[str, Any]) -> Receiver:
+def _receiver(r: FieldReader, data: Mapping[str, Any]) -> Receiver:
     path = "receiver"
     province_text = r.text(data, "province", path, max_len=32, required=True)
     province = province_lookup(province_text) if province_text else None
@@ -332,7 +332,7 @@ def _receiver(r: _Reader, data: Mapping[str, Any]) -> Receiver:
     )
 
 
-def _invoice(r: _Reader, data: Mapping[str, Any]) -> Invoice:
+def _invoice(r: FieldReader, data: Mapping[str, Any]) -> Invoice:
     path = "invoice"
     kind = r.text(data, "kind", path, max_len=16, default="none")
     if kind not in INVOICE_KINDS:
@@ -348,7 +348,7 @@ def _invoice(r: _Reader, data: Mapping[str, Any]) -> Invoice:
     return Invoice(kind=kind, title=title, tax_id=tax_id, email=email)
 
 
-def _buyer(r: _Reader, data: Mapping[str, Any]) -> Buyer | None:
+def _buyer(r: FieldReader, data: Mapping[str, Any]) -> Buyer | None:
     if not data:
         return None
     path = "buyer"
@@ -365,7 +365,7 @@ def _buyer(r: _Reader, data: Mapping[str, Any]) -> Buyer | None:
     )
 
 
-def _payment(r: _Reader, data: Mapping[str, Any], currency: str) -> PaymentIn | None:
+def _payment(r: FieldReader, data: Mapping[str, Any], currency: str) -> PaymentIn | None:
     if not data:
         return None
     path = "payment"
@@ -379,7 +379,7 @@ def _payment(r: _Reader, data: Mapping[str, Any], currency: str) -> PaymentIn | 
 
 def intake_parse(payload: Any, *, default_currency: str = "CNY") -> tuple[IntakeCommand | None, list[FieldError]]:
     """The checked command, or None with every problem found. Never raises on bad input."""
-    r = _Reader()
+    r = FieldReader()
     if not isinstance(payload, Mapping):
         r.err("body", "Expected a JSON object.", "type")
         return None, r.errors

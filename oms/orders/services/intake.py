@@ -26,7 +26,7 @@ from oms.orders.domain.payments import PaymentStatus, derive_payment_status
 from oms.orders.domain.status import Status
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderPlatformRef, Payment
 from oms.orders.services.intake_prepare import Prepared, Refused, intake_prepare
-from oms.orders.services.stock_link import order_lines_reserve, stock_available
+from oms.orders.services.stock_link import order_lines_reserve
 from oms.orders.services.timeline import order_event_build
 
 _NUMBER_PREFIX = {"sale": "SO", "return": "RO", "reissue": "RS"}
@@ -245,8 +245,6 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
 
 
 def _reserve(orders: list[Order], lines: list[OrderLine], *, refuse_when_short: bool) -> None:
-    if not stock_available():
-        return
     shortages = order_lines_reserve(
         lines=lines, channel_ids={o.pk: o.channel_id for o in orders}, refuse_when_short=refuse_when_short
     )

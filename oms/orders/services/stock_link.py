@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from oms.inventory.services.reservations import ReserveRequest, channel_reserve, reservations_release
 from oms.orders.models import OrderLine
 
 REF_TYPE = "order_line"
@@ -28,8 +29,6 @@ def order_lines_reserve(
     With ``refuse_when_short`` inventory raises Conflict(code="insufficient_stock") naming the SKUs
     and reserves nothing. Must run inside the intake transaction.
     """
-    from oms.inventory.services.reservations import ReserveRequest, channel_reserve
-
     requests = [
         ReserveRequest(
             ref_type=REF_TYPE,
@@ -48,17 +47,6 @@ def order_lines_reserve(
 
 
 def order_lines_release(*, line_ids: Sequence[int], reason: str) -> int:
-    from oms.inventory.services.reservations import reservations_release
-
     if not line_ids:
         return 0
     return int(reservations_release(ref_type=REF_TYPE, ref_ids=list(line_ids), reason=reason))
-
-
-def stock_available() -> bool:
-    """Whether the inventory reservation service is installed in this build."""
-    try:
-        import oms.inventory.services.reservations  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -75,3 +75,16 @@ def order_payload(**overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def payload() -> Callable[..., dict[str, Any]]:
     return order_payload
+
+
+@pytest.fixture
+def make_order(tmall: Channel, skus: list[Sku], admin_operator: Any) -> Callable[..., Any]:
+    """An order taken in through the real intake service."""
+    from oms.orders.services.intake import order_intake
+
+    def make(**overrides: Any) -> Any:
+        outcome = order_intake(payload=order_payload(**overrides), actor=admin_operator)
+        assert outcome.order is not None
+        return outcome.order
+
+    return make

@@ -1,0 +1,309 @@
+"""Request documentation and response shapes for the orders API. Amounts are decimal strings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+from pydantic import Field
+
+from oms.core.domain.money import format_minor
+from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
+from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, Status, allowed_next
+from oms.orders.models import Customer, Order, OrderEvent, OrderLine, Payment
+
+# ---- request bodies (documentation: the intake checks bodies itself so it can report every problem)
+
+
+class PromotionIn(Schema):
+    code: str = ""
+    name: str
+    kind: str = Field("discount", description="discount, coupon, full_reduction, gift, price_cut, other")
+    amount: str = Field(..., examples=["5.00"])
+
+
+class LineIn(Schema):
+    sku_code: str = Field("", description="Our merchant code (商家编码); unknown codes are refused.")
+    platform_sku_code: str = Field("", description="The platform's SKU code; unmapped ones are kept and flagged.")
+    platform_line_id: str = ""
+    name: str = ""
+    quantity: int = Field(..., gt=0)
+    unit_price: str = Field(..., examples=["59.90"], description="List price per unit at trade time.")
+    line_discount: str | None = Field(None, description="Item discounts; defaults to the sum of promotions.")
+    promotions: list[PromotionIn] = []
+    is_gift: bool = False
+
+
+class ReceiverIn(Schema):
+    name: str
+    phone: str = Field(..., examples=["13800138000"])
+    province: str = Field(..., examples=["浙江省"], description="Full, short name or adcode.")
+    city: str
+    district: str = ""
+    address: str
+    postcode: str = ""
+
+
+class BuyerIn(Schema):
+    platform_buyer_id: str
+    nickname: str = ""
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class InvoiceIn(Schema):
+    kind: str = Field("none", description="none, personal, company")
+    title: str = ""
+    tax_id: str = ""
+    email: str = ""
+
+
+class PaymentIn(Schema):
+    method: str = Field(..., examples=["alipay"])
+    transaction_id: str = ""
+    amount: str | None = Field(None, description="Defaults to the payable amount.")
+    paid_at: datetime | None = None
+
+
+class TotalsIn(Schema):
+    goods: str | None = None
+    line_discount: str | None = None
+    order_discount: str | None = None
+    shipping: str | None = None
+    payable: str | None = None
+
+
+class OrderIn(Schema):
+    channel: str = Field(..., examples=["TMALL"])
+    platform_order_id: str = Field(..., examples=["TB2026011500001"])
+    type: str = Field("sale", description="sale, return, reissue")
+    currency: str = Field("", description="Defaults to the channel's currency.")
+    placed_at: datetime | None = None
+    buyer: BuyerIn | None = None
+    receiver: ReceiverIn
+    buyer_remark: str = ""
+    seller_remark: str = ""
+    invoice: InvoiceIn | None = None
+    presale: bool = False
+    cod: bool = False
+    order_discount: str = "0.00"
+    shipping: str = "0.00"
+    payment: PaymentIn | None = None
+    lines: list[LineIn]
+    totals: TotalsIn | None = Field(None, description="The platform's stated totals; refused if lines disagree.")
+
+
+class BulkIn(Schema):
+    orders: list[OrderIn]
+    refuse_when_short: bool = False
+
+
+class CancelIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+def inline_schema(model: type[Schema]) -> dict[str, Any]:
+    """A self-contained JSON schema (no $defs) for openapi_extra."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+def json_body(model: type[Schema]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(model)}}}}
+
+
+# ---- responses
+
+
+def money(minor: int, currency: str) -> str:
+    return format_minor(minor, currency)
+
+
+def order_summary(order: Order) -> dict[str, Any]:
+    return {
+        "number": order.number,
+        "channel": order.channel.code,
+        "platform_order_ids": list(order.platform_order_ids),
+        "type": order.order_type,
+        "classification": order.classification,
+        "status": order.status,
+        "status_label": STATUS_LABELS[Status(order.status)][0],
+        "buyer_status": BUYER_STATUS[Status(order.status)],
+        "payment_status": order.payment_status,
+        "payment_status_label": PAYMENT_STATUS_LABELS[PaymentStatus(order.payment_status)][0],
+        "currency": order.currency,
+        "payable": money(order.payable_minor, order.currency),
+        "received": money(order.received_minor, order.currency),
+        "receiver_name": order.receiver_name,
+        "receiver_phone": order.receiver_phone,
+        "customer_id": order.customer_id,
+        "placed_at": order.placed_at,
+        "paid_at": order.paid_at,
+        "created_at": order.created_at,
+        "has_unmapped_lines": order.has_unmapped_lines,
+        "has_short_lines": order.has_short_lines,
+    }
+
+
+def line_out(line: OrderLine, currency: str) -> dict[str, Any]:
+    return {
+        "line_no": line.line_no,
+        "sku_code": line.sku.code if line.sku else None,
+        "platform_sku_code": line.platform_sku_code,
+        "platform_line_id": line.platform_line_id,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price": money(line.unit_price_minor, currency),
+        "gross": money(line.gross_minor, currency),
+        "line_discount": money(line.line_discount_minor, currency),
+        "order_discount": money(line.order_discount_minor, currency),
+        "shipping": money(line.shipping_minor, currency),
+        "paid": money(line.paid_minor, currency),
+        "promotions": [
+            {**{k: v for k, v in p.items() if k != "amount_minor"}, "amount": money(p["amount_minor"], currency)}
+            for p in line.promotions
+        ],
+        "is_gift": line.is_gift,
+        "tax_rate_bp": line.tax_rate_bp,
+        "unmapped": line.sku_id is None,
+        "short_quantity": line.short_quantity,
+    }
+
+
+def payment_out(p: Payment) -> dict[str, Any]:
+    return {
+        "method": p.method,
+        "transaction_id": p.transaction_id,
+        "kind": p.kind,
+        "amount": money(p.amount_minor, p.currency),
+        "paid_at": p.paid_at,
+        "needs_refund": p.needs_refund,
+    }
+
+
+def event_out(e: OrderEvent) -> dict[str, Any]:
+    return {
+        "at": e.at,
+        "kind": e.kind,
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "actor": e.actor_name,
+        "reason": e.reason,
+        "data": e.data,
+    }
+
+
+def order_detail(order: Order) -> dict[str, Any]:
+    c = order.currency
+    return {
+        **order_summary(order),
+        "allowed_next": [s.value for s in allowed_next(order.status)],
+        "receiver": {
+            "name": order.receiver_name,
+            "phone": order.receiver_phone,
+            "province": order.receiver_province,
+            "city": order.receiver_city,
+            "district": order.receiver_district,
+            "address": order.receiver_address,
+            "postcode": order.receiver_postcode,
+        },
+        "buyer_remark": order.buyer_remark,
+        "seller_remark": order.seller_remark,
+        "invoice": {
+            "kind": order.invoice_kind,
+            "title": order.invoice_title,
+            "tax_id": order.invoice_tax_id,
+            "email": order.invoice_email,
+        },
+        "presale": order.is_presale,
+        "cod": order.is_cod,
+        "amounts": {
+            "goods": money(order.goods_minor, c),
+            "line_discount": money(order.line_discount_minor, c),
+            "order_discount": money(order.order_discount_minor, c),
+            "shipping": money(order.shipping_minor, c),
+            "payable": money(order.payable_minor, c),
+            "received": money(order.received_minor, c),
+            "refunded": money(order.refunded_minor, c),
+        },
+        "warehouse": order.warehouse.code if order.warehouse else None,
+        "final_warehouse": order.final_warehouse.code if order.final_warehouse else None,
+        "courier": order.courier.code if order.courier else None,
+        "tracking_number": order.tracking_number,
+        "lines": [line_out(ln, c) for ln in order.lines.all()],
+        "payments": [payment_out(p) for p in order.payments.all()],
+        "timeline": [event_out(e) for e in order.events.all()],
+    }
+
+
+def customer_out(c: Customer) -> dict[str, Any]:
+    return {
+        "id": c.pk,
+        "channel": c.channel.code,
+        "platform_buyer_id": c.platform_buyer_id,
+        "nickname": c.nickname,
+        "name": c.name,
+        "phone": c.phone,
+        "email": c.email,
+        "created_at": c.created_at,
+    }
+
+
+class OrderSummaryOut(Schema):
+    number: str
+    channel: str
+    platform_order_ids: list[str]
+    type: str
+    classification: str
+    status: str
+    status_label: str
+    buyer_status: str | None
+    payment_status: str
+    payment_status_label: str
+    currency: str
+    payable: str
+    received: str
+    receiver_name: str
+    receiver_phone: str
+    customer_id: int | None
+    placed_at: datetime
+    paid_at: datetime | None
+    created_at: datetime
+    has_unmapped_lines: bool
+    has_short_lines: bool
+
+
+class OrderPageOut(Schema):
+    items: list[OrderSummaryOut]
+    next_cursor: str | None
+
+
+class CustomerOut(Schema):
+    id: int
+    channel: str
+    platform_buyer_id: str
+    nickname: str
+    name: str
+    phone: str
+    email: str
+    created_at: datetime
+
+
+class CustomerDetailOut(CustomerOut):
+    orders: list[OrderSummaryOut]
+    next_cursor: str | None

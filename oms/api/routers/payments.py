@@ -1,0 +1,132 @@
+"""Payments API: operators record payments; payment providers call back, signed.
+
+Provider callbacks are not operator calls, so they carry no token or session. Each payment method has
+its own shared secret (environment ``OMS_PAYMENT_SECRET_<METHOD>``, e.g. ``OMS_PAYMENT_SECRET_ALIPAY``)
+and signs the raw body: ``X-OMS-Signature: <hex HMAC-SHA256(secret, body)>``. A method with no secret
+configured accepts no callbacks at all: there is no anonymous write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.security import APIKeyHeader
+from pydantic import Field
+
+from oms.api.auth import require_perm
+from oms.api.routers.order_schemas import order_detail, payment_out
+from oms.core.domain.money import parse_minor
+from oms.core.errors import ValidationFailed
+from oms.orders.models import PaymentKind
+from oms.orders.selectors import order_get
+from oms.orders.services.payments import PAYMENT_METHODS, payment_callback_receive, payment_record
+
+router = Router(tags=["payments"])
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def callback_secret(method: str) -> str:
+    configured: Any = settings.OMS.get("PAYMENT_CALLBACK_SECRETS") or {}
+    from_settings = configured.get(method) if isinstance(configured, dict) else ""
+    return str(from_settings or os.environ.get(f"OMS_PAYMENT_SECRET_{method.upper()}", ""))
+
+
+def callback_signature(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class PaymentSignatureAuth(APIKeyHeader):
+    """Authenticates a provider, not an operator: a valid HMAC of the body under the method's secret."""
+
+    param_name = "X-OMS-Signature"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        match = request.resolver_match
+        method = str(match.kwargs.get("method", "")) if match else ""
+        secret = callback_secret(method) if method in PAYMENT_METHODS else ""
+        if not secret or not key:
+            return None
+        if hmac.compare_digest(callback_signature(secret, request.body), key.strip().lower()):
+            return f"callback:{method}"
+        return None
+
+
+def signed_callback(func: F) -> F:
+    """Marks an endpoint as a payment-provider callback: no operator permission, HMAC-authenticated."""
+    func.required_perms = ()  # type: ignore[attr-defined]
+    func.auth_kind = "payment_signature"  # type: ignore[attr-defined]
+    return func
+
+
+class PaymentRecordIn(Schema):
+    method: str = Field(..., description=", ".join(PAYMENT_METHODS))
+    transaction_id: str = Field(..., min_length=1, max_length=64)
+    amount: str = Field(..., examples=["99.00"])
+    kind: str = Field("payment", description="payment or refund")
+    paid_at: datetime | None = None
+
+
+class CallbackIn(Schema):
+    order_number: str
+    transaction_id: str
+    trade_status: str = Field(..., description="success, refund; anything else is acknowledged and ignored")
+    amount: str
+    paid_at: datetime | None = None
+
+
+@router.post("/orders/{number}/payments", summary="Record a payment or refund by hand")
+@require_perm("orders.record_payment")
+def payment_create(request: HttpRequest, number: str, payload: PaymentRecordIn) -> dict[str, Any]:
+    order = order_get(number=number)
+    if payload.kind not in (PaymentKind.PAYMENT, PaymentKind.REFUND):
+        raise ValidationFailed("kind is payment or refund.", code="validation_error")
+    result = payment_record(
+        order=order,
+        method=payload.method,
+        transaction_id=payload.transaction_id,
+        amount_minor=parse_minor(payload.amount, order.currency, field="amount"),
+        paid_at=payload.paid_at,
+        actor=request.user,
+        kind=payload.kind,
+    )
+    return {
+        "created": result.created,
+        "payment": payment_out(result.payment),
+        "order": order_detail(order_get(number=number)),
+    }
+
+
+@router.post(
+    "/payments/callbacks/{method}",
+    auth=PaymentSignatureAuth(),
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": CallbackIn.model_json_schema()}}}},
+    summary="Payment provider status callback (HMAC-signed, not for operators)",
+)
+@signed_callback
+def payment_callback(request: HttpRequest, method: str) -> dict[str, Any]:
+    """Idempotent on the transaction id: repeats answer ``duplicate``; late payments for cancelled orders
+    are kept and flagged for refund; other trade statuses are acknowledged and change nothing."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        raise ValidationFailed("The body is not valid JSON.", code="bad_json") from None
+    if not isinstance(body, dict):
+        raise ValidationFailed("Expected a JSON object.", code="bad_json")
+    result = payment_callback_receive(method=method, body=body)
+    if result is None:
+        return {"result": "ignored"}
+    return {
+        "result": "recorded" if result.created else "duplicate",
+        "payment": payment_out(result.payment),
+        "order_status": result.order.status,
+        "payment_status": result.order.payment_status,
+    }

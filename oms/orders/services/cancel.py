@@ -1,0 +1,75 @@
+"""Cancelling orders: by an operator with a reason, or automatically when payment never came (O3, O4, S2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from oms.core.errors import ValidationFailed
+from oms.orders.domain.status import Status
+from oms.orders.lock_objects import order_lock
+from oms.orders.models import Order, OrderLine, Payment, PaymentKind
+from oms.orders.services.stock_link import order_lines_release
+from oms.orders.services.timeline import order_event_build, order_transition
+
+
+@transaction.atomic(savepoint=False)
+def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
+    order_transition(order=order, to_status=Status.CANCELLED.value, actor=actor, reason=reason)
+    line_ids = list(OrderLine.objects.filter(order=order, sku__isnull=False).values_list("pk", flat=True))
+    order_lines_release(line_ids=line_ids, reason=f"order {order.number} cancelled: {reason}")
+    if order.received_minor > order.refunded_minor:
+        # Money already taken is owed back; finance refunds it through the payment method.
+        flagged = Payment.objects.filter(order=order, kind=PaymentKind.PAYMENT, needs_refund=False).update(
+            needs_refund=True
+        )
+        order_event_build(
+            order=order,
+            kind="refund_due",
+            actor=actor,
+            reason=reason,
+            data={"amount_minor": order.received_minor - order.refunded_minor, "payments": flagged},
+        ).save()
+    return order
+
+
+@transaction.atomic(durable=True)
+def order_cancel(*, order: Order, actor: Any, reason: str) -> Order:
+    """Cancel with a reason (required: it is what the buyer and the log see). Releases the order's
+    stock reservations and flags payments for refund. 409 when the status forbids cancelling."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            "Give a reason for cancelling.", details=[], code="validation_error", extra={"field": "reason"}
+        )
+    locked = order_lock(pk=order.pk)
+    return _cancel_locked(order=locked, actor=actor, reason=reason[:500])
+
+
+def orders_cancel_unpaid(*, now: datetime | None = None, timeout_minutes: int | None = None) -> list[str]:
+    """Cancel every order still pending payment past the timeout; returns their numbers.
+
+    Each order is cancelled in its own transaction after re-checking under its row lock, so a payment
+    that lands at the same moment wins and that order is left alone.
+    """
+    now = now or timezone.now()
+    minutes = timeout_minutes if timeout_minutes is not None else settings.OMS["UNPAID_TIMEOUT_MINUTES"]
+    cutoff = now - timedelta(minutes=minutes)
+    candidates = list(
+        Order.objects.filter(status=Status.PENDING_PAYMENT.value, placed_at__lt=cutoff)
+        .order_by("placed_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    cancelled: list[str] = []
+    for pk in candidates:
+        with transaction.atomic():
+            order = order_lock(pk=pk)
+            if order.status != Status.PENDING_PAYMENT.value or order.placed_at >= cutoff:
+                continue
+            _cancel_locked(order=order, actor=None, reason=f"unpaid for more than {minutes} minutes")
+            cancelled.append(order.number)
+    return cancelled

@@ -265,3 +265,89 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}/{self.kind} {self.ref_type}:{self.ref_id} sku {self.sku_id} × {self.quantity}"
+
+
+class DocumentType(models.TextChoices):
+    RECEIPT = "receipt", _("Receipt 入库单")
+    ADJUSTMENT = "adjustment", _("Stock count 盘点单")
+    DEFECTIVE = "defective", _("Defective marking 次品标记")
+    TRANSFER = "transfer", _("Transfer 调拨单")
+    RETURN = "return", _("Return to warehouse 退仓单")
+
+
+class DocumentStatus(models.TextChoices):
+    DONE = "done", _("Done")
+    RESERVED = "reserved", _("Reserved, awaiting shipment")
+    SHIPPED = "shipped", _("Shipped, in transit")
+    PARTIAL = "partial", _("Partly received")
+    RECEIVED = "received", _("Received")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class StockDocument(models.Model):
+    """A stock document: every physical change is made by one. ``warehouse`` is where stock is received,
+    counted or marked, or where a transfer/return leaves from; ``dest_warehouse`` where it goes; ``channel``
+    the channel (store, platform warehouse) a return to warehouse (退仓) comes from."""
+
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    doc_type = models.CharField(_("type"), max_length=10, choices=DocumentType.choices)
+    status = models.CharField(_("status"), max_length=9, choices=DocumentStatus.choices)
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+")
+    dest_warehouse = models.ForeignKey(
+        Warehouse,
+        verbose_name=_("destination warehouse"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.ForeignKey(
+        "channels.Channel", verbose_name=_("channel"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.Operator", verbose_name=_("created by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock document")
+        verbose_name_plural = _("stock documents")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StockDocumentLine(models.Model):
+    """One SKU on a document. For a stock count ``quantity`` is the counted figure and ``delta`` the change it
+    made; for transfers and returns ``received_quantity`` grows as units arrive."""
+
+    document = models.ForeignKey(
+        StockDocument, verbose_name=_("document"), on_delete=models.CASCADE, related_name="lines"
+    )
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.BigIntegerField(_("quantity"))
+    delta = models.BigIntegerField(_("change"), default=0)
+    received_quantity = models.BigIntegerField(_("received"), default=0)
+    is_defective = models.BooleanField(_("defective"), default=False)
+    batch_no = models.CharField(_("batch number"), max_length=64, blank=True)
+    production_date = models.DateField(_("production date"), null=True, blank=True)
+    expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stock document line")
+        verbose_name_plural = _("stock document lines")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=0), name="docline_quantity_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(received_quantity__gte=0, received_quantity__lte=models.F("quantity")),
+                name="docline_received_le_quantity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}:{self.sku_id}×{self.quantity}"

@@ -27,7 +27,7 @@ from django.utils import timezone
 from oms.catalog.models import BundleComponent, Sku
 from oms.channels.lock_objects import channel_stocks_for_update
 from oms.channels.models import Channel, ChannelStock
-from oms.channels.services import ChannelDelta, channel_stock_apply
+from oms.channels.services.counters import ChannelDelta, channel_stock_apply
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.inventory.domain.reservation import LineDemand, bundle_units, plan_grants
 from oms.inventory.lock_objects import active_reservations_for_update

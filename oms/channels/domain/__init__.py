@@ -1,0 +1,1 @@
+"""Pure channel-stock logic: standard library and oms.core only."""

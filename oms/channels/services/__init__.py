@@ -1,0 +1,1 @@
+"""Channel stock services: counters, allocation (C1), warehouse assignment."""

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "oms.core",
     "oms.audit",
+    "oms.outbox",
     "oms.accounts",
     "oms.catalog",
     "oms.channels",
@@ -105,6 +106,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now; silences the transition warning
 AUTH_USER_MODEL = "accounts.Operator"
 
 AUTHENTICATION_BACKENDS = [
@@ -163,4 +165,23 @@ LOGGING = {
 OMS = {
     "UNPAID_TIMEOUT_MINUTES": int(os.environ.get("OMS_UNPAID_TIMEOUT_MINUTES", "30")),
     "BULK_INTAKE_MAX": 1000,
+}
+
+# Outbox and webhooks (oms.outbox). A relay run claims a batch; its lease must outlast delivering the
+# whole batch, so the relay stretches it to batch size × HTTP timeout when that is longer.
+OMS_OUTBOX = {
+    "BATCH_SIZE": int(os.environ.get("OMS_OUTBOX_BATCH_SIZE", "20")),
+    "HTTP_TIMEOUT_S": float(os.environ.get("OMS_OUTBOX_HTTP_TIMEOUT_S", "10")),
+    "LEASE_S": float(os.environ.get("OMS_OUTBOX_LEASE_S", "300")),
+    "MAX_ATTEMPTS": int(os.environ.get("OMS_OUTBOX_MAX_ATTEMPTS", "10")),
+    "BACKOFF_BASE_S": float(os.environ.get("OMS_OUTBOX_BACKOFF_BASE_S", "10")),
+    "BACKOFF_CAP_S": float(os.environ.get("OMS_OUTBOX_BACKOFF_CAP_S", "3600")),
+    "RELAY_INTERVAL_S": float(os.environ.get("OMS_OUTBOX_RELAY_INTERVAL_S", "10")),
+}
+# Lets tests and side-by-side deployments keep their own queue on a shared broker.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Periodic work for `celery beat` (or `oms worker --beat`). Later work adds review-after-buffer,
+# the unpaid timeout and stock reallocation/pushes here.
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "outbox-relay": {"task": "outbox.relay", "schedule": OMS_OUTBOX["RELAY_INTERVAL_S"]},
 }

@@ -1,0 +1,1 @@
+"""Pure webhook logic: signing and verification, the retry schedule, the event envelope."""

@@ -1,7 +1,5 @@
 """Customers API (P1): buyers per channel and their order history."""
 
-from __future__ import annotations
-
 from typing import Any
 
 from django.http import HttpRequest

@@ -5,8 +5,6 @@ is answered with every problem at once (422, each with its field path), and a ba
 batch never blocks the good ones.
 """
 
-from __future__ import annotations
-
 import json
 from collections.abc import Callable
 from datetime import date

@@ -6,8 +6,6 @@ and signs the raw body: ``X-OMS-Signature: <hex HMAC-SHA256(secret, body)>``. A 
 configured accepts no callbacks at all: there is no anonymous write.
 """
 
-from __future__ import annotations
-
 import hashlib
 import hmac
 import json

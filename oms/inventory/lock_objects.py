@@ -1,7 +1,9 @@
 """Row-lock querysets. The one global lock order, which every stock service follows to stay deadlock-free:
 
+0. the stock document row, when a document is being processed (it guards its lines' reservations);
 1. Reservation rows, by id;
-2. StockItem rows, by (sku id, warehouse id);
+2. StockItem rows, by (sku id, warehouse id) — a service that will re-allocate quotas locks *every*
+   warehouse's row of its SKUs here at once (`sku_stock_for_update`), since re-allocation reads them all;
 3. Batch rows, by id;
 4. ChannelStock rows, by (channel id, sku id) (``oms.channels.lock_objects``).
 
@@ -41,6 +43,19 @@ def stock_items_for_update(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, i
         .order_by("sku_id", "warehouse_id")
     )
     return {(r.warehouse_id, r.sku_id): r for r in rows}
+
+
+def sku_stock_for_update(sku_ids: Iterable[int]) -> None:
+    """Lock every StockItem row of these SKUs, all warehouses, in the global order: taken before anything that
+    re-allocates channel quotas so that later locks on the same rows never wait out of order."""
+    ids = sorted(set(sku_ids))
+    if ids:
+        list(
+            StockItem.objects.select_for_update()
+            .filter(sku_id__in=ids)
+            .order_by("sku_id", "warehouse_id")
+            .values_list("id")
+        )
 
 
 def batches_for_update(keys: Iterable[tuple[int, int]]) -> list[Batch]:

@@ -27,10 +27,11 @@ from django.utils import timezone
 from oms.catalog.models import BundleComponent, Sku
 from oms.channels.lock_objects import channel_stocks_for_update
 from oms.channels.models import Channel, ChannelStock
+from oms.channels.services.allocation import channel_stock_reallocate
 from oms.channels.services.counters import ChannelDelta, channel_stock_apply
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.inventory.domain.reservation import LineDemand, bundle_units, plan_grants
-from oms.inventory.lock_objects import active_reservations_for_update
+from oms.inventory.lock_objects import active_reservations_for_update, sku_stock_for_update
 from oms.inventory.models import (
     MoveKind,
     Reservation,
@@ -196,11 +197,16 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
     refused: what cannot be reserved comes back as ``short``. With ``refuse_when_short`` nothing is reserved
     when any line is short and `Conflict` (``insufficient_stock``) names the SKUs.
     """
+    return _channel_reserve(requests=requests, kind=ReservationKind.SALES, refuse_when_short=refuse_when_short)
+
+
+def _channel_reserve(*, requests: Sequence[ReserveRequest], kind: str, refuse_when_short: bool) -> list[ReserveOutcome]:
+    """Channel-scope reservation of ``kind``: sales (销售预占) or return to warehouse (退仓预占)."""
     if not requests:
         return []
     skus = _validate_lines(requests, "channel_id")
     recipes = _recipes(skus)
-    held = _held(_existing(requests, ReservationScope.CHANNEL, ReservationKind.SALES))
+    held = _held(_existing(requests, ReservationScope.CHANNEL, kind))
     keys = {(r.channel_id, c) for r in requests for c, _q in recipes[r.sku_id]}
     stocks = channel_stocks_for_update(keys)
     free = {k: s.available for k, s in stocks.items()}
@@ -227,7 +233,11 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
         for sku_id, per_unit in recipes[r.sku_id]:
             units = g * per_unit
             key = (r.channel_id, sku_id)
-            deltas[key] = ChannelDelta(sales_reserved=deltas.get(key, ChannelDelta()).sales_reserved + units)
+            d = deltas.get(key, ChannelDelta())
+            if kind == ReservationKind.RETURN:
+                deltas[key] = ChannelDelta(d.sales_reserved, d.return_reserved + units, d.quota)
+            else:
+                deltas[key] = ChannelDelta(d.sales_reserved + units, d.return_reserved, d.quota)
             if sku_id in rows:
                 rows[sku_id].quantity += units
                 grown.append(rows[sku_id])
@@ -237,7 +247,7 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
                         ref_type=r.ref_type,
                         ref_id=r.ref_id,
                         scope=ReservationScope.CHANNEL,
-                        kind=ReservationKind.SALES,
+                        kind=kind,
                         sku_id=sku_id,
                         channel_id=r.channel_id,
                         quantity=units,
@@ -410,7 +420,12 @@ def reservations_release(*, ref_type: str, ref_ids: Sequence[int], reason: str) 
 
 @transaction.atomic(savepoint=False)
 def reservations_consume(
-    *, ref_type: str, ref_ids: Sequence[int], warehouse_id: int | None = None, kind: str = ReservationKind.SALES
+    *,
+    ref_type: str,
+    ref_ids: Sequence[int],
+    warehouse_id: int | None = None,
+    kind: str = ReservationKind.SALES,
+    move_kind: str = MoveKind.SHIPMENT,
 ) -> int:
     """Consume the referenced lines' active reservations of ``kind`` when the goods leave the warehouse:
     warehouse rows take units off the shelf (on_hand and reserved down, a shipment in the stock ledger, FEFO
@@ -423,6 +438,7 @@ def reservations_consume(
     rows = active_reservations_for_update(ref_type=ref_type, ref_ids=ref_ids, kind=kind)
     if not rows:
         return 0
+    sku_stock_for_update({r.sku_id for r in rows})
     at_wh: dict[tuple[int, int], int] = defaultdict(int)
     on_ch: dict[tuple[int, int], int] = defaultdict(int)
     for row in rows:
@@ -471,7 +487,7 @@ def reservations_consume(
         MoveSpec(
             warehouse_id=r.warehouse_id or 0,
             sku_id=r.sku_id,
-            kind=MoveKind.SHIPMENT,
+            kind=move_kind,
             ref_type=ref_type,
             ref_id=r.ref_id,
             on_hand=-r.quantity,
@@ -485,6 +501,8 @@ def reservations_consume(
     if extra:
         Reservation.objects.bulk_create(extra)
     _close(rows, ReservationState.CONSUMED, "shipped")
+    # The shelf the units left may feed other channels too: their quotas must shrink with it.
+    channel_stock_reallocate(sku_ids=sorted({r.sku_id for r in shipped}))
     return len(rows) + len(extra)
 
 

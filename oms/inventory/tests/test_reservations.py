@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from oms.channels.models import ChannelStock
+from oms.channels.models import AllocationRule, ChannelStock
+from oms.channels.services.allocation import channel_stock_reallocate
 from oms.core.errors import Conflict, ValidationFailed
 from oms.inventory.models import Reservation, StockItem
 from oms.inventory.services.reservations import (
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _quota(channel, sku, quota):
-    ChannelStock.objects.update_or_create(channel=channel, sku=sku, defaults={"quota": quota})
+    AllocationRule.objects.create(channel=channel, scope="sku", sku=sku, method="fixed", fixed_quantity=quota)
+    channel_stock_reallocate(sku_ids=[sku.pk])
 
 
 def test_reserve_release_consume_roundtrip():
@@ -50,6 +52,7 @@ def test_reserve_release_consume_roundtrip():
     item = StockItem.objects.get(warehouse=wh, sku=sku)
     assert (item.on_hand, item.reserved) == (6, 0)
     cs = ChannelStock.objects.get(channel=ch, sku=sku)
+    # Shipping took 4 off the shelf and the quota; re-allocation tops the fixed 10 back up to what is left.
     assert (cs.quota, cs.sales_reserved) == (6, 0)
 
 

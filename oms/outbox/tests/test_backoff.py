@@ -44,9 +44,7 @@ def test_the_default_schedule_doubles_then_stops_at_the_cap() -> None:
     assert backoff.exhausted(10)
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"base_s": 0}, {"base_s": 10, "cap_s": 5}, {"jitter": 0.6}, {"max_attempts": 0}]
-)
+@pytest.mark.parametrize("kwargs", [{"base_s": 0}, {"base_s": 10, "cap_s": 5}, {"jitter": 0.6}, {"max_attempts": 0}])
 def test_nonsense_schedules_are_refused(kwargs: dict[str, float]) -> None:
-    with pytest.raises(ValueError, match="must|needs"):
+    with pytest.raises(ValueError, match=r"must|needs"):
         Backoff(**kwargs)  # type: ignore[arg-type]

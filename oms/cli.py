@@ -18,6 +18,8 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("serve",): ("runserver", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
     ("token", "create"): ("api_token", "Issue an API token: oms token create OPERATOR NAME.", ("create",)),
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
+    ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
+    ("outbox", "relay"): ("outbox_relay", "Deliver due webhooks now; --loop keeps relaying (no broker needed).", ()),
 }
 
 

@@ -17,6 +17,7 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem(_("Dashboard"), "console:home", None),
+    NavItem(_("Outbox"), "console:outbox", "outbox.view_outboxmessage"),
 ]
 
 # Configuration screens live in the Django admin; shown to anyone with a view permission there.
@@ -25,6 +26,7 @@ ADMIN_NAV: list[NavItem] = [
     NavItem(_("Channels"), "admin:channels_channel_changelist", "channels.view_channel"),
     NavItem(_("Warehouses"), "admin:inventory_warehouse_changelist", "inventory.view_warehouse"),
     NavItem(_("Couriers"), "admin:fulfillment_courier_changelist", "fulfillment.view_courier"),
+    NavItem(_("Webhook endpoints"), "admin:outbox_webhookendpoint_changelist", "outbox.view_webhookendpoint"),
     NavItem(_("Operation log"), "admin:audit_operationlog_changelist", "audit.view_operationlog"),
     NavItem(_("Operators"), "admin:accounts_operator_changelist", "accounts.view_operator"),
 ]

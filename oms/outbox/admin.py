@@ -14,6 +14,7 @@ from oms.outbox.models import WebhookEndpoint
 
 
 class WebhookEndpointForm(forms.ModelForm[WebhookEndpoint]):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     secret = forms.CharField(
         label=_("signing secret"),
         required=False,

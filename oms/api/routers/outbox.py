@@ -1,7 +1,5 @@
 """The outbox: what was sent to webhook endpoints, what is waiting, the dead letters, and retrying them."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from uuid import UUID
 
@@ -64,10 +62,9 @@ def _get(message_id: int) -> OutboxMessage:
 
 @router.get("/outbox/messages", response=MessagePage)
 @require_perm("outbox.view_outboxmessage")
-def message_list(request: HttpRequest, filters: Query[MessageFilter]) -> MessagePage:
+def message_list(request: HttpRequest, filters: Query[MessageFilter]) -> dict[str, object]:
     qs = outbox_message_list(state=filters.state.value if filters.state else "", topic=filters.topic)
-    items = list(qs[filters.offset : filters.offset + filters.limit])
-    return MessagePage(count=qs.count(), items=[MessageOut.from_orm(m) for m in items])
+    return {"count": qs.count(), "items": list(qs[filters.offset : filters.offset + filters.limit])}
 
 
 @router.get("/outbox/messages/{message_id}", response=MessageOut)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "oms.inventory",
     "oms.fulfillment",
     "oms.orders",
+    "oms.review",
     "oms.api",
     "oms.console",
 ]
@@ -106,7 +107,6 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-FORMS_URLFIELD_ASSUME_HTTPS = True  # Django 6 behaviour now; silences the transition warning
 AUTH_USER_MODEL = "accounts.Operator"
 
 AUTHENTICATION_BACKENDS = [
@@ -168,7 +168,7 @@ OMS = {
 }
 
 # Outbox and webhooks (oms.outbox). A relay run claims a batch; its lease must outlast delivering the
-# whole batch, so the relay stretches it to batch size × HTTP timeout when that is longer.
+# whole batch, so the relay stretches it to (batch size + 1) × HTTP timeout when that is longer.
 OMS_OUTBOX = {
     "BATCH_SIZE": int(os.environ.get("OMS_OUTBOX_BATCH_SIZE", "20")),
     "HTTP_TIMEOUT_S": float(os.environ.get("OMS_OUTBOX_HTTP_TIMEOUT_S", "10")),

@@ -27,6 +27,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "orders.edit_remarks",
             "orders.view_customer",
             "orders.view_payment",
+            "review.view_interception",
         ],
     ),
     "order_reviewer": (
@@ -43,6 +44,10 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "orders.edit_remarks",
             "orders.view_customer",
             "orders.view_payment",
+            "review.view_rule",
+            "review.view_interception",
+            "review.release_interception",
+            "review.view_blacklistentry",
         ],
     ),
     "warehouse_coordinator": (
@@ -69,6 +74,8 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "orders.view_customer",
             "orders.view_payment",
             "orders.record_payment",
+            "review.view_interception",
+            "review.release_interception",
         ],
     ),
 }

@@ -1,0 +1,149 @@
+"""Reads for review: order facts in bulk (a fixed number of queries for any number of orders)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from oms.core.domain.money import format_minor
+from oms.core.domain.regions import province_lookup
+from oms.orders.domain.status import Status
+from oms.orders.models import Order, OrderLine
+from oms.review.models import BlacklistEntry, BlacklistKind, Interception, InterceptionState, RefundRequest
+
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+UNSHIPPED = (
+    Status.PENDING_REVIEW,
+    Status.PENDING_SPLIT,
+    Status.PENDING_DISPATCH,
+    Status.PENDING_SHIPMENT,
+)
+
+
+def _yuan(minor: int, currency: str) -> float:
+    # Rules compare amounts written in yuan; the exact decimal text avoids binary rounding surprises.
+    return float(format_minor(minor, currency))
+
+
+def _address_key(o: Order) -> tuple[str, str, str, str, str, str]:
+    return (
+        o.receiver_name,
+        o.receiver_phone,
+        o.receiver_province,
+        o.receiver_city,
+        o.receiver_district,
+        o.receiver_address,
+    )
+
+
+def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
+    """Facts for each order (keyed by pk). Orders should come with channel and customer selected."""
+    if not orders:
+        return {}
+    ids = [o.pk for o in orders]
+    lines_by_order: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in (
+        OrderLine.objects.filter(order_id__in=ids).select_related("sku__category").order_by("order_id", "line_no")
+    ):
+        lines_by_order[line.order_id].append(line)
+
+    phones = {o.receiver_phone for o in orders}
+    buyer_ids = {o.customer.platform_buyer_id for o in orders if o.customer_id and o.customer}
+    blacklist = list(
+        BlacklistEntry.objects.filter(
+            Q(kind=BlacklistKind.PHONE, value__in=phones)
+            | Q(kind=BlacklistKind.BUYER, value__in=buyer_ids)
+            | Q(kind=BlacklistKind.ADDRESS)
+        ).values_list("kind", "value")
+    )
+    refund_open = set(RefundRequest.objects.filter(order_id__in=ids, is_open=True).values_list("order_id", flat=True))
+
+    customer_ids = {o.customer_id for o in orders if o.customer_id}
+    open_by_customer: dict[int, list[Order]] = defaultdict(list)
+    if customer_ids:
+        for other in Order.objects.filter(customer_id__in=customer_ids, status__in=[s.value for s in UNSHIPPED]).only(
+            "pk",
+            "customer_id",
+            "receiver_name",
+            "receiver_phone",
+            "receiver_province",
+            "receiver_city",
+            "receiver_district",
+            "receiver_address",
+        ):
+            open_by_customer[other.customer_id].append(other)  # type: ignore[index]
+
+    facts: dict[int, dict[str, Any]] = {}
+    for o in orders:
+        lines = lines_by_order.get(o.pk, [])
+        province = province_lookup(o.receiver_province)
+        full_address = f"{o.receiver_city}{o.receiver_district}{o.receiver_address}"
+        buyer_id = o.customer.platform_buyer_id if o.customer_id and o.customer else ""
+        listed = any(
+            (kind == BlacklistKind.PHONE and value == o.receiver_phone)
+            or (kind == BlacklistKind.BUYER and value == buyer_id)
+            or (kind == BlacklistKind.ADDRESS and value and value in full_address)
+            for kind, value in blacklist
+        )
+        others = [x for x in open_by_customer.get(o.customer_id or 0, []) if x.pk != o.pk]
+        priced = [ln for ln in lines if ln.gross_minor > 0]
+        facts[o.pk] = {
+            "paid_amount": _yuan(o.received_minor - o.refunded_minor, o.currency),
+            "payable_amount": _yuan(o.payable_minor, o.currency),
+            "goods_amount": _yuan(o.goods_minor, o.currency),
+            "discount_amount": _yuan(o.line_discount_minor + o.order_discount_minor, o.currency),
+            "line_count": len(lines),
+            "total_quantity": sum(ln.quantity for ln in lines),
+            "skus": sorted({ln.sku.code for ln in lines if ln.sku}),
+            "categories": sorted({ln.sku.category.code for ln in lines if ln.sku and ln.sku.category}),
+            "weight_g": sum(ln.sku.weight_g * ln.quantity for ln in lines if ln.sku),
+            "volume_cm3": sum(ln.sku.volume_cm3 * ln.quantity for ln in lines if ln.sku),
+            "buyer_remark": o.buyer_remark,
+            "seller_remark": o.seller_remark,
+            "has_remark": bool(o.buyer_remark.strip() or o.seller_remark.strip()),
+            "buyer_id": buyer_id,
+            "buyer_phone": o.receiver_phone,
+            "blacklisted": listed,
+            "province": province.name if province else o.receiver_province,
+            "city": o.receiver_city,
+            "district": o.receiver_district,
+            "address": full_address,
+            "address_complete": bool(
+                province
+                and o.receiver_city.strip()
+                and len(o.receiver_address.strip()) >= 4
+                and PHONE_RE.match(o.receiver_phone.strip())
+            ),
+            "channel": o.channel.code,
+            "platform": o.channel.platform,
+            "order_type": o.order_type,
+            "cod": o.is_cod,
+            "presale": o.is_presale,
+            "paid_at": o.paid_at,
+            "refund_pending": o.pk in refund_open,
+            "has_unmapped_sku": any(ln.sku_id is None for ln in lines),
+            "has_gift": any(ln.is_gift for ln in lines),
+            "lowest_paid_ratio": min((ln.paid_minor / ln.gross_minor for ln in priced if not ln.is_gift), default=1.0),
+            "other_open_orders_other_address": sum(1 for x in others if _address_key(x) != _address_key(o)),
+            "same_buyer_open_orders": len(others),
+        }
+    return facts
+
+
+def interception_list(*, state: str = "open", reason_code: str = "", order_number: str = "") -> QuerySet[Interception]:
+    qs = Interception.objects.select_related("order", "rule", "resolved_by").order_by("-created_at", "-id")
+    if state:
+        qs = qs.filter(state=state)
+    if reason_code:
+        qs = qs.filter(reason_code=reason_code)
+    if order_number:
+        qs = qs.filter(order__number=order_number)
+    return qs
+
+
+def order_open_interceptions(*, order: Order) -> list[Interception]:
+    return list(Interception.objects.filter(order=order, state=InterceptionState.OPEN).order_by("id"))

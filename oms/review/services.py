@@ -1,0 +1,292 @@
+"""Review (审单): run the review rules, hold orders with interceptions, release them, force review.
+
+An order passes review when, after the rules ran, it has no open interception; ``reviewed_at``
+then marks it reviewed (S6 reads it). A rule an operator already released on this order is not
+raised again when review re-runs, so releasing the last hold lets the order through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record
+from oms.core.errors import Conflict, ValidationFailed
+from oms.core.rules import compile_condition, condition_matches
+from oms.orders.domain.status import Status
+from oms.orders.lock_objects import order_lock, orders_for_update
+from oms.orders.models import Order, OrderEvent
+from oms.orders.services.timeline import actor_or_none, order_event_build
+from oms.review.domain.facts import ORDER_FACTS
+from oms.review.models import Interception, InterceptionState, RefundRequest, Rule, RuleKind
+from oms.review.selectors import order_facts_many
+
+# Holds raised after review stop the order only until it is handed to the warehouse.
+INTERCEPTABLE_AFTER_REVIEW = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    rule_id: int
+    code: str
+    name: str
+    reason: str
+    matched: bool
+
+
+@dataclass
+class ReviewOutcome:
+    order: Order
+    passed: bool
+    raised: list[Interception] = field(default_factory=list)
+    open_codes: list[str] = field(default_factory=list)
+
+
+def review_rules() -> list[Rule]:
+    return list(Rule.objects.filter(kind=RuleKind.REVIEW, enabled=True).order_by("priority", "id"))
+
+
+def rules_evaluate(*, rules: Sequence[Rule], facts: dict[str, Any]) -> list[RuleHit]:
+    """Every rule's verdict on one order's facts, in rule order (the dry-run shows all of them)."""
+    return [
+        RuleHit(
+            rule_id=r.pk,
+            code=r.code,
+            name=r.name,
+            reason=r.reason or r.name,
+            matched=condition_matches(compile_condition(r.condition, ORDER_FACTS), facts),
+        )
+        for r in rules
+    ]
+
+
+def order_review_dry_run(*, order: Order, condition: str | None = None) -> dict[str, Any]:
+    """Which rules this order hits now, without changing anything; optionally a draft condition too."""
+    order = Order.objects.select_related("channel", "customer").get(pk=order.pk)
+    facts = order_facts_many(orders=[order])[order.pk]
+    result: dict[str, Any] = {"facts": facts, "hits": rules_evaluate(rules=review_rules(), facts=facts)}
+    if condition is not None:
+        result["draft_matches"] = condition_matches(compile_condition(condition, ORDER_FACTS), facts)
+    return result
+
+
+@transaction.atomic(savepoint=False)
+def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
+    rules = review_rules()
+    facts = order_facts_many(orders=orders)
+    ids = [o.pk for o in orders]
+    handled: dict[int, set[str]] = {o.pk: set() for o in orders}
+    open_codes: dict[int, set[str]] = {o.pk: set() for o in orders}
+    for order_id, code, state in Interception.objects.filter(order_id__in=ids).values_list(
+        "order_id", "reason_code", "state"
+    ):
+        (open_codes if state == InterceptionState.OPEN else handled)[order_id].add(code)
+
+    now = timezone.now()
+    new_holds: list[Interception] = []
+    outcomes: list[ReviewOutcome] = []
+    for order in orders:
+        raised = [
+            Interception(order=order, rule_id=hit.rule_id, reason_code=hit.code, reason=hit.reason[:300])
+            for hit in rules_evaluate(rules=rules, facts=facts[order.pk])
+            if hit.matched and hit.code not in handled[order.pk] and hit.code not in open_codes[order.pk]
+        ]
+        new_holds += raised
+        still_open = sorted(open_codes[order.pk] | {h.reason_code for h in raised})
+        outcomes.append(ReviewOutcome(order=order, passed=not still_open, raised=raised, open_codes=still_open))
+    Interception.objects.bulk_create(new_holds)
+
+    events = []
+    passed = [o.order for o in outcomes if o.passed]
+    for outcome in outcomes:
+        order = outcome.order
+        if outcome.passed:
+            order.reviewed_at = now
+            order.updated_at = now
+            events.append(order_event_build(order=order, kind="reviewed", actor=actor))
+        elif outcome.raised:
+            events.append(
+                order_event_build(
+                    order=order,
+                    kind="intercepted",
+                    actor=actor,
+                    reason="; ".join(h.reason for h in outcome.raised)[:500],
+                    data={"codes": [h.reason_code for h in outcome.raised]},
+                )
+            )
+        audit_record(
+            actor=actor,
+            action="order.review",
+            obj=order,
+            after={"passed": outcome.passed, "open": outcome.open_codes},
+        )
+    if passed:
+        Order.objects.bulk_update(passed, ["reviewed_at", "updated_at"])
+    OrderEvent.objects.bulk_create(events)
+    return outcomes
+
+
+def _lock_with_relations(pks: list[int]) -> dict[int, Order]:
+    """Lock the orders (pk order), then read them with channel and customer: FOR UPDATE cannot take
+    the nullable side of the customer join, so the lock and the joined read are two statements."""
+    list(orders_for_update(pks=pks).values_list("pk", flat=True))
+    return {o.pk: o for o in Order.objects.filter(pk__in=pks).select_related("channel", "customer").order_by("pk")}
+
+
+def orders_review(*, orders: Sequence[Order], actor: Any) -> list[ReviewOutcome]:
+    """Review many orders in one transaction (the automatic pipeline). Orders not pending review, or
+    already reviewed, are left alone and not reported."""
+    with transaction.atomic():
+        locked = _lock_with_relations([o.pk for o in orders])
+        due = [o for o in locked.values() if o.status == Status.PENDING_REVIEW and o.reviewed_at is None]
+        return _review_locked(orders=due, actor=actor) if due else []
+
+
+@transaction.atomic(durable=True)
+def order_review(*, order: Order, actor: Any) -> ReviewOutcome:
+    """Review one order now (manual 审单). 409 unless it is pending review and not yet reviewed."""
+    locked = order_lock(pk=order.pk)
+    if locked.status != Status.PENDING_REVIEW or locked.reviewed_at is not None:
+        raise Conflict(
+            f"Order {locked.number} is not waiting for review (status {locked.status}).",
+            code="not_pending_review",
+            extra={"status": locked.status, "reviewed": locked.reviewed_at is not None},
+        )
+    locked = Order.objects.select_related("channel", "customer").get(pk=locked.pk)
+    return _review_locked(orders=[locked], actor=actor)[0]
+
+
+@transaction.atomic(savepoint=False)
+def _resolve(holds: Sequence[Interception], *, state: str, actor: Any, note: str) -> None:
+    now = timezone.now()
+    for hold in holds:
+        hold.state = state
+        hold.resolved_at = now
+        hold.resolved_by = actor_or_none(actor)
+        hold.resolution_note = note[:300]
+    Interception.objects.bulk_update(holds, ["state", "resolved_at", "resolved_by", "resolution_note"])
+    for hold in holds:
+        order_event_build(
+            order=hold.order, kind="interception_released", actor=actor, reason=note, data={"code": hold.reason_code}
+        ).save()
+        audit_record(
+            actor=actor,
+            action="interception.release",
+            obj=hold,
+            object_repr=f"{hold.order.number} {hold.reason_code}",
+            before={"state": InterceptionState.OPEN},
+            after={"state": state},
+            reason=note,
+        )
+
+
+def _require_note(note: str, field_name: str = "note") -> str:
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(f"Say why ({field_name} is required).", extra={"field": field_name})
+    return note
+
+
+@transaction.atomic(durable=True)
+def interceptions_release(*, interception_ids: Sequence[int], actor: Any, note: str) -> list[ReviewOutcome]:
+    """Release holds (放行), then re-run review on their orders so an order with no hold left passes."""
+    note = _require_note(note)
+    holds = list(
+        Interception.objects.select_for_update().filter(pk__in=interception_ids).select_related("order").order_by("pk")
+    )
+    missing = set(interception_ids) - {h.pk for h in holds}
+    if missing:
+        raise ValidationFailed(f"Unknown interceptions: {sorted(missing)}.", code="not_found")
+    not_open = [h.pk for h in holds if h.state != InterceptionState.OPEN]
+    if not_open:
+        raise Conflict(f"Interceptions {not_open} are not open.", code="interception_not_open")
+    order_ids = sorted({h.order_id for h in holds})
+    locked = _lock_with_relations(order_ids)
+    for hold in holds:
+        hold.order = locked[hold.order_id]
+    _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=note)
+    due = [o for o in locked.values() if o.status == Status.PENDING_REVIEW and o.reviewed_at is None]
+    return _review_locked(orders=due, actor=actor) if due else []
+
+
+@transaction.atomic(durable=True)
+def order_force_review(*, order: Order, actor: Any, reason: str) -> Order:
+    """Pass review despite open holds (强制审核): every open hold is released with the mandatory reason."""
+    reason = _require_note(reason, "reason")
+    locked = order_lock(pk=order.pk)
+    if locked.status not in (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH):
+        raise Conflict(f"Order {locked.number} is past review (status {locked.status}).", code="not_reviewable")
+    holds = list(Interception.objects.select_for_update().filter(order=locked, state=InterceptionState.OPEN))
+    for hold in holds:
+        hold.order = locked
+    _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=f"forced: {reason}")
+    if locked.reviewed_at is None:
+        locked.reviewed_at = timezone.now()
+        locked.save(update_fields=["reviewed_at"])
+    order_event_build(order=locked, kind="review_forced", actor=actor, reason=reason).save()
+    audit_record(actor=actor, action="order.force_review", obj=locked, reason=reason, after={"released": len(holds)})
+    return locked
+
+
+@transaction.atomic(savepoint=False)
+def order_intercept(*, order: Order, reason_code: str, reason: str, actor: Any) -> Interception | None:
+    """Hold an order for something that happened to it (a refund request, a changed remark). Before
+    review the hold simply joins the review; after review it stops the order until dispatch, and
+    once the order is with the warehouse it is too late to hold here (None)."""
+    if order.status not in INTERCEPTABLE_AFTER_REVIEW:
+        return None
+    existing = Interception.objects.filter(order=order, reason_code=reason_code, state=InterceptionState.OPEN).first()
+    if existing is not None:
+        return existing
+    hold = Interception.objects.create(
+        order=order, reason_code=reason_code, reason=reason[:300], after_review=order.reviewed_at is not None
+    )
+    order_event_build(order=order, kind="intercepted", actor=actor, reason=reason, data={"codes": [reason_code]}).save()
+    audit_record(actor=actor, action="order.intercept", obj=order, after={"code": reason_code}, reason=reason)
+    return hold
+
+
+@transaction.atomic(durable=True)
+def refund_request_receive(
+    *, order: Order, platform_refund_id: str, amount_minor: int, reason: str, actor: Any
+) -> RefundRequest:
+    """A buyer asked the platform for a refund: record it once and hold the order (退款拦截)."""
+    if amount_minor < 0:
+        raise ValidationFailed("amount must not be negative.", extra={"field": "amount"})
+    locked = order_lock(pk=order.pk)
+    request, created = RefundRequest.objects.get_or_create(
+        order=locked,
+        platform_refund_id=platform_refund_id,
+        defaults={"amount_minor": amount_minor, "reason": reason[:300]},
+    )
+    if created:
+        audit_record(actor=actor, action="refund_request.receive", obj=request, after={"amount_minor": amount_minor})
+        order_intercept(
+            order=locked, reason_code="refund", reason=f"退款申请 {platform_refund_id}: {reason}", actor=actor
+        )
+    return request
+
+
+@transaction.atomic(durable=True)
+def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Any) -> Rule:
+    """Create or change a rule; a condition that does not parse is refused with its position."""
+    compile_condition(str(data.get("condition", rule.condition if rule else "")), ORDER_FACTS)
+    fields = ["kind", "code", "name", "condition", "reason", "params", "priority", "enabled"]
+    before = {f: getattr(rule, f) for f in fields} if rule else None
+    target = rule or Rule()
+    for name in fields:
+        if name in data:
+            setattr(target, name, data[name])
+    target.updated_at = timezone.now()
+    target.full_clean()
+    target.save()
+    after = {f: getattr(target, f) for f in fields}
+    if before is not None:
+        changed = [f for f in fields if before[f] != after[f]]
+        before, after = {f: before[f] for f in changed}, {f: after[f] for f in changed}
+    audit_record(actor=actor, action="rule.save", obj=target, before=before, after=after)
+    return target

@@ -111,7 +111,8 @@ def _claim(*, now: datetime, limit: int, event_ids: list[str] | None) -> tuple[l
     dead: list[int] = []
     with transaction.atomic():
         rows = outbox_due_lock(now=now, limit=limit, event_ids=event_ids)
-        lease = timedelta(seconds=max(config["LEASE_S"], config["HTTP_TIMEOUT_S"] * len(rows) + 30))
+        # The lease must outlast delivering the whole batch, one HTTP timeout per row plus one spare.
+        lease = timedelta(seconds=max(config["LEASE_S"], config["HTTP_TIMEOUT_S"] * (len(rows) + 1)))
         for row in rows:
             if row.state == MessageState.DELIVERING and backoff.exhausted(row.attempts):
                 row.state = MessageState.DEAD

@@ -2,10 +2,14 @@
 
 0. the stock document row, when a document is being processed (it guards its lines' reservations);
 1. Reservation rows, by id;
-2. StockItem rows, by (sku id, warehouse id) — a service that will re-allocate quotas locks *every*
-   warehouse's row of its SKUs here at once (`sku_stock_for_update`), since re-allocation reads them all;
+2. StockItem rows, by (sku id, warehouse id);
 3. Batch rows, by id;
 4. ChannelStock rows, by (channel id, sku id) (``oms.channels.lock_objects``).
+
+Quota re-allocation locks ChannelStock rows and then *reads* the shelves without locking them; every
+transaction that changes a pool re-allocates before it commits, which keeps quotas and shelves in step.
+A transaction that makes several stock calls should touch its SKUs in the same order in each, or take all
+its locks in the first call; PostgreSQL aborts one side of a deadlock (retry it) rather than oversell.
 
 Each function evaluates its queryset at once, so the locks are taken when it returns.
 """
@@ -43,19 +47,6 @@ def stock_items_for_update(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, i
         .order_by("sku_id", "warehouse_id")
     )
     return {(r.warehouse_id, r.sku_id): r for r in rows}
-
-
-def sku_stock_for_update(sku_ids: Iterable[int]) -> None:
-    """Lock every StockItem row of these SKUs, all warehouses, in the global order: taken before anything that
-    re-allocates channel quotas so that later locks on the same rows never wait out of order."""
-    ids = sorted(set(sku_ids))
-    if ids:
-        list(
-            StockItem.objects.select_for_update()
-            .filter(sku_id__in=ids)
-            .order_by("sku_id", "warehouse_id")
-            .values_list("id")
-        )
 
 
 def batches_for_update(keys: Iterable[tuple[int, int]]) -> list[Batch]:

@@ -2,7 +2,8 @@
 
 Runs incrementally for the SKUs a stock document touched (inside that document's transaction) and fully
 on demand (`oms stock reallocate`), chunk by chunk of SKUs, each chunk its own short transaction, so a full
-run never blocks reservations for long. Locks StockItem rows before ChannelStock rows (the global order).
+run never blocks reservations for long. It locks only ChannelStock rows and then reads the shelves: callers
+that changed StockItem rows hold those locks already (StockItem before ChannelStock, the global order).
 """
 
 from __future__ import annotations
@@ -128,17 +129,6 @@ def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: Allocatio
         return
     wanted = set(ids)
     categories = dict(Sku.objects.filter(_sku_filter(ids, "id")).values_list("id", "category_id"))
-    stock: dict[int, dict[str, int]] = defaultdict(dict)
-    items = (
-        StockItem.objects.select_for_update(no_key=True)
-        .filter(_sku_filter(ids), warehouse_id__in=ctx.warehouses)
-        .order_by("sku_id", "warehouse_id")
-        .values_list("sku_id", "warehouse_id", "on_hand", "reserved_transfer", "in_transit")
-    )
-    for sku_id, wh, on_hand, reserved_transfer, in_transit in items:
-        if sku_id in wanted:
-            stock[sku_id][f"w{wh}"] = on_hand - reserved_transfer
-            stock[sku_id][f"t{wh}"] = in_transit
     sales = _recent_sales(ctx, ids)
     channels = sorted(ctx.sources)
     locked = (
@@ -147,6 +137,18 @@ def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: Allocatio
         .order_by("channel_id", "sku_id")
     )
     existing = {(r.channel_id, r.sku_id): r for r in locked if r.sku_id in wanted}
+    # Read the shelves only once the channel rows are locked: every transaction that changes a pool re-allocates
+    # (locking these rows) before it commits, so what is read here is never older than the quotas it replaces.
+    stock: dict[int, dict[str, int]] = defaultdict(dict)
+    items = (
+        StockItem.objects.filter(_sku_filter(ids), warehouse_id__in=ctx.warehouses)
+        .order_by("sku_id", "warehouse_id")
+        .values_list("sku_id", "warehouse_id", "on_hand", "reserved_transfer", "in_transit")
+    )
+    for sku_id, wh, on_hand, reserved_transfer, in_transit in items:
+        if sku_id in wanted:
+            stock[sku_id][f"w{wh}"] = on_hand - reserved_transfer
+            stock[sku_id][f"t{wh}"] = in_transit
     changed: list[ChannelStock] = []
     created: list[ChannelStock] = []
     for sku_id in ids:

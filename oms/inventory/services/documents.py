@@ -20,7 +20,6 @@ from oms.catalog.models import Sku
 from oms.channels.models import Channel, ChannelWarehouse
 from oms.channels.services.allocation import channel_stock_reallocate
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
-from oms.inventory.lock_objects import sku_stock_for_update
 from oms.inventory.models import (
     DocumentStatus,
     DocumentType,
@@ -201,7 +200,6 @@ def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: An
     """Record a stock count (盘点): each line's ``quantity`` is the counted on-hand figure and the difference is
     posted. A count below what is reserved is refused: those units are promised, find them first."""
     _validate(lines, allow_zero=True, warehouses={"warehouse_id": warehouse_id})
-    sku_stock_for_update(ln.sku_id for ln in lines)
     items = lock_items({(warehouse_id, ln.sku_id) for ln in lines})
     errors = [
         FieldError(
@@ -290,7 +288,6 @@ def stock_transfer_create(
             "Transfers move sellable stock; send defective goods with a return to warehouse.",
             details=[FieldError("lines", "Defective lines are not allowed on a transfer.", "invalid")],
         )
-    sku_stock_for_update(ln.sku_id for ln in lines)
     doc = _create(
         DocumentType.TRANSFER,
         DocumentStatus.RESERVED,
@@ -406,7 +403,6 @@ def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
     doc = _lock_document(document_id, DocumentType.TRANSFER)
     _expect(doc, DocumentStatus.RESERVED)
     rows = _lines(doc)
-    sku_stock_for_update(ln.sku_id for ln in rows)
     _ship(doc, rows, ReservationKind.TRANSFER, MoveKind.TRANSFER_OUT)
     _audit(actor, "stock.transfer.ship", doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
@@ -419,7 +415,6 @@ def stock_transfer_receive(*, document_id: int, actor: Any, received: Mapping[in
     doc = _lock_document(document_id, DocumentType.TRANSFER)
     _expect(doc, DocumentStatus.SHIPPED, DocumentStatus.PARTIAL)
     rows = _lines(doc)
-    sku_stock_for_update(ln.sku_id for ln in rows)
     _receive(doc, rows, received, MoveKind.TRANSFER_IN)
     _audit(actor, "stock.transfer.receive", doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
@@ -436,7 +431,6 @@ def stock_document_cancel(*, document_id: int, actor: Any, reason: str) -> Stock
     if not reason.strip():
         raise ValidationFailed("Say why.", details=[FieldError("reason", "A reason is required.", "required")])
     rows = _lines(doc)
-    sku_stock_for_update(ln.sku_id for ln in rows)
     reservations_release(ref_type=LINE_REF, ref_ids=[ln.pk for ln in rows], reason=reason)
     doc.status = DocumentStatus.CANCELLED
     doc.save(update_fields=["status"])
@@ -465,7 +459,6 @@ def stock_return_create(
         errors.append(FieldError("dest_id", "The destination is the source.", "same_warehouse"))
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
-    sku_stock_for_update(ln.sku_id for ln in lines)
     doc = _create(
         DocumentType.RETURN,
         DocumentStatus.RESERVED,
@@ -506,7 +499,6 @@ def stock_return_ship(*, document_id: int, actor: Any) -> StockDocument:
     doc = _lock_document(document_id, DocumentType.RETURN)
     _expect(doc, DocumentStatus.RESERVED)
     rows = _lines(doc)
-    sku_stock_for_update(ln.sku_id for ln in rows)
     _ship(doc, rows, ReservationKind.RETURN, MoveKind.RETURN_OUT)
     _audit(actor, "stock.return.ship", doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
@@ -518,7 +510,6 @@ def stock_return_receive(*, document_id: int, actor: Any, received: Mapping[int,
     doc = _lock_document(document_id, DocumentType.RETURN)
     _expect(doc, DocumentStatus.SHIPPED, DocumentStatus.PARTIAL)
     rows = _lines(doc)
-    sku_stock_for_update(ln.sku_id for ln in rows)
     _receive(doc, rows, received, MoveKind.RETURN_IN)
     _audit(actor, "stock.return.receive", doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])

@@ -25,13 +25,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from oms.catalog.models import BundleComponent, Sku
-from oms.channels.lock_objects import channel_stocks_for_update
+from oms.channels.lock_objects import channel_stocks_for_update, channel_stocks_of_skus_for_update
 from oms.channels.models import Channel, ChannelStock
 from oms.channels.services.allocation import channel_stock_reallocate
 from oms.channels.services.counters import ChannelDelta, channel_stock_apply
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.inventory.domain.reservation import LineDemand, bundle_units, plan_grants
-from oms.inventory.lock_objects import active_reservations_for_update, sku_stock_for_update
+from oms.inventory.lock_objects import active_reservations_for_update
 from oms.inventory.models import (
     MoveKind,
     Reservation,
@@ -438,7 +438,6 @@ def reservations_consume(
     rows = active_reservations_for_update(ref_type=ref_type, ref_ids=ref_ids, kind=kind)
     if not rows:
         return 0
-    sku_stock_for_update({r.sku_id for r in rows})
     at_wh: dict[tuple[int, int], int] = defaultdict(int)
     on_ch: dict[tuple[int, int], int] = defaultdict(int)
     for row in rows:
@@ -497,12 +496,14 @@ def reservations_consume(
     wh, wh_transfer, _ = _counter_deltas([r for r in rows if r.scope == ReservationScope.WAREHOUSE], -1)
     if moves:
         ledger_post(moves=moves, reserved=wh, reserved_transfer=wh_transfer)
+    channel_stock_of_skus = sorted({r.sku_id for r in rows} | {r.sku_id for r in shipped})
+    channel_stocks_of_skus_for_update(channel_stock_of_skus)
     channel_stock_apply(deltas=_consumed_channel_deltas(rows))
     if extra:
         Reservation.objects.bulk_create(extra)
     _close(rows, ReservationState.CONSUMED, "shipped")
     # The shelf the units left may feed other channels too: their quotas must shrink with it.
-    channel_stock_reallocate(sku_ids=sorted({r.sku_id for r in shipped}))
+    channel_stock_reallocate(sku_ids=channel_stock_of_skus)
     return len(rows) + len(extra)
 
 

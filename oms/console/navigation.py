@@ -17,6 +17,11 @@ class NavItem:
 
 NAV: list[NavItem] = [
     NavItem(_("Dashboard"), "console:home", None),
+    NavItem(_("Orders"), "console:orders", "orders.view_order"),
+    NavItem(_("Customers"), "console:customers", "orders.view_customer"),
+    NavItem(_("Import orders"), "console:orders_import", "orders.import_orders"),
+    NavItem(_("Interceptions"), "console:interceptions", "review.view_interception"),
+    NavItem(_("Rules"), "console:rules", "review.view_rule"),
     NavItem(_("Outbox"), "console:outbox", "outbox.view_outboxmessage"),
 ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oms.console import outbox_views, views
+from oms.console import orders_views, outbox_views, review_views, views
 
 app_name = "console"
 
@@ -8,7 +8,21 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("interceptions/", review_views.interception_queue, name="interceptions"),
+    path("interceptions/release/", review_views.interception_release, name="interception_release"),
+    path("rules/", review_views.rule_list, name="rules"),
+    path("rules/new/", review_views.rule_edit, name="rule_new"),
+    path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),
+    path("rules/validate/", review_views.rule_validate, name="rule_validate"),
+    path("rules/dry-run/", review_views.rule_dry_run, name="rule_dry_run"),
+    path("orders/<str:number>/review/", review_views.order_review_action, name="order_review"),
     path("outbox/", outbox_views.outbox_list, name="outbox"),
     path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
     path("outbox/<int:pk>/retry/", outbox_views.outbox_retry, name="outbox_retry"),
+    path("orders/", orders_views.order_index, name="orders"),
+    path("orders/import/", orders_views.order_import, name="orders_import"),
+    path("orders/<str:number>/", orders_views.order_detail, name="order_detail"),
+    path("orders/<str:number>/cancel/", orders_views.order_cancel_view, name="order_cancel"),
+    path("customers/", orders_views.customer_index, name="customers"),
+    path("customers/<int:pk>/", orders_views.customer_detail, name="customer_detail"),
 ]

@@ -1,4 +1,5 @@
-"""Browser fixtures: Playwright (Python) driving Debian's Chromium against pytest-django's live server."""
+"""Browser fixtures (a pytest plugin, loaded by the root conftest): Playwright (Python) driving Debian's Chromium
+against pytest-django's live server."""
 
 from __future__ import annotations
 

@@ -1,0 +1,195 @@
+"""Review in the console: the interception queue (拦截队列) with bulk release, the rule editor with live
+validation and a dry run on a chosen order, and review actions on one order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from oms.console.permissions import console_view
+from oms.core.errors import ApplicationError
+from oms.core.rules import RuleParseError, compile_condition
+from oms.orders.models import Order
+from oms.review.domain.facts import ORDER_FACTS
+from oms.review.models import InterceptionState, Rule, RuleKind
+from oms.review.selectors import interception_list
+from oms.review.services import (
+    interceptions_release,
+    order_force_review,
+    order_review,
+    order_review_dry_run,
+    rule_save,
+)
+
+
+@console_view("review.view_interception")
+def interception_queue(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", InterceptionState.OPEN)
+    if state not in InterceptionState.values:
+        state = InterceptionState.OPEN
+    reason_code = request.GET.get("reason", "").strip()[:32]
+    order_number = request.GET.get("order", "").strip()[:32]
+    page = Paginator(interception_list(state=state, reason_code=reason_code, order_number=order_number), 50)
+    context = {
+        "page": page.get_page(request.GET.get("page")),
+        "state": state,
+        "reason": reason_code,
+        "order_number": order_number,
+        "states": InterceptionState.choices,
+        "reasons": Rule.objects.filter(kind=RuleKind.REVIEW).order_by("priority").values_list("code", "name"),
+        "can_release": request.user.has_perm("review.release_interception"),
+    }
+    template = "console/review/_queue_table.html" if request.htmx else "console/review/queue.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@console_view("review.release_interception")
+@require_POST
+def interception_release(request: HttpRequest) -> HttpResponse:
+    try:
+        ids = [int(x) for x in request.POST.getlist("ids")]
+    except ValueError:
+        ids = []
+    if not ids:
+        messages.error(request, _("Select at least one interception."))
+        return redirect(request.POST.get("next") or "console:interceptions")
+    try:
+        outcomes = interceptions_release(interception_ids=ids, actor=request.user, note=request.POST.get("note", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        passed = sum(1 for o in outcomes if o.passed)
+        messages.success(
+            request,
+            _("Released %(n)s interception(s); %(p)s order(s) passed review.") % {"n": len(ids), "p": passed},
+        )
+    return redirect(request.POST.get("next") or "console:interceptions")
+
+
+@console_view("review.view_rule")
+def rule_list(request: HttpRequest) -> HttpResponse:
+    kind = request.GET.get("kind", RuleKind.REVIEW)
+    rules = Rule.objects.filter(kind=kind).order_by("priority", "id")
+    return render(
+        request,
+        "console/review/rules.html",
+        {
+            "rules": rules,
+            "kind": kind,
+            "kinds": RuleKind.choices,
+            "can_edit": request.user.has_perm("review.edit_rules"),
+        },
+    )
+
+
+def _rule_form_data(request: HttpRequest) -> dict[str, Any]:
+    post = request.POST
+    try:
+        priority = int(post.get("priority", "100"))
+    except ValueError:
+        priority = -1
+    return {
+        "kind": post.get("kind", RuleKind.REVIEW),
+        "code": post.get("code", "").strip(),
+        "name": post.get("name", "").strip(),
+        "condition": post.get("condition", ""),
+        "reason": post.get("reason", "").strip(),
+        "priority": priority,
+        "enabled": post.get("enabled") == "on",
+    }
+
+
+@console_view("review.view_rule")
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk) if pk else None
+    errors: dict[str, list[str]] = {}
+    form: dict[str, Any] = (
+        {f: getattr(rule, f) for f in ("kind", "code", "name", "condition", "reason", "priority", "enabled")}
+        if rule
+        else {"kind": RuleKind.REVIEW, "priority": 100, "enabled": True, "condition": ""}
+    )
+    if request.method == "POST":
+        if not request.user.has_perm("review.edit_rules"):
+            messages.error(request, _("You may not edit rules."))
+            return redirect("console:rules")
+        form = _rule_form_data(request)
+        try:
+            saved = rule_save(rule=rule, data=form, actor=request.user)
+        except RuleParseError as exc:
+            errors = {"condition": [exc.message]}
+        except ApplicationError as exc:
+            errors = {"general": [exc.message]}
+        except Exception as exc:  # Django's ValidationError from full_clean
+            errors = getattr(exc, "message_dict", {"general": [str(exc)]})
+        else:
+            messages.success(request, _("Rule %(name)s saved.") % {"name": saved.name})
+            return redirect("console:rules")
+    return render(
+        request,
+        "console/review/rule_edit.html",
+        {
+            "rule": rule,
+            "form": form,
+            "errors": errors,
+            "facts": ORDER_FACTS,
+            "kinds": RuleKind.choices,
+            "can_edit": request.user.has_perm("review.edit_rules"),
+        },
+    )
+
+
+@console_view("review.view_rule")
+def rule_validate(request: HttpRequest) -> HttpResponse:
+    """The editor's live check (htmx): ✓ or the error with a caret under its position."""
+    condition = request.GET.get("condition", request.POST.get("condition", ""))
+    context: dict[str, Any] = {"condition": condition, "valid": True}
+    try:
+        compile_condition(condition, ORDER_FACTS)
+    except RuleParseError as exc:
+        context.update(valid=False, message=exc.message, position=exc.position)
+    return render(request, "console/review/_validation.html", context)
+
+
+@console_view("review.view_rule", "orders.view_order")
+def rule_dry_run(request: HttpRequest) -> HttpResponse:
+    number = request.GET.get("number", "").strip()
+    condition = request.GET.get("condition", "").strip() or None
+    order = Order.objects.filter(number=number).first()
+    context: dict[str, Any] = {"number": number, "order": order}
+    if order is not None:
+        try:
+            context["result"] = order_review_dry_run(order=order, condition=condition)
+        except RuleParseError as exc:
+            context["result"] = order_review_dry_run(order=order)
+            context["draft_error"] = exc.message
+    return render(request, "console/review/_dry_run.html", context)
+
+
+@console_view("orders.review")
+@require_POST
+def order_review_action(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_object_or_404(Order, number=number)
+    try:
+        if request.POST.get("force"):
+            if not request.user.has_perm("review.release_interception"):
+                raise ApplicationError(_("You may not force review."), code="permission_denied")
+            order_force_review(order=order, actor=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, _("Order %(n)s passed review (forced).") % {"n": number})
+        else:
+            outcome = order_review(order=order, actor=request.user)
+            if outcome.passed:
+                messages.success(request, _("Order %(n)s passed review.") % {"n": number})
+            else:
+                messages.warning(
+                    request,
+                    _("Order %(n)s is held: %(codes)s") % {"n": number, "codes": ", ".join(outcome.open_codes)},
+                )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect(request.POST.get("next") or "console:interceptions")

@@ -78,12 +78,14 @@ def payload() -> Callable[..., dict[str, Any]]:
 
 
 @pytest.fixture
-def make_order(tmall: Channel, skus: list[Sku], admin_operator: Any) -> Callable[..., Any]:
-    """An order taken in through the real intake service."""
+def make_order(tmall: Channel, skus: list[Sku], make_operator: Callable[..., Any]) -> Callable[..., Any]:
+    """An order taken in through the real intake service, by an integration operator of its own."""
     from oms.orders.services.intake import order_intake
 
+    integration = make_operator("customer_service", username="tmall-sync")
+
     def make(**overrides: Any) -> Any:
-        outcome = order_intake(payload=order_payload(**overrides), actor=admin_operator)
+        outcome = order_intake(payload=order_payload(**overrides), actor=integration)
         assert outcome.order is not None
         return outcome.order
 

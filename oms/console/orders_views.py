@@ -1,0 +1,215 @@
+"""Orders in the console: list with filters and search, detail, cancel, customers, file import.
+
+Views parse the request, call one selector or service, and render; amounts are formatted here from
+minor units so templates never do arithmetic.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from oms.channels.models import Channel
+from oms.console.permissions import console_view
+from oms.core.domain.money import format_minor
+from oms.core.domain.regions import province_lookup
+from oms.core.errors import ApplicationError
+from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
+from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, Status, allowed_next
+from oms.orders.models import Order, OrderType
+from oms.orders.selectors import OrderFilters, customer_get, customer_list, order_get, order_list, order_totals_check
+from oms.orders.services.cancel import order_cancel
+from oms.orders.services.file_import import orders_import_file
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+_BADGE = {
+    Status.CANCELLED: "bad",
+    Status.INVALID: "bad",
+    Status.REJECTED: "bad",
+    Status.PENDING_PAYMENT: "warn",
+    Status.SHIPPED: "ok",
+    Status.SIGNED: "ok",
+    Status.CLOSED: "ok",
+}
+
+
+def _date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(request: HttpRequest) -> OrderFilters:
+    g = request.GET
+    status = g.get("status", "")
+    return OrderFilters(
+        status=status if status in Status._value2member_map_ else "",
+        channel=g.get("channel", "")[:32],
+        order_type=g.get("type", "") if g.get("type", "") in OrderType.values else "",
+        created_from=_date(g.get("created_from", "")),
+        created_to=_date(g.get("created_to", "")),
+        paid_from=_date(g.get("paid_from", "")),
+        paid_to=_date(g.get("paid_to", "")),
+        platform_order_id=g.get("platform_order_id", "").strip()[:64],
+        buyer_phone=g.get("buyer_phone", "").strip()[:32],
+        sku=g.get("sku", "").strip()[:64],
+        q=g.get("q", "").strip()[:64],
+    )
+
+
+def order_row(order: Order) -> dict[str, Any]:
+    status = Status(order.status)
+    return {
+        "order": order,
+        "status_label": STATUS_LABELS[status][0],
+        "badge": _BADGE.get(status, ""),
+        "payment_label": PAYMENT_STATUS_LABELS[PaymentStatus(order.payment_status)][0],
+        "payable": format_minor(order.payable_minor, order.currency),
+    }
+
+
+@console_view("orders.view_order")
+def order_index(request: HttpRequest) -> HttpResponse:
+    filters = _filters(request)
+    try:
+        page = order_list(filters=filters, cursor=request.GET.get("cursor", ""), limit=50)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        page = order_list(filters=filters, limit=50)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    context = {
+        "rows": [order_row(o) for o in page.items],
+        "next_cursor": page.next_cursor,
+        "query": params.urlencode(),
+        "f": filters,
+        "raw": request.GET,
+        "statuses": [(s.value, label) for s, (label, _en) in STATUS_LABELS.items()],
+        "types": OrderType.choices,
+        "channels": Channel.objects.order_by("code").values_list("code", "name"),
+    }
+    template = "console/orders/_rows.html" if getattr(request, "htmx", False) else "console/orders/list.html"
+    return render(request, template, context)
+
+
+@console_view("orders.view_order")
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    try:
+        order = order_get(number=number)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("console:orders")
+    c = order.currency
+
+    def m(minor: int) -> str:
+        return format_minor(minor, c)
+
+    lines = [
+        {
+            "line": ln,
+            "unit_price": m(ln.unit_price_minor),
+            "gross": m(ln.gross_minor),
+            "line_discount": m(ln.line_discount_minor),
+            "order_discount": m(ln.order_discount_minor),
+            "shipping": m(ln.shipping_minor),
+            "paid": m(ln.paid_minor),
+            "promotions": [f"{p['name']} −{m(p['amount_minor'])}" for p in ln.promotions],
+            "tax_rate": f"{ln.tax_rate_bp / 100:g}%",
+        }
+        for ln in order.lines.all()
+    ]
+    sums = order_totals_check(order)
+    province = province_lookup(order.receiver_province)
+    context = {
+        **order_row(order),
+        "order": order,
+        "buyer_status": BUYER_STATUS[Status(order.status)],
+        "lines": lines,
+        "totals": {k: (m(v) if k.endswith("_minor") else v) for k, v in sums.items()},
+        "amounts": [
+            (_("Goods"), m(order.goods_minor)),
+            (_("Item discounts"), m(order.line_discount_minor)),
+            (_("Order discount"), m(order.order_discount_minor)),
+            (_("Shipping"), m(order.shipping_minor)),
+            (_("Payable"), m(order.payable_minor)),
+            (_("Received"), m(order.received_minor)),
+            (_("Refunded"), m(order.refunded_minor)),
+        ],
+        "payments": [(p, m(p.amount_minor)) for p in order.payments.all()],
+        "events": [
+            (
+                e,
+                STATUS_LABELS[Status(e.from_status)][0] if e.from_status else "",
+                STATUS_LABELS[Status(e.to_status)][0] if e.to_status else "",
+            )
+            for e in order.events.all()
+        ],
+        "province": province.name if province else order.receiver_province,
+        "can_cancel": request.user.has_perm("orders.cancel_order") and Status.CANCELLED in allowed_next(order.status),
+    }
+    return render(request, "console/orders/detail.html", context)
+
+
+@console_view("orders.cancel_order")
+@require_POST
+def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
+    reason = request.POST.get("reason", "").strip()
+    try:
+        order = order_get(number=number)
+        order_cancel(order=order, actor=request.user, reason=reason)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Order %(number)s cancelled.") % {"number": number})
+    return redirect("console:order_detail", number=number)
+
+
+@console_view("orders.view_customer")
+def customer_index(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:64]
+    return render(request, "console/orders/customers.html", {"customers": customer_list(q=q, limit=100), "q": q})
+
+
+@console_view("orders.view_customer", "orders.view_order")
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        customer = customer_get(pk=pk)
+        page = order_list(filters=OrderFilters(customer_id=customer.pk), cursor=request.GET.get("cursor", ""), limit=50)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("console:customers")
+    return render(
+        request,
+        "console/orders/customer.html",
+        {"customer": customer, "rows": [order_row(o) for o in page.items], "next_cursor": page.next_cursor},
+    )
+
+
+@console_view("orders.import_orders")
+def order_import(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a CSV or XLSX file."))
+        elif upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            messages.error(request, _("The file is larger than 20 MB; use the command line: oms import orders FILE."))
+        else:
+            try:
+                summary = orders_import_file(
+                    stream=io.BytesIO(upload.read()), filename=upload.name or "", actor=request.user
+                )
+            except (ValueError, KeyError) as exc:
+                messages.error(request, _("The file could not be read: %(error)s") % {"error": exc})
+            else:
+                context["summary"] = summary.as_dict()
+                context["report"] = summary.report[:1000]
+    return render(request, "console/orders/import.html", context)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "oms.fulfillment",
     "oms.orders",
     "oms.review",
+    "oms.reports",
     "oms.api",
     "oms.console",
 ]

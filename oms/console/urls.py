@@ -6,6 +6,7 @@ app_name = "console"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("dashboard/board/", views.home_board, name="home_board"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("interceptions/", review_views.interception_queue, name="interceptions"),

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import views as auth_views
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from oms.console.permissions import console_view
+from oms.reports.selectors import order_pipeline_board, orders_stuck
+from oms.review.models import Interception, InterceptionState
 
 
 class LoginView(auth_views.LoginView):
@@ -16,6 +21,29 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+def _board_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
+    context: dict[str, Any] = {}
+    if user.has_perm("orders.view_order"):
+        context["board"] = order_pipeline_board()
+        context["stuck"] = orders_stuck(limit=15)
+    if user.has_perm("review.view_interception"):
+        context["holds"] = list(
+            Interception.objects.filter(state=InterceptionState.OPEN)
+            .values("reason_code")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+        )
+    return context
+
+
 @console_view()
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "console/home.html", {})
+    """The tracking board (订单跟踪): where orders are, which are stuck, what holds them."""
+    return render(request, "console/home.html", _board_context(request))
+
+
+@console_view()
+def home_board(request: HttpRequest) -> HttpResponse:
+    """The board alone, refreshed in place by htmx so the figures stay current."""
+    return render(request, "console/_board.html", _board_context(request))

@@ -1,3 +1,6 @@
+"""Order fixtures shared across apps (a pytest plugin loaded by the root conftest): a shop, a small catalog, and
+paid platform orders taken in through the real intake service."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,0 +1,1 @@
+"""Reports and tracking (O6, P2): read-only queries over the other contexts."""

@@ -1,7 +1,7 @@
 """Order tracking (订单跟踪, O6): where orders are in the lifecycle and which are stuck.
 
 An order is stuck when it has sat in one status longer than that status's limit (settings
-``OMS["STUCK_AFTER_MINUTES"]``). Everything here is a fixed number of aggregate queries.
+``OMS_STUCK_AFTER_MINUTES`` (status → minutes)). Everything here is a fixed number of aggregate queries.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ class StageFigures:
 
 
 def stuck_limits() -> dict[str, int]:
-    return {**DEFAULT_STUCK_AFTER_MINUTES, **settings.OMS.get("STUCK_AFTER_MINUTES", {})}
+    overrides: dict[str, int] = getattr(settings, "OMS_STUCK_AFTER_MINUTES", {})
+    return {**DEFAULT_STUCK_AFTER_MINUTES, **overrides}
 
 
 def _stuck_q(now: datetime, limits: dict[str, int]) -> Q:

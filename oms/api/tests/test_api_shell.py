@@ -101,3 +101,23 @@ def test_request_id_is_echoed_or_made(db: Any, client: Client) -> None:
 def test_api_docs_short_address_redirects(db: Any, client: Client) -> None:
     response = client.get("/api/docs")
     assert response.status_code == 302 and response["Location"] == "/api/v1/docs"
+
+
+def test_schema_errors_use_the_common_format_with_field_paths(make_operator: Any, api_client: Any) -> None:
+    client = api_client(make_operator("administrator"))
+    response = client.post(
+        "/api/v1/rules", {"code": "", "priority": "high", "params": []}, content_type="application/json"
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    fields = {d["field"] for d in error["details"]}
+    assert {"code", "priority", "name", "condition", "params"} <= fields
+    assert all(d["message"] for d in error["details"])
+
+
+def test_malformed_json_is_a_clear_422_not_a_500(make_operator: Any, api_client: Any) -> None:
+    client = api_client(make_operator("administrator"))
+    response = client.post("/api/v1/rules", "{not json", content_type="application/json")
+    assert response.status_code in (400, 422)
+    assert "error" in response.json()

@@ -186,3 +186,22 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-relay": {"task": "outbox.relay", "schedule": OMS_OUTBOX["RELAY_INTERVAL_S"]},
 }
+
+# ---- Fulfilment (oms.fulfillment) — owned by the fulfilment work --------------------------------------
+# REVIEW_BUFFER_MINUTES: paid orders wait this long before automatic review, so related orders can be
+# merged first (0 reviews at once). WAREHOUSE_TIE_BREAKS: the order of the allocation tie-breaks.
+OMS_FULFILMENT = {
+    "REVIEW_BUFFER_MINUTES": int(os.environ.get("OMS_REVIEW_BUFFER_MINUTES", "30")),
+    "WAREHOUSE_TIE_BREAKS": ["stock", "packages", "distance", "cost"],
+    "AUTO_DISPATCH": os.environ.get("OMS_AUTO_DISPATCH", "1") == "1",
+    "BATCH_SIZE": int(os.environ.get("OMS_FULFILMENT_BATCH_SIZE", "500")),
+    "PIPELINE_INTERVAL_S": float(os.environ.get("OMS_FULFILMENT_INTERVAL_S", "60")),
+    "WMS_CALLBACK_TOLERANCE_S": int(os.environ.get("OMS_WMS_CALLBACK_TOLERANCE_S", "300")),
+}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # Review after the buffer, allocation, courier, dispatch; then stockouts re-judged against new stock.
+        "fulfilment-pipeline": {"task": "fulfillment.pipeline", "schedule": OMS_FULFILMENT["PIPELINE_INTERVAL_S"]},
+        "fulfilment-stockouts": {"task": "fulfillment.stockouts", "schedule": OMS_FULFILMENT["PIPELINE_INTERVAL_S"]},
+    }
+)

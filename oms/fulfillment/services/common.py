@@ -1,0 +1,171 @@
+"""What the fulfilment services share: locking orders, loading rules and master data as domain snapshots,
+and moving many orders through the one transition table at once."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record
+from oms.catalog.models import BundleComponent
+from oms.core.rules import compile_condition, condition_matches
+from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
+from oms.inventory.models import Warehouse
+from oms.orders.domain.status import transition_check
+from oms.orders.lock_objects import orders_for_update
+from oms.orders.models import Order, OrderEvent, OrderLine
+from oms.orders.services.stock_link import REF_TYPE
+from oms.orders.services.timeline import order_event_build
+from oms.review.domain.facts import ORDER_FACTS
+from oms.review.models import Interception, InterceptionState, Rule
+from oms.review.selectors import order_facts_many
+
+__all__ = ["REF_TYPE"]
+
+Recipe = tuple[tuple[int, int], ...]
+
+
+def lock_orders(pks: Iterable[int]) -> dict[int, Order]:
+    """Lock the orders (primary-key order) and read them with their channel, in two statements: FOR UPDATE
+    cannot take the nullable side of a join."""
+    ids = sorted(set(pks))
+    if not ids:
+        return {}
+    list(orders_for_update(pks=ids).values_list("pk", flat=True))
+    return {o.pk: o for o in Order.objects.filter(pk__in=ids).select_related("channel", "customer").order_by("pk")}
+
+
+def open_holds(order_ids: Sequence[int]) -> set[int]:
+    """Orders among ``order_ids`` with an open interception: they go no further until it is released."""
+    if not order_ids:
+        return set()
+    return set(
+        Interception.objects.filter(order_id__in=order_ids, state=InterceptionState.OPEN).values_list(
+            "order_id", flat=True
+        )
+    )
+
+
+def enabled_rules(kind: str) -> list[Rule]:
+    return list(Rule.objects.filter(kind=kind, enabled=True).order_by("priority", "id"))
+
+
+def matching_rules(rules: Sequence[Rule], facts: dict[str, Any]) -> list[Rule]:
+    """The rules whose condition holds for one order, in priority order."""
+    return [r for r in rules if condition_matches(compile_condition(r.condition, ORDER_FACTS), facts)]
+
+
+def facts_when_needed(
+    orders: Sequence[Order], rules: Sequence[Rule], facts: dict[int, dict[str, Any]] | None
+) -> dict[int, dict[str, Any]]:
+    """Order facts only when there are rules to evaluate (they cost a few queries per batch)."""
+    if not rules or not orders:
+        return facts or {}
+    missing = [o for o in orders if not facts or o.pk not in facts]
+    out = dict(facts or {})
+    if missing:
+        out.update(order_facts_many(orders=missing))
+    return out
+
+
+def order_lines(order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
+    by_order: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .select_related("sku")
+        .only("id", "order_id", "line_no", "sku_id", "quantity", "name", "sku__code", "sku__is_bundle", "sku__weight_g")
+        .order_by("order_id", "line_no")
+    ):
+        by_order[line.order_id].append(line)
+    return by_order
+
+
+def recipes_for(lines: Iterable[OrderLine]) -> dict[int, Recipe]:
+    """Stocked components per SKU id: itself for a plain SKU, the recipe for a bundle (组合装)."""
+    recipes: dict[int, Recipe] = {}
+    bundles: list[int] = []
+    for line in lines:
+        if line.sku_id is None or line.sku_id in recipes:
+            continue
+        if line.sku is not None and line.sku.is_bundle:
+            bundles.append(line.sku_id)
+            recipes[line.sku_id] = ()
+        else:
+            recipes[line.sku_id] = ((line.sku_id, 1),)
+    if bundles:
+        parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        for b, c, q in BundleComponent.objects.filter(bundle_id__in=bundles).values_list(
+            "bundle_id", "component_id", "quantity"
+        ):
+            parts[b].append((c, q))
+        for b in bundles:
+            recipes[b] = tuple(sorted(parts[b]))
+    return recipes
+
+
+def line_needs(lines: Sequence[OrderLine], recipes: dict[int, Recipe]) -> tuple[LineNeed, ...]:
+    return tuple(LineNeed(ln.pk, recipes[ln.sku_id], ln.quantity) for ln in lines if ln.sku_id is not None)
+
+
+def warehouse_options() -> list[WarehouseOption]:
+    return [
+        WarehouseOption(
+            id=w.pk,
+            code=w.code,
+            province=w.province,
+            coverage_provinces=tuple(w.coverage_provinces or ()),
+            coverage_cities=tuple(w.coverage_cities or ()),
+            priority=w.priority,
+        )
+        for w in Warehouse.objects.filter(is_active=True).order_by("priority", "code")
+    ]
+
+
+@transaction.atomic(savepoint=False)
+def orders_transition(
+    *,
+    orders: Sequence[Order],
+    to_status: str,
+    actor: Any,
+    reason: str = "",
+    data: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """`order_transition` for many orders in a constant number of statements plus one audit row each: the
+    same transition table check, timeline event and operation-log row. The caller holds the row locks."""
+    if not orders:
+        return
+    for order in orders:
+        transition_check(order.status, to_status)
+    now = timezone.now()
+    events: list[OrderEvent] = []
+    befores: dict[int, str] = {}
+    for order in orders:
+        befores[order.pk] = order.status
+        events.append(
+            order_event_build(
+                order=order,
+                kind="status_changed",
+                actor=actor,
+                from_status=order.status,
+                to_status=to_status,
+                reason=reason,
+                data=(data or {}).get(order.pk),
+            )
+        )
+        order.status = to_status
+        order.updated_at = now
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=to_status, updated_at=now)
+    OrderEvent.objects.bulk_create(events)
+    for order in orders:
+        audit_record(
+            actor=actor,
+            action="order.transition",
+            obj=order,
+            before={"status": befores[order.pk]},
+            after={"status": to_status},
+            reason=reason,
+        )

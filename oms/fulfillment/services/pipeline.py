@@ -1,0 +1,137 @@
+"""The automatic pipeline after payment (DESIGN "Order lifecycle"):
+
+    review (after the post-payment buffer) → warehouse allocation → courier → pending_dispatch [→ dispatch]
+
+`orders_advance` runs the steps in order over a batch, each step its own transaction over the orders it
+applies to; each step is also a service on its own (`orders_review`, `orders_allocate`,
+`orders_courier_assign`, `orders_dispatch`) for the console and API. An order stops where it must: an open
+interception, a proposed split (pending_split), a stockout (缺货) or no courier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from oms.fulfillment.conf import auto_dispatch, review_buffer_minutes
+from oms.fulfillment.conf import batch_size as default_batch_size
+from oms.fulfillment.services.allocation import allocatable, allocate_locked
+from oms.fulfillment.services.common import lock_orders, open_holds
+from oms.fulfillment.services.courier import assign_couriers_locked, courier_due, orders_short
+from oms.fulfillment.services.dispatch import orders_dispatch
+from oms.orders.domain.status import Status
+from oms.orders.models import Order
+from oms.review.services import orders_review
+
+
+@dataclass
+class AdvanceSummary:
+    reviewed: int = 0
+    held: int = 0
+    allocated: int = 0
+    split_proposed: int = 0
+    short: int = 0
+    couriers: int = 0
+    no_courier: int = 0
+    dispatched: int = 0
+    order_ids: list[int] = field(default_factory=list)
+
+
+def review_cutoff(now: datetime | None = None, buffer_minutes: int | None = None) -> datetime:
+    minutes = review_buffer_minutes() if buffer_minutes is None else buffer_minutes
+    return (now or timezone.now()) - timedelta(minutes=int(minutes))
+
+
+def orders_advance(
+    *,
+    orders: Sequence[Order],
+    actor: Any,
+    now: datetime | None = None,
+    buffer_minutes: int | None = None,
+    dispatch: bool = False,
+) -> AdvanceSummary:
+    """Take the orders as far along the pipeline as they can go now. Orders paid less than the buffer ago
+    are not reviewed yet (related orders may still be merged); everything else about them still runs."""
+    ids = sorted({o.pk for o in orders})
+    summary = AdvanceSummary(order_ids=ids)
+    if not ids:
+        return summary
+    cutoff = review_cutoff(now, buffer_minutes)
+    due_review = list(
+        Order.objects.filter(pk__in=ids, status=Status.PENDING_REVIEW, reviewed_at__isnull=True).filter(
+            Q(paid_at__lte=cutoff) | Q(paid_at__isnull=True, placed_at__lte=cutoff)
+        )
+    )
+    if due_review:
+        outcomes = orders_review(orders=due_review, actor=actor)
+        summary.reviewed = sum(1 for o in outcomes if o.passed)
+        summary.held = sum(1 for o in outcomes if not o.passed)
+
+    with transaction.atomic(durable=True):
+        locked = lock_orders(ids)
+        held = open_holds(ids)
+        results = allocate_locked(
+            orders=[o for o in locked.values() if allocatable(o) and o.pk not in held], actor=actor
+        )
+        summary.allocated = sum(1 for r in results if r.plan.warehouse_id is not None)
+        summary.split_proposed = sum(1 for r in results if r.plan.outcome == "split")
+        summary.short = sum(1 for r in results if r.stockouts)
+
+    with transaction.atomic(durable=True):
+        locked = lock_orders(ids)
+        blocked = open_holds(ids) | orders_short(ids)
+        chosen = assign_couriers_locked(
+            orders=[o for o in locked.values() if courier_due(o) and o.pk not in blocked], actor=actor
+        )
+        summary.couriers = sum(1 for c in chosen if c.choice.courier_id is not None)
+        summary.no_courier = sum(1 for c in chosen if c.choice.courier_id is None)
+
+    if dispatch:
+        summary.dispatched = len(orders_dispatch(orders=[Order(pk=pk) for pk in ids], actor=actor))
+    return summary
+
+
+def pipeline_due(*, limit: int, now: datetime | None = None) -> list[int]:
+    """Orders the periodic run should advance: past the buffer and not reviewed, or reviewed and waiting for
+    a warehouse or courier, or (with AUTO_DISPATCH) waiting for dispatch. Oldest first."""
+    cutoff = review_cutoff(now)
+    waiting = Q(status=Status.PENDING_REVIEW) & (
+        Q(reviewed_at__isnull=False) | Q(paid_at__lte=cutoff) | Q(paid_at__isnull=True, placed_at__lte=cutoff)
+    )
+    if auto_dispatch():
+        waiting |= Q(status=Status.PENDING_DISPATCH, courier__isnull=False)
+    return list(Order.objects.filter(waiting).order_by("placed_at", "pk").values_list("pk", flat=True)[:limit])
+
+
+def pipeline_run(*, actor: Any = "system", batch_size: int | None = None, max_batches: int = 20) -> AdvanceSummary:
+    """The periodic run: advance due orders batch by batch. Orders that cannot move (held, short, split
+    pending) would come back every batch, so each run looks at each order at most once."""
+    size = batch_size or default_batch_size()
+    total = AdvanceSummary()
+    seen: set[int] = set()
+    dispatch = auto_dispatch()
+    for _ in range(max_batches):
+        ids = [pk for pk in pipeline_due(limit=size + len(seen)) if pk not in seen][:size]
+        if not ids:
+            break
+        seen.update(ids)
+        part = orders_advance(orders=[Order(pk=pk) for pk in ids], actor=actor, dispatch=dispatch)
+        for name in (
+            "reviewed",
+            "held",
+            "allocated",
+            "split_proposed",
+            "short",
+            "couriers",
+            "no_courier",
+            "dispatched",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(part, name))
+        total.order_ids += ids
+    return total

@@ -1,0 +1,165 @@
+"""Stockouts (缺货): resolve them when stock arrives, cancel them when their order no longer needs them.
+
+Resolution re-reserves in arrival order: the open stockouts are taken oldest first and `warehouse_reserve`
+grants in request order, so the order that went short first is served first. An order whose last
+stockout is resolved moves on to courier assignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record
+from oms.fulfillment.models import Stockout, StockoutState
+from oms.fulfillment.services.common import REF_TYPE, lock_orders
+from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
+from oms.orders.domain.status import Status
+from oms.orders.models import Order, OrderEvent, OrderLine
+from oms.orders.services.timeline import order_event_build
+
+# While an order is in one of these, its stockouts still matter; afterwards they are cancelled.
+WAITING = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
+
+
+@dataclass
+class StockoutSummary:
+    resolved: int = 0
+    reduced: int = 0
+    cancelled: int = 0
+    ready_orders: list[int] = field(default_factory=list)
+
+
+@transaction.atomic(savepoint=False)
+def stockouts_cancel(*, order_ids: Sequence[int], reason: str, actor: Any) -> int:
+    """Cancel the open stockouts of these orders (cancelled, split, transferred: S3) and clear the lines'
+    short figures; the caller judges shortage again on what replaces them. The caller holds the order locks."""
+    rows = list(Stockout.objects.select_for_update().filter(order_id__in=list(order_ids), state=StockoutState.OPEN))
+    if not rows:
+        return 0
+    now = timezone.now()
+    Stockout.objects.filter(pk__in=[r.pk for r in rows]).update(
+        state=StockoutState.CANCELLED, closed_at=now, note=reason[:200]
+    )
+    OrderLine.objects.filter(pk__in=[r.line_id for r in rows]).update(short_quantity=0)
+    Order.objects.filter(pk__in={r.order_id for r in rows}).update(has_short_lines=False)
+    for order_id in sorted({r.order_id for r in rows}):
+        audit_record(
+            actor=actor,
+            action="stockout.cancel",
+            object_type="orders.order",
+            object_id=order_id,
+            after={"cancelled": [r.pk for r in rows if r.order_id == order_id]},
+            reason=reason,
+        )
+    return len(rows)
+
+
+def stockouts_resolve(
+    *, sku_ids: Sequence[int] | None = None, limit: int = 500, actor: Any = "system"
+) -> StockoutSummary:
+    """Re-reserve open stockouts against the stock now on the shelves, oldest first; then assign couriers to
+    the orders that are whole again. Safe to run at any time and in several processes (row locks)."""
+    summary = _resolve(sku_ids=sku_ids, limit=limit, actor=actor)
+    if summary.ready_orders:
+        from oms.fulfillment.services.courier import orders_courier_assign
+
+        orders_courier_assign(orders=list(Order.objects.filter(pk__in=summary.ready_orders)), actor=actor)
+    return summary
+
+
+@transaction.atomic(durable=True)
+def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Any) -> StockoutSummary:
+    summary = StockoutSummary()
+    candidates = Stockout.objects.filter(state=StockoutState.OPEN)
+    if sku_ids is not None:
+        candidates = candidates.filter(sku_id__in=list(sku_ids))
+    order_ids = list(candidates.order_by("created_at", "id").values_list("order_id", flat=True)[:limit])
+    if not order_ids:
+        return summary
+    orders = lock_orders(order_ids)
+    rows = list(
+        Stockout.objects.select_for_update()
+        .filter(order_id__in=list(orders), state=StockoutState.OPEN)
+        .select_related("line")
+        .order_by("created_at", "id")
+    )
+    now = timezone.now()
+    stale = [
+        r for r in rows if orders[r.order_id].status not in WAITING or orders[r.order_id].final_warehouse_id is None
+    ]
+    if stale:
+        Stockout.objects.filter(pk__in=[r.pk for r in stale]).update(
+            state=StockoutState.CANCELLED, closed_at=now, note="order no longer waits for stock"
+        )
+        summary.cancelled = len(stale)
+    live = [r for r in rows if r not in stale]
+    outcomes = warehouse_reserve(
+        requests=[
+            WarehouseReserveRequest(
+                ref_type=REF_TYPE,
+                ref_id=r.line_id,
+                warehouse_id=r.warehouse_id,
+                sku_id=r.sku_id,
+                quantity=r.line.quantity,
+            )
+            for r in live
+        ],
+        refuse_when_short=False,
+    )
+    short = {o.ref_id: o.short for o in outcomes}
+    resolved: list[Stockout] = []
+    reduced: list[Stockout] = []
+    lines: list[OrderLine] = []
+    for r in live:
+        left = short.get(r.line_id, r.quantity)
+        if left == r.quantity:
+            continue
+        r.line.short_quantity = left
+        lines.append(r.line)
+        if left == 0:
+            r.state, r.closed_at, r.note = StockoutState.RESOLVED, now, "stock arrived"
+            resolved.append(r)
+        else:
+            r.quantity = left
+            reduced.append(r)
+    Stockout.objects.bulk_update(resolved, ["state", "closed_at", "note"])
+    Stockout.objects.bulk_update(reduced, ["quantity"])
+    OrderLine.objects.bulk_update(lines, ["short_quantity"])
+    summary.resolved, summary.reduced = len(resolved), len(reduced)
+    still_short = set(
+        Stockout.objects.filter(order_id__in=list(orders), state=StockoutState.OPEN).values_list("order_id", flat=True)
+    )
+    touched = {r.order_id for r in resolved + reduced}
+    events: list[OrderEvent] = []
+    whole: list[Order] = []
+    for order_id in sorted(touched):
+        order = orders[order_id]
+        done = [r for r in resolved if r.order_id == order_id]
+        events.append(
+            order_event_build(
+                order=order,
+                kind="stockout_resolved" if order_id not in still_short else "stockout_reduced",
+                actor=actor,
+                data={
+                    "lines": {str(r.line_id): r.line.short_quantity for r in done + reduced if r.order_id == order_id}
+                },
+            )
+        )
+        audit_record(
+            actor=actor,
+            action="stockout.resolve",
+            obj=order,
+            after={"resolved": [r.pk for r in done], "still_short": order_id in still_short},
+        )
+        if order_id not in still_short:
+            order.has_short_lines = False
+            whole.append(order)
+            summary.ready_orders.append(order_id)
+    Order.objects.filter(pk__in=[o.pk for o in whole]).update(has_short_lines=False)
+    OrderEvent.objects.bulk_create(events)
+    return summary

@@ -1,0 +1,277 @@
+"""WMS callbacks: what the warehouse system reports about a shipment, signed like our own webhooks.
+
+A callback is JSON, POSTed to ``/api/v1/fulfillment/wms/<warehouse code>/callbacks`` with the headers
+``X-OMS-Event-Id``, ``X-OMS-Timestamp`` and ``X-OMS-Signature`` (HMAC-SHA256 of ``timestamp.body`` with the
+warehouse's callback secret)::
+
+    {"type": "accepted", "shipment": "SO2026…-1"}
+    {"type": "shipped", "shipment": "SO2026…-1", "tracking_number": "SF1234567890", "weight_g": 1250,
+     "packages": 1, "lines": [{"sku": "TEA-001", "quantity": 2}]}        # lines optional: all of it
+    {"type": "signed", "shipment": "SO2026…-1"}
+    {"type": "rejected", "shipment": "SO2026…-1", "reason": "收件人拒收"}
+
+accepted → pending_shipment (待发货); shipped → shipped (已发货), reservations consumed so on-hand stock and
+the channel quota go down, and the tracking number is written back for every platform order id on the order;
+signed → 已签收; rejected → 已拒收. Tampered or stale signatures, unknown warehouses or shipments, shipping more
+(or other) than ordered are refused and change nothing. Each (warehouse, event id) is taken once: a repeat
+gets the first answer back; a repeat of an already-applied fact under a new event id is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record
+from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from oms.fulfillment.conf import wms_callback_tolerance_s
+from oms.fulfillment.models import Shipment, ShipmentState, WmsCallback, WmsLink
+from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition
+from oms.inventory.models import Warehouse
+from oms.inventory.services.reservations import reservations_consume
+from oms.orders.domain.status import Status
+from oms.orders.models import Order
+from oms.orders.services.timeline import order_event_build
+from oms.outbox.domain.signing import verify_signature
+from oms.outbox.services import outbox_publish
+
+logger = logging.getLogger("oms.fulfillment.wms")
+
+KINDS = ("accepted", "shipped", "signed", "rejected")
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    outcome: str  # applied | ignored (already so) | duplicate (this event id was taken before)
+    shipment: str
+    order: str
+    order_status: str
+    message: str = ""
+
+
+def wms_callback_receive(
+    *, warehouse_code: str, headers: Mapping[str, str], body: bytes, now: float | None = None
+) -> CallbackResult:
+    """Verify and apply one signed WMS callback (see the module docstring)."""
+    link = WmsLink.objects.select_related("warehouse").filter(warehouse__code=warehouse_code, is_active=True).first()
+    if link is None:
+        logger.warning("WMS callback for unknown warehouse %s refused", warehouse_code)
+        raise NotFound(f"No WMS link for warehouse {warehouse_code}.", code="unknown_warehouse")
+    tolerance = wms_callback_tolerance_s()
+    try:
+        verified = verify_signature(
+            link.callback_secret, headers, body, tolerance, now=time.time() if now is None else now
+        )
+    except Exception:
+        logger.warning("WMS callback for %s refused: bad signature", warehouse_code)
+        raise
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed("The body is not JSON.", code="invalid_json") from None
+    if not isinstance(data, dict):
+        raise ValidationFailed("The body is a JSON object.", code="invalid_json")
+    event_id = (verified.event_id or str(data.get("event_id") or "")).strip()[:64]
+    errors: list[FieldError] = []
+    if not event_id:
+        errors.append(FieldError("event_id", "An event id (X-OMS-Event-Id) is required.", "required"))
+    kind = data.get("type")
+    if kind not in KINDS:
+        errors.append(FieldError("type", f"One of {', '.join(KINDS)}.", "invalid"))
+    number = str(data.get("shipment") or "").strip()
+    if not number:
+        errors.append(FieldError("shipment", "The shipment number from the dispatch document.", "required"))
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
+    try:
+        return _apply(warehouse=link.warehouse, event_id=event_id, kind=str(kind), number=number, data=data)
+    except (Conflict, NotFound, ValidationFailed) as exc:
+        logger.warning("WMS callback %s (%s %s) refused: %s", event_id, kind, number, exc.message)
+        raise
+
+
+@transaction.atomic(durable=True)
+def _apply(*, warehouse: Warehouse, event_id: str, kind: str, number: str, data: dict[str, Any]) -> CallbackResult:
+    found = Shipment.objects.filter(number=number, warehouse=warehouse).values_list("pk", "order_id").first()
+    if found is None:
+        raise NotFound(f"No shipment {number} at warehouse {warehouse.code}.", code="unknown_shipment")
+    order = lock_orders([found[1]])[found[1]]
+    previous = WmsCallback.objects.filter(warehouse=warehouse, event_id=event_id).first()
+    shipment = Shipment.objects.select_for_update().select_related("courier").get(pk=found[0])
+    if previous is not None:
+        return CallbackResult(
+            "duplicate", shipment.number, order.number, order.status, f"event {event_id} was {previous.outcome}"
+        )
+    if shipment.state == ShipmentState.CANCELLED:
+        raise Conflict(f"Shipment {number} was withdrawn (the order changed warehouse).", code="shipment_cancelled")
+    handler = {"accepted": _accepted, "shipped": _shipped, "signed": _signed, "rejected": _rejected}[kind]
+    outcome = handler(order=order, shipment=shipment, data=data, actor=f"wms:{warehouse.code}")
+    WmsCallback.objects.create(
+        warehouse=warehouse, event_id=event_id, kind=kind, shipment=shipment, outcome=outcome, body=data
+    )
+    return CallbackResult(outcome, shipment.number, order.number, order.status)
+
+
+def _accepted(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+    if shipment.state != ShipmentState.SENT:
+        return "ignored"
+    shipment.state = ShipmentState.ACCEPTED
+    shipment.accepted_at = timezone.now()
+    shipment.save(update_fields=["state", "accepted_at"])
+    orders_transition(
+        orders=[order], to_status=Status.PENDING_SHIPMENT.value, actor=actor, reason="accepted by the WMS"
+    )
+    return "applied"
+
+
+def _shipped_lines(order: Order, data: dict[str, Any]) -> list[int]:
+    """The order's line ids, after checking that the WMS shipped exactly what was ordered."""
+    lines = [ln for ln in order_lines([order.pk]).get(order.pk, []) if ln.sku_id is not None]
+    reported = data.get("lines")
+    if reported is None:
+        return [ln.pk for ln in lines]
+    if not isinstance(reported, list):
+        raise ValidationFailed("lines is a list of {sku, quantity}.", code="invalid_lines")
+    ordered: dict[str, int] = defaultdict(int)
+    for ln in lines:
+        ordered[ln.sku.code if ln.sku else ""] += ln.quantity
+    shipped: dict[str, int] = defaultdict(int)
+    for item in reported:
+        if not isinstance(item, dict) or not isinstance(item.get("quantity"), int) or item["quantity"] <= 0:
+            raise ValidationFailed("Each line is {sku, quantity > 0}.", code="invalid_lines")
+        shipped[str(item.get("sku"))] += item["quantity"]
+    over = {s: q for s, q in shipped.items() if q > ordered.get(s, 0)}
+    if over:
+        raise Conflict(
+            "Shipped more than ordered: "
+            + ", ".join(f"{s} shipped {q}, ordered {ordered.get(s, 0)}" for s, q in sorted(over.items())),
+            code="over_shipment",
+            extra={"over": over},
+        )
+    under = {s: q - shipped.get(s, 0) for s, q in ordered.items() if shipped.get(s, 0) < q}
+    if under:
+        raise Conflict(
+            "Partial shipment: split the order first; missing "
+            + ", ".join(f"{s} × {q}" for s, q in sorted(under.items())),
+            code="partial_shipment",
+            extra={"missing": under},
+        )
+    return [ln.pk for ln in lines]
+
+
+def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+    tracking = str(data.get("tracking_number") or "").strip()[:64]
+    if not tracking:
+        raise ValidationFailed(
+            "A tracking number is required.", details=[FieldError("tracking_number", "Required.", "required")]
+        )
+    if shipment.state in (ShipmentState.SHIPPED, ShipmentState.SIGNED, ShipmentState.REJECTED):
+        if shipment.tracking_number != tracking:
+            raise Conflict(
+                f"Shipment {shipment.number} already shipped with tracking number {shipment.tracking_number}.",
+                code="tracking_mismatch",
+            )
+        return "ignored"
+    weight = data.get("weight_g")
+    if weight is not None and (not isinstance(weight, int) or weight < 0):
+        raise ValidationFailed("weight_g is a whole number of grams.", code="invalid_weight")
+    line_ids = _shipped_lines(order, data)
+    if order.status == Status.PENDING_DISPATCH:
+        _accepted(order=order, shipment=shipment, data=data, actor=actor)
+    reservations_consume(ref_type=REF_TYPE, ref_ids=line_ids, warehouse_id=shipment.warehouse_id)
+    now = timezone.now()
+    shipment.state = ShipmentState.SHIPPED
+    shipment.tracking_number = tracking
+    shipment.weight_g = weight
+    shipment.package_count = int(data.get("packages") or 1)
+    shipment.shipped_at = now
+    shipment.save(update_fields=["state", "tracking_number", "weight_g", "package_count", "shipped_at"])
+    order.tracking_number = tracking
+    order.save(update_fields=["tracking_number"])
+    orders_transition(
+        orders=[order],
+        to_status=Status.SHIPPED.value,
+        actor=actor,
+        reason=f"shipped by {shipment.courier.code} {tracking}",
+        data={order.pk: {"tracking_number": tracking, "weight_g": weight, "shipment": shipment.number}},
+    )
+    payload = {
+        "order": order.number,
+        "shipment": shipment.number,
+        "courier": shipment.courier.code,
+        "tracking_number": tracking,
+        "weight_g": weight,
+        "shipped_at": now.isoformat(),
+    }
+    outbox_publish(topic="order.shipped", aggregate=order, payload=payload)
+    # Tracking write-back (回传单号): one event per platform order this order answers for (merged orders: several).
+    for platform_order_id in order.platform_order_ids or ([order.platform_order_id] if order.platform_order_id else []):
+        outbox_publish(
+            topic=f"platform.tracking.{order.channel.platform}",
+            aggregate=order,
+            payload={
+                "channel": order.channel.code,
+                "platform": order.channel.platform,
+                "platform_order_id": platform_order_id,
+                "courier": shipment.courier.code,
+                "courier_name": shipment.courier.name,
+                "tracking_number": tracking,
+                "shipped_at": now.isoformat(),
+            },
+        )
+    audit_record(
+        actor=actor,
+        action="order.ship",
+        obj=order,
+        after={"tracking_number": tracking, "weight_g": weight, "shipment": shipment.number},
+    )
+    return "applied"
+
+
+def _close(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str, state: str, status: str) -> str:
+    if shipment.state == state:
+        return "ignored"
+    if shipment.state != ShipmentState.SHIPPED:
+        raise Conflict(f"Shipment {shipment.number} is {shipment.state}, not shipped.", code="not_shipped")
+    reason = str(data.get("reason") or "")[:300]
+    shipment.state = state
+    shipment.closed_at = timezone.now()
+    shipment.save(update_fields=["state", "closed_at"])
+    orders_transition(orders=[order], to_status=status, actor=actor, reason=reason or f"{state} (WMS)")
+    outbox_publish(
+        topic=f"order.{status}",
+        aggregate=order,
+        payload={
+            "order": order.number,
+            "shipment": shipment.number,
+            "tracking_number": shipment.tracking_number,
+            "reason": reason,
+        },
+    )
+    order_event_build(order=order, kind=f"parcel_{state}", actor=actor, reason=reason).save()
+    return "applied"
+
+
+def _signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+    return _close(
+        order=order, shipment=shipment, data=data, actor=actor, state=ShipmentState.SIGNED, status=Status.SIGNED.value
+    )
+
+
+def _rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+    return _close(
+        order=order,
+        shipment=shipment,
+        data=data,
+        actor=actor,
+        state=ShipmentState.REJECTED,
+        status=Status.REJECTED.value,
+    )

@@ -15,7 +15,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("setup",): ("oms_setup", "Create or upgrade the database schema and the seeded roles (safe to re-run).", ()),
     ("demo-data",): ("load_demo_data", "Load realistic demo data once: channels, warehouses, SKUs, couriers.", ()),
     ("create-admin",): ("oms_create_admin", "Create (or reset) an administrator and print the login.", ()),
-    ("serve",): ("runserver", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
+    ("serve",): ("oms_serve", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
     ("token", "create"): ("api_token", "Issue an API token: oms token create OPERATOR NAME.", ("create",)),
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),

@@ -132,7 +132,7 @@ class Money:
         return format_minor(self.minor, self.currency)
 
 
-def apportion(total: int, weights: Sequence[int]) -> list[int]:
+def apportion(total: int, weights: Sequence[int], *, caps: Sequence[int] | None = None) -> list[int]:
     """Divide ``total`` minor units over ``weights`` so the shares add up exactly to ``total``.
 
     Largest remainder (Hamilton): every share starts at the floor of its exact proportional share
@@ -145,6 +145,12 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
     weight were 1); a negative total (a refund) is the mirror image of the positive one, so the
     residue lands on the same positions. Weights must be non-negative integers; an empty weight
     list can only carry a zero total.
+
+    ``caps`` (for a non-negative total) bounds each share from above. A share its cap cuts below
+    the proportional one gives the difference to the others, by the same largest-remainder order,
+    never past their own caps; shares no cap touches stay within one unit of exact. Splitting one
+    line's amounts so that no part pays less than nothing uses it. A total above the caps' sum is
+    refused.
     """
     if any(isinstance(w, bool) or not isinstance(w, int) for w in weights):
         raise MoneyError("apportion weights must be integers.", code="bad_weights")
@@ -154,6 +160,8 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
         if total:
             raise MoneyError("Cannot apportion a non-zero amount over no lines.", code="bad_weights")
         return []
+    if caps is not None and (len(caps) != len(weights) or total < 0):
+        raise MoneyError("caps need one cap per weight and a non-negative total.", code="bad_weights")
     if total < 0:
         return [-share for share in apportion(-total, weights)]
     weight_sum = sum(weights)
@@ -168,6 +176,30 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
         remainders.append(r)
     residue = total - sum(shares)
     # Sort positions by remainder descending, position ascending: the deterministic tie-break.
-    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:residue]:
+    order = sorted(range(len(weights)), key=lambda i: (-remainders[i], i))
+    if caps is not None:
+        return _fill_within_caps(shares, order, residue, caps)
+    for index in order[:residue]:
         shares[index] += 1
+    return shares
+
+
+def _fill_within_caps(shares: list[int], order: list[int], residue: int, caps: Sequence[int]) -> list[int]:
+    if any(c < 0 for c in caps) or sum(shares) + residue > sum(caps):
+        raise MoneyError("The amount does not fit within the caps.", code="over_cap")
+    for i, cap in enumerate(caps):
+        if shares[i] > cap:
+            residue += shares[i] - cap
+            shares[i] = cap
+    while residue > 0:
+        open_positions = [i for i in order if shares[i] < caps[i]]
+        if residue <= len(open_positions):
+            for i in open_positions[:residue]:
+                shares[i] += 1
+            break
+        portion = residue // len(open_positions)
+        for i in open_positions:
+            step = min(portion, caps[i] - shares[i])
+            shares[i] += step
+            residue -= step
     return shares

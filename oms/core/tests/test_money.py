@@ -136,3 +136,30 @@ def test_money_arithmetic_keeps_currency_and_refuses_mixing() -> None:
     with pytest.raises(MoneyError):
         Money(1.5)  # type: ignore[arg-type]
     assert str(Money.parse("-3.10", allow_negative=True)) == "-3.10 CNY"
+
+
+@given(
+    total=st.integers(min_value=0, max_value=10**9),
+    weights=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=50),
+    caps=st.lists(st.integers(min_value=0, max_value=10**9), min_size=50, max_size=50),
+)
+def test_capped_apportion_fits_under_caps_whenever_possible(total: int, weights: list[int], caps: list[int]) -> None:
+    caps = caps[: len(weights)]
+    if total > sum(caps):
+        with pytest.raises(MoneyError):
+            apportion(total, weights, caps=caps)
+        return
+    shares = apportion(total, weights, caps=caps)
+    assert sum(shares) == total
+    assert all(0 <= s <= c for s, c in zip(shares, caps, strict=True))
+    plain = apportion(total, weights)
+    if all(p <= c for p, c in zip(plain, caps, strict=True)):
+        assert shares == plain
+
+
+def test_capped_apportion_moves_residue_away_from_a_full_share() -> None:
+    assert apportion(2, [1, 1, 1]) == [1, 1, 0]
+    assert apportion(2, [1, 1, 1], caps=[0, 1, 1]) == [0, 1, 1]
+    assert apportion(9, [1, 1, 1], caps=[0, 9, 1]) == [0, 8, 1]
+    with pytest.raises(MoneyError):
+        apportion(2, [1, 1, 1], caps=[0, 0, 1])

@@ -71,6 +71,7 @@ def test_console_shows_the_dead_letters_and_retries_one(make_operator: Any, make
 
     home = client.get("/").content.decode()
     assert "/outbox/" in home
+    assert "发件箱" in home  # Chinese by default
     page = client.get("/outbox/?state=dead").content.decode()
     assert "order.shipped" in page
     assert "stock.available_changed" not in page

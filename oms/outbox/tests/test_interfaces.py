@@ -137,3 +137,31 @@ def test_oms_cli_names_the_worker_and_relay_commands() -> None:
 
     assert resolve(["worker", "--beat"]) == ["oms_worker", "--beat"]
     assert resolve(["outbox", "relay", "--loop"]) == ["outbox_relay", "--loop"]
+
+
+def test_selectors_and_the_list_endpoint_use_a_fixed_number_of_queries(
+    make_operator: Any, api_client: Any, make_endpoint: Any, django_assert_num_queries: Any
+) -> None:
+    from oms.outbox.selectors import outbox_message_list, outbox_state_counts
+
+    _messages(make_endpoint)
+    make_endpoint(["order.*"], name="second")
+    with transaction.atomic():
+        for n in range(5):
+            outbox_publish(topic="order.signed", aggregate=("orders.order", n), payload={})
+    client = api_client(make_operator("warehouse_coordinator"))
+
+    with django_assert_num_queries(1):
+        assert len([m.endpoint.name for m in outbox_message_list()]) == 12
+    with django_assert_num_queries(1):
+        assert sum(outbox_state_counts().values()) == 12
+    # Auth, then count + page: the same for 2 or 200 rows (the endpoint is joined, not fetched per row).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/api/v1/outbox/messages?limit=1")  # the token's first use is stamped once
+    with CaptureQueriesContext(connection) as first:
+        client.get("/api/v1/outbox/messages?limit=2")
+    with CaptureQueriesContext(connection) as second:
+        client.get("/api/v1/outbox/messages?limit=200")
+    assert len(first) == len(second)

@@ -57,6 +57,21 @@ def test_publish_fans_out_to_each_subscribed_active_endpoint(make_endpoint: Any)
     assert rows[0].aggregate_id == "42"
 
 
+def test_publish_names_a_model_aggregate_by_its_label_and_key(make_endpoint: Any) -> None:
+    endpoint = make_endpoint()
+    with transaction.atomic():
+        event_id = outbox_publish(topic="webhook.tested", aggregate=endpoint, payload={})
+    row = OutboxMessage.objects.get(event_id=event_id)
+    assert (row.aggregate_type, row.aggregate_id) == ("outbox.webhookendpoint", str(endpoint.pk))
+
+
+def test_nothing_is_written_when_no_endpoint_subscribes(make_endpoint: Any) -> None:
+    make_endpoint(["stock.*"])
+    event_id = _publish("order.shipped")
+    assert event_id
+    assert not OutboxMessage.objects.exists()
+
+
 def test_publish_outside_a_transaction_is_refused(transactional_db: Any, make_endpoint: Any) -> None:
     make_endpoint()
     with pytest.raises(OutboxOutsideTransaction):

@@ -114,13 +114,21 @@ class IntakeCommand:
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-safe, canonical: what the order said when it came in (kept on the order as its record)."""
-        return _jsonable(dataclasses.asdict(self))
+        plain: dict[str, Any] = _jsonable(self)
+        return plain
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(self.snapshot(), sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return snapshot_fingerprint(self.snapshot())
+
+
+def snapshot_fingerprint(snapshot: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
+    # Hand-rolled rather than dataclasses.asdict, which deep-copies every leaf: this runs once per order.
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -55,7 +55,7 @@ def order_number_new(*, order_type: str, at: datetime) -> str:
 def _replay(p: Prepared, existing: Order) -> IntakeOutcome:
     if existing.intake_fingerprint == p.fingerprint:
         return IntakeOutcome(p.index, order=existing, created=False)
-    differences = snapshot_diff(existing.intake_snapshot or {}, p.command.snapshot())
+    differences = snapshot_diff(existing.intake_snapshot or {}, p.snapshot)
     return IntakeOutcome(
         p.index,
         error=Conflict(
@@ -162,7 +162,7 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
             updated_at=now,
             has_unmapped_lines=any(s is None for s in p.skus),
             intake_fingerprint=p.fingerprint,
-            intake_snapshot=cmd.snapshot(),
+            intake_snapshot=p.snapshot,
         )
         if pay is not None and received > 0:
             paid_at = pay.paid_at or p.placed_at

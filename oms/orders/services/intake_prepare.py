@@ -17,7 +17,7 @@ from django.utils import timezone
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
 from oms.core.errors import FieldError, ValidationFailed
-from oms.orders.domain.intake import IntakeCommand, intake_parse
+from oms.orders.domain.intake import IntakeCommand, intake_parse, snapshot_fingerprint
 from oms.orders.domain.money_plan import LineMoneyIn, OrderMoney, plan_order_money, reconcile_totals
 from oms.orders.models import Order, PlatformSkuMapping
 
@@ -29,6 +29,7 @@ class Prepared:
     channel: Channel
     money: OrderMoney
     skus: list[Sku | None]
+    snapshot: dict[str, Any]
     fingerprint: str
     placed_at: datetime
     existing: Order | None = None
@@ -130,6 +131,7 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
                 line_skus.append(skus[ln.sku_code])
             else:
                 line_skus.append(mappings.get((channel.pk, ln.platform_sku_code)) or skus.get(ln.platform_sku_code))
+        snapshot = command.snapshot()  # computed once: it is both the stored record and the replay key
         out.append(
             Prepared(
                 index=index,
@@ -137,7 +139,8 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
                 channel=channel,
                 money=money,
                 skus=line_skus,
-                fingerprint=command.fingerprint(),
+                snapshot=snapshot,
+                fingerprint=snapshot_fingerprint(snapshot),
                 placed_at=_aware(command.placed_at, now),
             )
         )

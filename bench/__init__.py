@@ -1,0 +1,1 @@
+"""Benchmarks (not timed tests): run with `uv run oms bench intake` against PostgreSQL."""

@@ -18,6 +18,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("serve",): ("oms_serve", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
     ("token", "create"): ("api_token", "Issue an API token: oms token create OPERATOR NAME.", ("create",)),
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
+    ("import", "orders"): ("import_orders", "Import orders from a CSV/XLSX file: oms import orders FILE.", ()),
+    ("orders", "cancel-unpaid"): ("cancel_unpaid_orders", "Cancel orders unpaid past the timeout (schedulable).", ()),
+    ("bench", "intake"): ("bench_intake", "B1: bulk intake of 20,000 orders on PostgreSQL vs raw psycopg.", ()),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
     ("outbox", "relay"): ("outbox_relay", "Deliver due webhooks now; --loop keeps relaying (no broker needed).", ()),
 }

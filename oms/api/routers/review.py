@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from oms.api.auth import require_perm
 from oms.core.domain.money import parse_minor
@@ -164,8 +164,8 @@ def rule_validate(request: HttpRequest, body: ConditionIn) -> ConditionCheckOut:
 
 @router.post("/rules", response={201: RuleOut})
 @require_perm("review.edit_rules")
-def rule_create(request: HttpRequest, body: RuleIn) -> tuple[int, Rule]:
-    return 201, rule_save(rule=None, data=body.dict(), actor=request.user)
+def rule_create(request: HttpRequest, body: RuleIn) -> Status[Rule]:
+    return Status(201, rule_save(rule=None, data=body.dict(), actor=request.user))
 
 
 @router.put("/rules/{rule_id}", response=RuleOut)
@@ -220,7 +220,7 @@ def order_review_preview(request: HttpRequest, number: str, condition: str | Non
 
 @router.post("/orders/{number}/refund-requests", response={201: dict[str, Any]})
 @require_perm("review.add_refundrequest")
-def order_refund_request(request: HttpRequest, number: str, body: RefundRequestIn) -> tuple[int, dict[str, Any]]:
+def order_refund_request(request: HttpRequest, number: str, body: RefundRequestIn) -> Status[dict[str, Any]]:
     order = _order(number)
     amount = parse_minor(body.amount, order.currency, field="amount")
     refund = refund_request_receive(
@@ -230,4 +230,4 @@ def order_refund_request(request: HttpRequest, number: str, body: RefundRequestI
         reason=body.reason,
         actor=request.user,
     )
-    return 201, {"id": refund.pk, "order": order.number, "platform_refund_id": refund.platform_refund_id}
+    return Status(201, {"id": refund.pk, "order": order.number, "platform_refund_id": refund.platform_refund_id})

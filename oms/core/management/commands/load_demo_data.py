@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from oms.channels.models import Channel
 from oms.core.demo.master_data import load_master_data
+from oms.core.demo.orders import load_demo_orders
 
 
 class Command(BaseCommand):
@@ -18,3 +19,4 @@ class Command(BaseCommand):
             return
         summary = load_master_data(seed=options["seed"])
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))
+        self.stdout.write(self.style.SUCCESS(f"Demo orders: {load_demo_orders(seed=options['seed'])}"))

@@ -76,7 +76,7 @@ def rule_params_errors(kind: str, params: Any) -> list[FieldError]:
             errors.append(FieldError("params.warehouses", "A designation names its warehouses.", "required"))
         if kind == "courier" and params.get("designated") and not targets:
             errors.append(FieldError("params.courier", "A designation names its courier.", "required"))
-        if not targets and not params.get("exclude") and not params.get("tie_breaks"):
+        if not errors and not targets and not params.get("exclude") and not params.get("tie_breaks"):
             errors.append(FieldError("params", f"Name a {kind} to use or to exclude.", "required"))
     return errors
 

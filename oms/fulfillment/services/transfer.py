@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.catalog.models import Sku
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.fulfillment.models import (
     AllocationDecision,
@@ -28,10 +29,13 @@ from oms.fulfillment.models import (
 from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, recipes_for
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.inventory.domain.reservation import bundle_units
-from oms.inventory.models import Reservation, ReservationScope, ReservationState, Warehouse
+from oms.inventory.models import Reservation, ReservationScope, ReservationState, StockItem, Warehouse
 from oms.inventory.services.reservations import (
     ReservationAllocation,
+    ReserveRequest,
     WarehouseReserveRequest,
+    channel_reserve,
+    reservations_release,
     reservations_transfer,
     warehouse_reserve,
 )
@@ -78,7 +82,7 @@ def order_warehouse_transfer(
 
     lines = [ln for ln in order_lines([locked.pk]).get(locked.pk, []) if ln.sku_id is not None]
     stockouts_cancel(order_ids=[locked.pk], reason=f"transferred to {target.code}", actor=actor)
-    moved = _move_reservations(lines, source.pk, target.pk, reason)
+    moved = _move_reservations(lines, locked, source.pk, target.pk, reason, allow_short)
     outcomes = warehouse_reserve(
         requests=[
             WarehouseReserveRequest(REF_TYPE, ln.pk, target.pk, ln.sku_id, ln.quantity)  # type: ignore[arg-type]
@@ -163,22 +167,65 @@ def order_warehouse_transfer(
     return record
 
 
-def _move_reservations(lines: list[OrderLine], source_id: int, target_id: int, reason: str) -> int:
-    """Move what the lines hold at the source warehouse to the target, line by line (in whole line units)."""
+def _move_reservations(
+    lines: list[OrderLine], order: Order, source_id: int, target_id: int, reason: str, allow_short: bool
+) -> int:
+    """Move what the lines hold at the source warehouse to the target, in whole line units, so no other order
+    can take the units in between. A line the target cannot take whole (only with ``allow_short``) has its
+    reservations released and taken again, which gives back its channel units and reserves what the target
+    has; the rest of it becomes a stockout."""
     held: dict[int, dict[int, int]] = defaultdict(dict)
-    for ref_id, sku_id, q in Reservation.objects.filter(
-        ref_type=REF_TYPE,
-        ref_id__in=[ln.pk for ln in lines],
-        scope=ReservationScope.WAREHOUSE,
-        state=ReservationState.ACTIVE,
-        warehouse_id=source_id,
-    ).values_list("ref_id", "sku_id", "quantity"):
-        held[ref_id][sku_id] = held[ref_id].get(sku_id, 0) + q
+    on_channel: dict[int, dict[int, int]] = defaultdict(dict)
+    elsewhere: set[int] = set()
+    for ref_id, scope, wh, sku_id, q in Reservation.objects.filter(
+        ref_type=REF_TYPE, ref_id__in=[ln.pk for ln in lines], state=ReservationState.ACTIVE
+    ).values_list("ref_id", "scope", "warehouse_id", "sku_id", "quantity"):
+        if scope == ReservationScope.CHANNEL:
+            on_channel[ref_id][sku_id] = on_channel[ref_id].get(sku_id, 0) + q
+        elif wh == source_id:
+            held[ref_id][sku_id] = held[ref_id].get(sku_id, 0) + q
+        else:
+            elsewhere.add(ref_id)
     recipes = recipes_for(lines)
-    allocations = []
+    stocked = sorted({c for r in recipes.values() for c, _q in r})
+    free = {
+        s: on_hand - reserved
+        for s, on_hand, reserved in StockItem.objects.filter(warehouse_id=target_id, sku_id__in=stocked).values_list(
+            "sku_id", "on_hand", "reserved"
+        )
+    }
+    need: dict[int, int] = defaultdict(int)
     for ln in lines:
-        units = bundle_units(held.get(ln.pk, {}), recipes[ln.sku_id]) if ln.pk in held else 0  # type: ignore[index]
-        if units:
+        for c, per in recipes[ln.sku_id]:  # type: ignore[index]
+            need[c] += per * ln.quantity
+    lacking = {c: q for c, q in need.items() if free.get(c, 0) < q}
+    if lacking and not allow_short:
+        codes = dict(Sku.objects.filter(id__in=list(lacking)).values_list("id", "code"))
+        raise Conflict(
+            "The new warehouse lacks stock for: "
+            + ", ".join(f"{codes[c]} (needs {q}, free {max(free.get(c, 0), 0)})" for c, q in sorted(lacking.items())),
+            code="insufficient_stock",
+            extra={
+                "skus": [{"sku": codes[c], "requested": q, "available": free.get(c, 0)} for c, q in lacking.items()]
+            },
+        )
+    allocations: list[ReservationAllocation] = []
+    retake: list[OrderLine] = []
+    for ln in lines:
+        recipe = recipes[ln.sku_id]  # type: ignore[index]
+        units = bundle_units(held.get(ln.pk, {}), recipe) if ln.pk in held else 0
+        if not units and ln.pk not in elsewhere:
+            continue
+        # A clean move needs the line's channel and shelf reservations to match exactly (a partial move of one
+        # line onto itself would leave two active rows); anything else is released and taken again.
+        clean = (
+            ln.pk not in elsewhere
+            and held[ln.pk] == {c: per * units for c, per in recipe}
+            and on_channel.get(ln.pk, {}) == held[ln.pk]
+        )
+        if clean and all(free.get(c, 0) >= per * units for c, per in recipe):
+            for c, per in recipe:
+                free[c] = free.get(c, 0) - per * units
             allocations.append(
                 ReservationAllocation(
                     from_ref_id=ln.pk,
@@ -188,12 +235,23 @@ def _move_reservations(lines: list[OrderLine], source_id: int, target_id: int, r
                     warehouse_id=target_id,
                 )
             )
-    if not allocations:
-        return 0
-    return reservations_transfer(
-        ref_type=REF_TYPE,
-        from_ref_ids=[a.from_ref_id for a in allocations],
-        to_allocations=allocations,
-        release_remainder=False,
-        reason=f"转仓: {reason}"[:200],
-    )
+        else:
+            retake.append(ln)
+    moved = 0
+    if allocations:
+        moved = reservations_transfer(
+            ref_type=REF_TYPE,
+            from_ref_ids=[a.from_ref_id for a in allocations],
+            to_allocations=allocations,
+            release_remainder=False,
+            reason=f"转仓: {reason}"[:200],
+        )
+    if retake:
+        reservations_release(ref_type=REF_TYPE, ref_ids=[ln.pk for ln in retake], reason=f"转仓: {reason}"[:200])
+        channel_reserve(
+            requests=[
+                ReserveRequest(REF_TYPE, ln.pk, order.channel_id, ln.sku_id, ln.quantity)  # type: ignore[arg-type]
+                for ln in retake
+            ]
+        )
+    return moved

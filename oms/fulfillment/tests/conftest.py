@@ -137,7 +137,9 @@ def world(db: Any, admin_operator: Any) -> World:
             ("RICE-10", "东北大米 10kg", 10_000),
         ]
     }
-    sf = Courier.objects.create(code="SF", name="顺丰速运", supports_cod=True, max_weight_g=50_000, remark_keywords=["顺丰"])
+    sf = Courier.objects.create(
+        code="SF", name="顺丰速运", supports_cod=True, max_weight_g=50_000, remark_keywords=["顺丰"]
+    )
     zto = Courier.objects.create(code="ZTO", name="中通快递", supports_cod=False, max_weight_g=30_000)
     CourierRate.objects.create(courier=sf, first_minor=1200, extra_per_kg_minor=400)
     CourierRate.objects.create(courier=zto, first_minor=600, extra_per_kg_minor=200)
@@ -146,7 +148,9 @@ def world(db: Any, admin_operator: Any) -> World:
     return World(channel=channel, hz=hz, gz=gz, cd=cd, skus=skus, sf=sf, zto=zto, actor=admin_operator)
 
 
-def signed_callback(body: dict[str, Any], *, event_id: str | None = None, at: int | None = None, secret: str = WMS_SECRET) -> tuple[bytes, dict[str, str]]:
+def signed_callback(
+    body: dict[str, Any], *, event_id: str | None = None, at: int | None = None, secret: str = WMS_SECRET
+) -> tuple[bytes, dict[str, str]]:
     raw = json.dumps(body).encode("utf-8")
     headers = signature_headers(
         secret=secret, event_id=event_id or uuid.uuid4().hex, timestamp=int(time.time()) if at is None else at, body=raw

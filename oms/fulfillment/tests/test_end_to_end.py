@@ -99,7 +99,9 @@ def test_paid_order_flows_to_signed_with_stock_exact_at_every_step(world: World,
     _no_drift()
 
     # The same callback again: the first answer, no second consumption.
-    again = _callback(world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT0000000001"}, "ship-1")
+    again = _callback(
+        world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT0000000001"}, "ship-1"
+    )
     assert again.outcome == "duplicate"
     assert world.on_hand(world.hz, "TEA-001") == 8
     assert WmsCallback.objects.filter(event_id="ship-1").count() == 1

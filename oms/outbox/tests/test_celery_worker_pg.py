@@ -33,7 +33,7 @@ pytestmark = pytest.mark.postgres
 
 BROKER_URL = os.environ.get("OMS_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(settings.BASE_DIR)
-HTTP_TIMEOUT_S = 2  # the worker's lease is then (1 row + 1) x 2 s = 4 s
+HTTP_TIMEOUT_S = 5  # the worker's lease is then (1 row + 1) x 5 s = 10 s; the kill comes well before the timeout
 
 
 @pytest.fixture

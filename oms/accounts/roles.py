@@ -30,6 +30,8 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "orders.view_customer",
             "orders.view_payment",
             "review.view_interception",
+            "fulfillment.view_stockout",
+            "fulfillment.view_shipment",
         ],
     ),
     "order_reviewer": (
@@ -52,6 +54,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "review.view_interception",
             "review.release_interception",
             "review.view_blacklistentry",
+            "fulfillment.view_stockout",
         ],
     ),
     "warehouse_coordinator": (
@@ -75,6 +78,14 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "outbox.view_outboxmessage",
             "outbox.retry_outboxmessage",
             "orders.view_order",
+            "fulfillment.allocate",
+            "fulfillment.transfer_warehouse",
+            "fulfillment.assign_courier",
+            "fulfillment.dispatch_order",
+            "fulfillment.view_stockout",
+            "fulfillment.view_shipment",
+            "fulfillment.view_allocationdecision",
+            "fulfillment.view_warehousetransfer",
         ],
     ),
     "finance": (

@@ -25,6 +25,8 @@ ORDER_TYPES = ("sale", "return", "reissue")
 INVOICE_KINDS = ("none", "personal", "company")
 PROMOTION_KINDS = ("discount", "coupon", "full_reduction", "gift", "price_cut", "other")
 MAX_LINES = 500
+# 10 billion in major units: far above any real order, far below where 64-bit columns overflow.
+MAX_AMOUNT_MINOR = 10**12
 
 # Mainland mobile numbers, optionally +86, optionally with a platform privacy extension
 # (虚拟号 "13800138000-1234"), or masked by the platform ("138****1234"); landlines 0xx(x)-xxxxxxx(x).
@@ -209,10 +211,14 @@ class FieldReader:
                 self.err(field, "This field is required.", "required")
             return 0
         try:
-            return parse_minor(value, currency, field=field)
+            minor = parse_minor(value, currency, field=field)
         except MoneyError as exc:
             self.err(field, exc.message, exc.code)
             return 0
+        if minor > MAX_AMOUNT_MINOR:
+            self.err(field, "The amount is larger than any order this system takes.", "too_large")
+            return 0
+        return minor
 
     def optional_money(self, data: Mapping[str, Any], key: str, path: str, currency: str) -> int | None:
         if data.get(key) in (None, ""):

@@ -43,15 +43,18 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
 }
 
 _CANCELLABLE = (Status.CANCELLED, Status.INVALID)
+# A split or merge retires its original orders by closing them (原单关闭): kept, read-only, their lineage
+# saying what replaced them. Only paid orders not yet with the warehouse can be split or merged.
+_RETIRABLE = (Status.CLOSED,)
 
 # from -> allowed next statuses. Cancelling is possible until the parcel leaves the warehouse;
 # afterwards only the carrier's outcome (signed / rejected) and closing remain.
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     Status.NEW: (Status.PENDING_PAYMENT, Status.PENDING_REVIEW, *_CANCELLABLE),
     Status.PENDING_PAYMENT: (Status.PENDING_REVIEW, *_CANCELLABLE),
-    Status.PENDING_REVIEW: (Status.PENDING_SPLIT, Status.PENDING_DISPATCH, *_CANCELLABLE),
-    Status.PENDING_SPLIT: (Status.PENDING_REVIEW, Status.PENDING_DISPATCH, *_CANCELLABLE),
-    Status.PENDING_DISPATCH: (Status.PENDING_REVIEW, Status.PENDING_SHIPMENT, *_CANCELLABLE),
+    Status.PENDING_REVIEW: (Status.PENDING_SPLIT, Status.PENDING_DISPATCH, *_CANCELLABLE, *_RETIRABLE),
+    Status.PENDING_SPLIT: (Status.PENDING_REVIEW, Status.PENDING_DISPATCH, *_CANCELLABLE, *_RETIRABLE),
+    Status.PENDING_DISPATCH: (Status.PENDING_REVIEW, Status.PENDING_SHIPMENT, *_CANCELLABLE, *_RETIRABLE),
     Status.PENDING_SHIPMENT: (Status.PENDING_REVIEW, Status.SHIPPED, Status.CANCELLED),
     Status.SHIPPED: (Status.SIGNED, Status.REJECTED),
     Status.SIGNED: (Status.CLOSED,),

@@ -18,7 +18,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.domain.money import format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
-from oms.orders.domain.intake import FieldReader
+from oms.orders.domain.intake import MAX_AMOUNT_MINOR, FieldReader
 from oms.orders.domain.payments import PaymentStatus, derive_payment_status
 from oms.orders.domain.status import TERMINAL, Status
 from oms.orders.lock_objects import order_lock
@@ -63,8 +63,8 @@ def payment_record(
     order and amount returns the first record; the same id with other figures is a 409."""
     if method not in PAYMENT_METHODS:
         raise ValidationFailed(f"Unknown payment method {method!r}.", code="unknown_payment_method")
-    if amount_minor <= 0:
-        raise ValidationFailed("A payment amount must be greater than 0.", code="not_positive")
+    if amount_minor <= 0 or amount_minor > MAX_AMOUNT_MINOR:
+        raise ValidationFailed("A payment amount must be greater than 0 and of a real size.", code="bad_amount")
     locked = order_lock(pk=order.pk)
     existing = Payment.objects.filter(method=method, transaction_id=transaction_id, kind=kind).first()
     if existing is not None:

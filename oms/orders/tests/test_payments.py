@@ -132,3 +132,9 @@ def test_cod_order_goes_to_review_unpaid(make_order: Any) -> None:
 
 def test_order_payload_helper_is_valid() -> None:
     assert order_payload()["lines"]
+
+
+@pytest.mark.parametrize("amount", ["0", "9" * 25, "abc", "-5"])
+def test_callback_with_absurd_amount_is_422(unpaid: Order, amount: str) -> None:
+    assert callback(paid(unpaid, amount)).status_code == 422
+    assert not Payment.objects.exists()

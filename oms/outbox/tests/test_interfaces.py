@@ -165,3 +165,15 @@ def test_selectors_and_the_list_endpoint_use_a_fixed_number_of_queries(
     with CaptureQueriesContext(connection) as second:
         client.get("/api/v1/outbox/messages?limit=200")
     assert len(first) == len(second)
+
+
+def test_admin_refuses_bad_endpoints(admin_operator: Any) -> None:
+    client = Client()
+    client.force_login(admin_operator)
+    good = {"name": "wms", "url": "https://wms.example.com/hooks", "secret": SECRET, "topics": "*"}
+    for bad in ({"url": "ftp://wms.example.com/hooks"}, {"secret": "short"}, {"topics": " , "}, {"secret": ""}):
+        response = client.post("/admin/outbox/webhookendpoint/add/", {**good, **bad})
+        assert response.status_code == 200, bad  # the form again, with the error
+        assert "errorlist" in response.content.decode(), bad
+    assert not WebhookEndpoint.objects.exists()
+    assert not OperationLog.objects.filter(object_type="outbox.webhookendpoint").exists()

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "oms.orders",
     "oms.review",
     "oms.reports",
+    "oms.splitmerge",
     "oms.api",
     "oms.console",
 ]

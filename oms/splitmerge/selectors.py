@@ -1,0 +1,123 @@
+"""Reads: an order's lineage both ways (S7), its split/merge status, and merge suggestions."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from oms.orders.models import Order
+from oms.splitmerge.domain.rules import merge_key
+from oms.splitmerge.models import LineageKind, OrderLineage
+from oms.splitmerge.services.children import WORKABLE
+from oms.splitmerge.services.merge import merge_view
+
+MAX_DEPTH = 20
+
+
+@dataclass
+class LineageGraph:
+    root: str
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    edges: list[dict[str, str]] = field(default_factory=list)
+
+
+def split_merge_status(*, order: Order) -> str:
+    """none / split parent / split child / merged source / merge result (S7); un-merge reads as split."""
+    as_parent = set(OrderLineage.objects.filter(parent=order).values_list("kind", flat=True))
+    as_child = set(OrderLineage.objects.filter(child=order).values_list("kind", flat=True))
+    if LineageKind.MERGE in as_parent:
+        return "merged_source"
+    if as_parent & {LineageKind.SPLIT, LineageKind.UNMERGE}:
+        return "split_parent"
+    if LineageKind.MERGE in as_child:
+        return "merge_result"
+    if as_child & {LineageKind.SPLIT, LineageKind.UNMERGE}:
+        return "split_child"
+    return "none"
+
+
+def order_lineage(*, order: Order) -> LineageGraph:
+    """Ancestors and descendants with their statuses: one query per generation, bounded depth."""
+    links: dict[int, OrderLineage] = {}
+    frontier = {order.pk}
+    seen = {order.pk}
+    for _ in range(MAX_DEPTH):
+        if not frontier:
+            break
+        batch = list(
+            OrderLineage.objects.filter(Q(parent_id__in=frontier) | Q(child_id__in=frontier)).select_related(
+                "parent", "child"
+            )
+        )
+        frontier = set()
+        for link in batch:
+            links[link.pk] = link
+            for o in (link.parent, link.child):
+                if o.pk not in seen:
+                    seen.add(o.pk)
+                    frontier.add(o.pk)
+    graph = LineageGraph(root=order.number)
+    orders: dict[int, Order] = {order.pk: order}
+    for link in links.values():
+        orders[link.parent_id] = link.parent
+        orders[link.child_id] = link.child
+    for o in orders.values():
+        graph.nodes[o.number] = {
+            "number": o.number,
+            "status": o.status,
+            "status_label": o.get_status_display(),
+            "payable_minor": o.payable_minor,
+            "currency": o.currency,
+            "current": o.pk == order.pk,
+        }
+    for link in sorted(links.values(), key=lambda x: (x.at, x.pk)):
+        graph.edges.append(
+            {
+                "parent": link.parent.number,
+                "child": link.child.number,
+                "kind": link.kind,
+                "at": link.at.isoformat(),
+                "operator": link.actor_name,
+            }
+        )
+    return graph
+
+
+def merge_suggestions(*, limit_orders: int = 100_000, max_group: int = 10) -> list[list[Order]]:
+    """Groups of open, paid orders that share the merge key (channel, buyer, receiver, address, COD,
+    currency) and presale flag: what auto-merge would combine, largest groups first."""
+    candidates = (
+        Order.objects.filter(status__in=[s.value for s in WORKABLE], customer__isnull=False)
+        .only(
+            "pk",
+            "number",
+            "channel_id",
+            "customer_id",
+            "receiver_name",
+            "receiver_phone",
+            "receiver_province",
+            "receiver_city",
+            "receiver_district",
+            "receiver_address",
+            "is_cod",
+            "is_presale",
+            "currency",
+            "invoice_kind",
+            "invoice_title",
+            "invoice_tax_id",
+            "invoice_email",
+            "buyer_remark",
+            "seller_remark",
+            "status",
+            "payable_minor",
+        )
+        .order_by("customer_id", "pk")[:limit_orders]
+    )
+    groups: dict[tuple[object, ...], list[Order]] = defaultdict(list)
+    for o in candidates:
+        groups[(*merge_key(merge_view(o)), o.is_presale)].append(o)
+    found = [g[:max_group] for g in groups.values() if len(g) > 1]
+    return sorted(found, key=lambda g: (-len(g), g[0].pk))

@@ -1,0 +1,73 @@
+"""Split (拆单): one order becomes two or more, by lines and by quantity (S1–S6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+
+from oms.orders.domain.split import plan_split
+from oms.orders.lock_objects import order_lock
+from oms.orders.models import Order, OrderLine
+from oms.splitmerge.domain.rules import split_promotions
+from oms.splitmerge.models import LineageKind
+from oms.splitmerge.services.after import children_follow_up
+from oms.splitmerge.services.children import ChildLine, ChildSpec, check_workable, line_amounts, replace_orders
+
+
+@transaction.atomic(savepoint=False)
+def split_locked(
+    *,
+    order: Order,
+    groups: Sequence[Mapping[int, int]],
+    actor: Any,
+    reason: str,
+    kind: str = LineageKind.SPLIT,
+    headers: Sequence[Mapping[str, Any]] | None = None,
+    platform_ids: Sequence[list[str]] | None = None,
+) -> list[Order]:
+    """Split a locked order. ``groups`` map line numbers (line_no) to quantities."""
+    check_workable([order])
+    lines = {line.line_no: line for line in OrderLine.objects.filter(order=order).order_by("line_no")}
+    planned = plan_split({no: line_amounts(line) for no, line in lines.items()}, groups)
+    # Promotions divide with the line: gather each line's parts in group order, then hand them out.
+    parts_of: dict[int, list[int]] = {}
+    for g, group in enumerate(planned):
+        for p in group:
+            parts_of.setdefault(p.source_key, []).append(g)
+    promos: dict[tuple[int, int], list[dict[str, object]]] = {}
+    for no, gs in parts_of.items():
+        discounts = [next(p.amounts.line_discount_minor for p in planned[g] if p.source_key == no) for g in gs]
+        for g, share in zip(gs, split_promotions(lines[no].promotions or [], discounts), strict=True):
+            promos[(g, no)] = share
+    specs = [
+        ChildSpec(
+            header_from=order,
+            lines=[
+                ChildLine(
+                    source=lines[p.source_key],
+                    amounts=p.amounts,
+                    promotions=promos[(g, p.source_key)],
+                    origins=[(lines[p.source_key], p.amounts.quantity)],
+                )
+                for p in group
+            ],
+            platform_order_ids=list(platform_ids[g]) if platform_ids else list(order.platform_order_ids),
+            overrides=dict(headers[g]) if headers else {},
+        )
+        for g, group in enumerate(planned)
+    ]
+    parent = Order.objects.prefetch_related("lines").get(pk=order.pk)
+    return replace_orders(parents=[parent], specs=specs, kind=kind, actor=actor, reason=reason)
+
+
+def order_split(*, order: Order, groups: Sequence[Mapping[int, int]], actor: Any, reason: str = "") -> list[Order]:
+    """Split an order into new orders, one per group of {line number: quantity}. The original is
+    retired (closed) and kept with its history; money, reservations, remarks, invoice request and
+    platform order ids carry over; holds and stockouts are judged again on the new orders."""
+    with transaction.atomic(durable=True):
+        locked = order_lock(pk=order.pk)
+        children = split_locked(order=locked, groups=groups, actor=actor, reason=reason)
+    children_follow_up(children=children, actor=actor)
+    return children

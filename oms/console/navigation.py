@@ -22,6 +22,8 @@ NAV: list[NavItem] = [
     NavItem(_("Import orders"), "console:orders_import", "orders.import_orders"),
     NavItem(_("Interceptions"), "console:interceptions", "review.view_interception"),
     NavItem(_("Rules"), "console:rules", "review.view_rule"),
+    NavItem(_("Stockouts"), "console:stockouts", "fulfillment.view_stockout"),
+    NavItem(_("Dispatch"), "console:dispatch", "fulfillment.view_shipment"),
     NavItem(_("Outbox"), "console:outbox", "outbox.view_outboxmessage"),
 ]
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oms.console import orders_views, outbox_views, review_views, views
+from oms.console import fulfillment_views, orders_views, outbox_views, review_views, views
 
 app_name = "console"
 
@@ -26,4 +26,12 @@ urlpatterns = [
     path("orders/<str:number>/cancel/", orders_views.order_cancel_view, name="order_cancel"),
     path("customers/", orders_views.customer_index, name="customers"),
     path("customers/<int:pk>/", orders_views.customer_detail, name="customer_detail"),
+    path("stockouts/", fulfillment_views.stockout_index, name="stockouts"),
+    path("stockouts/resolve/", fulfillment_views.stockout_resolve, name="stockout_resolve"),
+    path("dispatch/", fulfillment_views.dispatch_index, name="dispatch"),
+    path("orders/<str:number>/fulfilment/", fulfillment_views.order_fulfilment_view, name="order_fulfilment"),
+    path("orders/<str:number>/fulfilment/advance/", fulfillment_views.order_advance_action, name="order_advance"),
+    path("orders/<str:number>/fulfilment/transfer/", fulfillment_views.order_transfer_action, name="order_transfer"),
+    path("orders/<str:number>/fulfilment/courier/", fulfillment_views.order_courier_action, name="order_courier"),
+    path("orders/<str:number>/fulfilment/dispatch/", fulfillment_views.order_dispatch_action, name="order_dispatch"),
 ]

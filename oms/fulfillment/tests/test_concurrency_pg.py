@@ -28,7 +28,7 @@ def run_threads(targets: list[Callable[[], Any]]) -> list[BaseException]:
         try:
             barrier.wait()
             fn()
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted on below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

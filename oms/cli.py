@@ -22,6 +22,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("orders", "cancel-unpaid"): ("cancel_unpaid_orders", "Cancel orders unpaid past the timeout (schedulable).", ()),
     ("bench", "intake"): ("bench_intake", "B1: bulk intake of 20,000 orders on PostgreSQL vs raw psycopg.", ()),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
+    ("fulfilment", "run"): (
+        "fulfilment_run",
+        "Run the fulfilment pipeline once: stockouts, review, allocation, courier, dispatch.",
+        (),
+    ),
     ("outbox", "relay"): ("outbox_relay", "Deliver due webhooks now; --loop keeps relaying (no broker needed).", ()),
 }
 

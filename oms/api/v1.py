@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from oms.api.auth import AUTH
-from oms.api.routers import customers, fulfillment, meta, orders, outbox, payments, review, stock
+from oms.api.routers import customers, fulfillment, meta, orders, outbox, payments, review, splitmerge, stock
 from oms.core.errors import ApplicationError
 
 logger = logging.getLogger("oms.api")
@@ -103,6 +103,8 @@ def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/", meta.router)
+# Fixed paths such as /orders/merge must come before the /orders/{number} patterns.
+api.add_router("/", splitmerge.router)
 api.add_router("/", orders.router)
 api.add_router("/", payments.router)
 api.add_router("/", customers.router)

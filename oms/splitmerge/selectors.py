@@ -88,9 +88,12 @@ def order_lineage(*, order: Order) -> LineageGraph:
 
 def merge_suggestions(*, limit_orders: int = 100_000, max_group: int = 10) -> list[list[Order]]:
     """Groups of open, paid orders that share the merge key (channel, buyer, receiver, address, COD,
-    currency) and presale flag: what auto-merge would combine, largest groups first."""
+    currency) and presale flag: what auto-merge would combine, largest groups first. Orders an operator
+    split apart are not offered for merging again."""
+    split_off = OrderLineage.objects.filter(kind__in=[LineageKind.SPLIT, LineageKind.UNMERGE]).values("child_id")
     candidates = (
         Order.objects.filter(status__in=[s.value for s in WORKABLE], customer__isnull=False)
+        .exclude(pk__in=split_off)
         .only(
             "pk",
             "number",

@@ -2,14 +2,15 @@
 
 Provider callbacks are not operator calls, so they carry no token or session. Each payment method has
 its own shared secret (environment ``OMS_PAYMENT_SECRET_<METHOD>``, e.g. ``OMS_PAYMENT_SECRET_ALIPAY``)
-and signs the raw body: ``X-OMS-Signature: <hex HMAC-SHA256(secret, body)>``. A method with no secret
-configured accepts no callbacks at all: there is no anonymous write.
+and signs like every signed request here (`oms.outbox.domain.signing`): ``X-OMS-Timestamp`` (Unix
+seconds) and ``X-OMS-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>``, within five
+minutes. A method with no secret configured accepts no callbacks at all: there is no anonymous write.
+Provider-specific formats (Alipay's RSA, WeChat Pay's v3 certificates) belong in adapters in front.
 """
 
-import hashlib
-import hmac
 import json
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -27,6 +28,7 @@ from oms.core.errors import ValidationFailed
 from oms.orders.models import PaymentKind
 from oms.orders.selectors import order_get
 from oms.orders.services.payments import PAYMENT_METHODS, payment_callback_receive, payment_record
+from oms.outbox.domain.signing import HEADER_SIGNATURE, SignatureInvalid, verify_signature
 
 router = Router(tags=["payments"])
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,14 +40,10 @@ def callback_secret(method: str) -> str:
     return str(from_settings or os.environ.get(f"OMS_PAYMENT_SECRET_{method.upper()}", ""))
 
 
-def callback_signature(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 class PaymentSignatureAuth(APIKeyHeader):
-    """Authenticates a provider, not an operator: a valid HMAC of the body under the method's secret."""
+    """Authenticates a provider, not an operator: a fresh signature of the body under the method's secret."""
 
-    param_name = "X-OMS-Signature"
+    param_name = HEADER_SIGNATURE
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         match = request.resolver_match
@@ -53,9 +51,11 @@ class PaymentSignatureAuth(APIKeyHeader):
         secret = callback_secret(method) if method in PAYMENT_METHODS else ""
         if not secret or not key:
             return None
-        if hmac.compare_digest(callback_signature(secret, request.body), key.strip().lower()):
-            return f"callback:{method}"
-        return None
+        try:
+            verify_signature(secret, request.headers, request.body, now=time.time())
+        except SignatureInvalid:
+            return None
+        return f"callback:{method}"
 
 
 def signed_callback(func: F) -> F:

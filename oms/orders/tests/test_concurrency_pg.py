@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from oms.api.routers.payments import callback_signature
 from oms.channels.models import ChannelStock
 from oms.orders.models import IdempotencyKey, Order, Payment
 from oms.orders.services.intake import order_intake
 from oms.orders.tests.conftest import order_payload
+from oms.outbox.domain.signing import signature_headers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 50
@@ -63,14 +64,11 @@ def test_fifty_duplicate_payment_callbacks_make_one_payment(make_order: Any, mon
     raw = json.dumps(
         {"order_number": order.number, "transaction_id": "ALI-RACE", "trade_status": "success", "amount": "301.79"}
     ).encode()
-    signature = callback_signature("s3cret", raw)
+    headers = signature_headers(secret="s3cret", event_id="evt-race", timestamp=int(time.time()), body=raw)
 
     def call(i: int) -> tuple[int, str]:
-        response = Client().post(
-            "/api/v1/payments/callbacks/alipay",
-            data=raw,
-            content_type="application/json",
-            HTTP_X_OMS_SIGNATURE=signature,
+        response = Client(headers=headers).post(
+            "/api/v1/payments/callbacks/alipay", data=raw, content_type="application/json"
         )
         return response.status_code, response.json().get("result", "")
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 from django.test import Client
 
-from oms.api.routers.payments import callback_signature
 from oms.orders.models import Order, OrderEvent, Payment
 from oms.orders.services.cancel import order_cancel
 from oms.orders.tests.conftest import order_payload
+from oms.outbox.domain.signing import signature_headers
 
 SECRET = "alipay-test-secret"
 
@@ -28,13 +29,11 @@ def unpaid(make_order: Any) -> Order:
     return order
 
 
-def callback(body: dict[str, Any], *, secret: str = SECRET, method: str = "alipay") -> Any:
+def callback(body: dict[str, Any], *, secret: str = SECRET, method: str = "alipay", age_s: int = 0) -> Any:
     raw = json.dumps(body).encode()
-    return Client().post(
-        f"/api/v1/payments/callbacks/{method}",
-        data=raw,
-        content_type="application/json",
-        HTTP_X_OMS_SIGNATURE=callback_signature(secret, raw),
+    headers = signature_headers(secret=secret, event_id="evt-1", timestamp=int(time.time()) - age_s, body=raw)
+    return Client(headers=headers).post(
+        f"/api/v1/payments/callbacks/{method}", data=raw, content_type="application/json"
     )
 
 
@@ -138,3 +137,15 @@ def test_order_payload_helper_is_valid() -> None:
 def test_callback_with_absurd_amount_is_422(unpaid: Order, amount: str) -> None:
     assert callback(paid(unpaid, amount)).status_code == 422
     assert not Payment.objects.exists()
+
+
+def test_stale_signature_is_401(unpaid: Order) -> None:
+    assert callback(paid(unpaid, "301.79"), age_s=600).status_code == 401
+    assert not Payment.objects.exists()
+
+
+def test_unsigned_callback_is_401(unpaid: Order) -> None:
+    response = Client().post(
+        "/api/v1/payments/callbacks/alipay", data=json.dumps(paid(unpaid, "301.79")), content_type="application/json"
+    )
+    assert response.status_code == 401

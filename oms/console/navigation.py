@@ -20,6 +20,7 @@ NAV: list[NavItem] = [
     NavItem(_("Orders"), "console:orders", "orders.view_order"),
     NavItem(_("Customers"), "console:customers", "orders.view_customer"),
     NavItem(_("Import orders"), "console:orders_import", "orders.import_orders"),
+    NavItem(_("Merge"), "console:merge", "orders.merge"),
     NavItem(_("Interceptions"), "console:interceptions", "review.view_interception"),
     NavItem(_("Rules"), "console:rules", "review.view_rule"),
     NavItem(_("Stockouts"), "console:stockouts", "fulfillment.view_stockout"),

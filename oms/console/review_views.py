@@ -193,3 +193,23 @@ def order_review_action(request: HttpRequest, number: str) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect(request.POST.get("next") or "console:interceptions")
+
+
+@console_view("orders.view_order")
+def order_holds_panel(request: HttpRequest, number: str) -> HttpResponse:
+    """The order's review state and holds, for its detail page: review, release, force review."""
+    order = get_object_or_404(Order, number=number)
+    holds = list(interception_list(state="", order_number=number))
+    return render(
+        request,
+        "console/review/_order_panel.html",
+        {
+            "order": order,
+            "holds": holds,
+            "open_ids": [h.pk for h in holds if h.state == InterceptionState.OPEN],
+            "can_review": request.user.has_perm("orders.review")
+            and order.status == "pending_review"
+            and order.reviewed_at is None,
+            "can_release": request.user.has_perm("review.release_interception"),
+        },
+    )

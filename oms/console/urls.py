@@ -1,6 +1,6 @@
 from django.urls import path
 
-from oms.console import fulfillment_views, orders_views, outbox_views, review_views, views
+from oms.console import fulfillment_views, orders_views, outbox_views, review_views, splitmerge_views, views
 
 app_name = "console"
 
@@ -17,9 +17,15 @@ urlpatterns = [
     path("rules/validate/", review_views.rule_validate, name="rule_validate"),
     path("rules/dry-run/", review_views.rule_dry_run, name="rule_dry_run"),
     path("orders/<str:number>/review/", review_views.order_review_action, name="order_review"),
+    path("orders/<str:number>/holds/", review_views.order_holds_panel, name="order_holds"),
     path("outbox/", outbox_views.outbox_list, name="outbox"),
     path("outbox/<int:pk>/", outbox_views.outbox_detail, name="outbox_detail"),
     path("outbox/<int:pk>/retry/", outbox_views.outbox_retry, name="outbox_retry"),
+    path("merge/", splitmerge_views.merge_page, name="merge"),
+    path("orders/<str:number>/split/", splitmerge_views.split_dialog, name="order_split"),
+    path("orders/<str:number>/split/preview/", splitmerge_views.split_preview, name="order_split_preview"),
+    path("orders/<str:number>/unmerge/", splitmerge_views.unmerge_action, name="order_unmerge"),
+    path("orders/<str:number>/lineage/", splitmerge_views.lineage_panel, name="order_lineage"),
     path("orders/", orders_views.order_index, name="orders"),
     path("orders/import/", orders_views.order_import, name="orders_import"),
     path("orders/<str:number>/", orders_views.order_detail, name="order_detail"),

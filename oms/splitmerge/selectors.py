@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from oms.orders.models import Order
 from oms.splitmerge.domain.rules import merge_key
@@ -22,6 +23,15 @@ class LineageGraph:
     root: str
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     edges: list[dict[str, str]] = field(default_factory=list)
+
+
+SPLIT_MERGE_LABELS = {
+    "none": _("Not split or merged"),
+    "split_parent": _("Split parent 拆单原单"),
+    "split_child": _("Split child 拆单子单"),
+    "merged_source": _("Merged source 合单原单"),
+    "merge_result": _("Merge result 合单结果"),
+}
 
 
 def split_merge_status(*, order: Order) -> str:
@@ -44,7 +54,7 @@ def order_lineage(*, order: Order) -> LineageGraph:
     links: dict[int, OrderLineage] = {}
     frontier = {order.pk}
     seen = {order.pk}
-    for _ in range(MAX_DEPTH):
+    for _generation in range(MAX_DEPTH):
         if not frontier:
             break
         batch = list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models, transaction
@@ -34,9 +35,24 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
+    return _row(actor, action, object_type, object_id, object_repr, before, after, reason)
+
+
+def _row(
+    actor: Any,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    object_repr: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str,
+    *,
+    save: bool = True,
+) -> OperationLog:
     ctx = current_context()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return OperationLog.objects.create(
+    return (OperationLog.objects.create if save else OperationLog)(
         actor=actor if is_user else None,
         actor_name=actor.get_username() if is_user else (str(actor) if actor else "system"),
         action=action,
@@ -63,3 +79,20 @@ def model_snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
             value = str(value)
         snap[name] = value
     return snap
+
+
+def audit_record_many(
+    *,
+    actor: Any,
+    action: str,
+    entries: Sequence[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None, str]],
+) -> list[OperationLog]:
+    """`audit_record` for many objects of one action in one INSERT (batch services: the fulfilment pipeline).
+    ``entries`` are (object, before, after, reason). Same rows, same rule: inside the change's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise AuditOutsideTransaction("audit_record_many must be called inside the transaction of the change")
+    rows = [
+        _row(actor, action, obj._meta.label_lower, str(obj.pk), str(obj)[:200], before, after, reason, save=False)
+        for obj, before, after, reason in entries
+    ]
+    return OperationLog.objects.bulk_create(rows) if rows else []

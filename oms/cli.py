@@ -20,6 +20,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
     ("import", "orders"): ("import_orders", "Import orders from a CSV/XLSX file: oms import orders FILE.", ()),
     ("orders", "cancel-unpaid"): ("cancel_unpaid_orders", "Cancel orders unpaid past the timeout (schedulable).", ()),
+    ("bench", "fulfilment"): (
+        "bench_fulfilment",
+        "B3: review + allocation + courier for 20,000 paid orders on PostgreSQL, with pgbench.",
+        (),
+    ),
     ("bench", "intake"): ("bench_intake", "B1: bulk intake of 20,000 orders on PostgreSQL vs raw psycopg.", ()),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
     ("fulfilment", "run"): (

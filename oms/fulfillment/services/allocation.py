@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oms.audit.services import audit_record
+from oms.audit.services import audit_record_many
 from oms.channels.models import ChannelWarehouse
 from oms.core.errors import Conflict
 from oms.fulfillment.conf import warehouse_tie_breaks
@@ -41,6 +41,7 @@ from oms.fulfillment.services.common import (
     open_holds,
     order_lines,
     orders_transition,
+    orders_update_grouped,
     recipes_for,
     warehouse_options,
 )
@@ -175,6 +176,7 @@ def _persist(
     changed_lines: list[OrderLine] = []
     to_split: list[Order] = []
     unplaceable: list[AllocationResult] = []
+    audits: list[tuple[Order, dict[str, Any] | None, dict[str, Any] | None, str]] = []
     who = actor_name(actor)
     for result in results:
         order, plan = result.order, result.plan
@@ -237,23 +239,22 @@ def _persist(
                 },
             )
         )
-        audit_record(
-            actor=actor,
-            action="order.allocate",
-            obj=order,
-            after={
-                "outcome": plan.outcome.value,
-                "warehouse_id": plan.warehouse_id,
-                "rule": plan.rule_code,
-                "short": sum(s.quantity for s in result.stockouts),
-            },
-            reason=plan.reason,
+        audits.append(
+            (
+                order,
+                None,
+                {
+                    "outcome": plan.outcome.value,
+                    "warehouse_id": plan.warehouse_id,
+                    "rule": plan.rule_code,
+                    "short": sum(s.quantity for s in result.stockouts),
+                },
+                plan.reason,
+            )
         )
     AllocationDecision.objects.bulk_create(decisions)
-    if changed_orders:
-        Order.objects.bulk_update(
-            changed_orders, ["warehouse", "final_warehouse", "has_short_lines", "updated_at"], batch_size=1000
-        )
+    orders_update_grouped(changed_orders, ["warehouse_id", "final_warehouse_id", "has_short_lines", "updated_at"])
+    audit_record_many(actor=actor, action="order.allocate", entries=audits)
     if changed_lines:
         OrderLine.objects.bulk_update(changed_lines, ["short_quantity"], batch_size=1000)
     Stockout.objects.bulk_create(stockouts)

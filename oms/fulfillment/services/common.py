@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oms.audit.services import audit_record
+from oms.audit.services import audit_record_many
 from oms.catalog.models import BundleComponent
 from oms.core.rules import compile_condition, condition_matches
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
@@ -72,12 +72,30 @@ def facts_when_needed(
     return out
 
 
+def facts_for_rules(orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
+    """Facts for the orders when any warehouse or courier rule is enabled (else none are needed)."""
+    if not orders or not Rule.objects.filter(kind__in=["warehouse", "courier"], enabled=True).exists():
+        return {}
+    return order_facts_many(orders=orders)
+
+
 def order_lines(order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
     by_order: dict[int, list[OrderLine]] = defaultdict(list)
     for line in (
         OrderLine.objects.filter(order_id__in=order_ids)
         .select_related("sku")
-        .only("id", "order_id", "line_no", "sku_id", "quantity", "name", "sku__code", "sku__is_bundle", "sku__weight_g")
+        .only(
+            "id",
+            "order_id",
+            "line_no",
+            "sku_id",
+            "quantity",
+            "name",
+            "short_quantity",
+            "sku__code",
+            "sku__is_bundle",
+            "sku__weight_g",
+        )
         .order_by("order_id", "line_no")
     ):
         by_order[line.order_id].append(line)
@@ -160,12 +178,18 @@ def orders_transition(
         order.updated_at = now
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=to_status, updated_at=now)
     OrderEvent.objects.bulk_create(events)
+    audit_record_many(
+        actor=actor,
+        action="order.transition",
+        entries=[(o, {"status": befores[o.pk]}, {"status": to_status}, reason) for o in orders],
+    )
+
+
+def orders_update_grouped(orders: Sequence[Order], fields: Sequence[str]) -> None:
+    """Write ``fields`` of many orders with one UPDATE per distinct combination of values (a batch has a
+    handful: one per warehouse or courier), far cheaper than a CASE per row."""
+    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
     for order in orders:
-        audit_record(
-            actor=actor,
-            action="order.transition",
-            obj=order,
-            before={"status": befores[order.pk]},
-            after={"status": to_status},
-            reason=reason,
-        )
+        groups[tuple(getattr(order, f) for f in fields)].append(order.pk)
+    for values, pks in groups.items():
+        Order.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))

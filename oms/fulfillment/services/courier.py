@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oms.audit.services import audit_record
+from oms.audit.services import audit_record, audit_record_many
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.fulfillment.domain.courier import CourierChoice, CourierOption, CourierRequest, Rate, choose_courier
 from oms.fulfillment.domain.courier import capable as courier_capable
@@ -33,6 +33,7 @@ from oms.fulfillment.services.common import (
     open_holds,
     order_lines,
     orders_transition,
+    orders_update_grouped,
 )
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import Status
@@ -115,6 +116,8 @@ def assign_couriers_locked(
     decisions: list[AllocationDecision] = []
     events: list[OrderEvent] = []
     assigned: list[Order] = []
+    chosen: set[int] = set()
+    audits: list[tuple[Order, dict[str, Any] | None, dict[str, Any] | None, str]] = []
     for order in orders:
         assert order.final_warehouse_id is not None
         request = CourierRequest(
@@ -158,6 +161,7 @@ def assign_couriers_locked(
         order.courier_id = choice.courier_id
         order.updated_at = now
         assigned.append(order)
+        chosen.add(order.pk)
         events.append(
             order_event_build(
                 order=order,
@@ -167,16 +171,10 @@ def assign_couriers_locked(
                 data={"courier_id": choice.courier_id, "rule": choice.rule_code, "cost_minor": choice.cost_minor},
             )
         )
-        audit_record(
-            actor=actor,
-            action="order.assign_courier",
-            obj=order,
-            after={"courier_id": choice.courier_id, "rule": choice.rule_code},
-            reason=choice.reason,
-        )
+        audits.append((order, None, {"courier_id": choice.courier_id, "rule": choice.rule_code}, choice.reason))
     AllocationDecision.objects.bulk_create(decisions)
-    if assigned:
-        Order.objects.bulk_update(assigned, ["courier", "updated_at"], batch_size=1000)
+    orders_update_grouped([o for o in assigned if o.pk in chosen], ["courier_id", "updated_at"])
+    audit_record_many(actor=actor, action="order.assign_courier", entries=audits)
     OrderEvent.objects.bulk_create(events)
     orders_transition(
         orders=assigned, to_status=Status.PENDING_DISPATCH.value, actor=actor, reason="warehouse and courier assigned"

@@ -22,7 +22,7 @@ from django.utils import timezone
 from oms.fulfillment.conf import auto_dispatch, review_buffer_minutes
 from oms.fulfillment.conf import batch_size as default_batch_size
 from oms.fulfillment.services.allocation import allocatable, allocate_locked
-from oms.fulfillment.services.common import lock_orders, open_holds
+from oms.fulfillment.services.common import facts_for_rules, lock_orders, open_holds
 from oms.fulfillment.services.courier import assign_couriers_locked, courier_due, orders_short
 from oms.fulfillment.services.dispatch import orders_dispatch
 from oms.orders.domain.status import Status
@@ -73,12 +73,14 @@ def orders_advance(
         summary.reviewed = sum(1 for o in outcomes if o.passed)
         summary.held = sum(1 for o in outcomes if not o.passed)
 
+    # Facts are read once for both rule steps: nothing allocation writes is a fact.
+    facts: dict[int, dict[str, Any]] = {}
     with transaction.atomic(durable=True):
         locked = lock_orders(ids)
         held = open_holds(ids)
-        results = allocate_locked(
-            orders=[o for o in locked.values() if allocatable(o) and o.pk not in held], actor=actor
-        )
+        due = [o for o in locked.values() if allocatable(o) and o.pk not in held]
+        facts = facts_for_rules(due)
+        results = allocate_locked(orders=due, actor=actor, facts=facts)
         summary.allocated = sum(1 for r in results if r.plan.warehouse_id is not None)
         summary.split_proposed = sum(1 for r in results if r.plan.outcome == "split")
         summary.short = sum(1 for r in results if r.stockouts)
@@ -86,9 +88,9 @@ def orders_advance(
     with transaction.atomic(durable=True):
         locked = lock_orders(ids)
         blocked = open_holds(ids) | orders_short(ids)
-        chosen = assign_couriers_locked(
-            orders=[o for o in locked.values() if courier_due(o) and o.pk not in blocked], actor=actor
-        )
+        due = [o for o in locked.values() if courier_due(o) and o.pk not in blocked]
+        facts.update(facts_for_rules([o for o in due if o.pk not in facts]))
+        chosen = assign_couriers_locked(orders=due, actor=actor, facts=facts)
         summary.couriers = sum(1 for c in chosen if c.choice.courier_id is not None)
         summary.no_courier = sum(1 for c in chosen if c.choice.courier_id is None)
 

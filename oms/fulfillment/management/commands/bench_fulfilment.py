@@ -1,0 +1,21 @@
+import sys
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "B3: review + allocation + courier for paid orders on PostgreSQL, with pgbench TPC-B; writes bench/results/."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--orders", type=int, default=20_000)
+        parser.add_argument("--workers", type=int, default=None, help="Processes (default: one per core).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sys.path.insert(0, str(settings.BASE_DIR))  # bench/ lives beside the package, not inside it
+        from bench.fulfillment import run, table
+
+        result = run(orders=options["orders"], workers=options["workers"])
+        self.stdout.write(table(result))
+        self.stdout.write(f"\nSaved {result['path']}")

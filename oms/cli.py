@@ -33,6 +33,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         (),
     ),
     ("outbox", "relay"): ("outbox_relay", "Deliver due webhooks now; --loop keeps relaying (no broker needed).", ()),
+    ("orders", "auto-merge"): ("auto_merge", "Merge every group of mergeable orders not yet reviewed.", ()),
 }
 
 

@@ -206,3 +206,11 @@ CELERY_BEAT_SCHEDULE.update(
         "fulfilment-stockouts": {"task": "fulfillment.stockouts", "schedule": OMS_FULFILMENT["PIPELINE_INTERVAL_S"]},
     }
 )
+
+# ---- Split and merge (oms.splitmerge) ----------------------------------------------------------------
+# Automatic merge runs more often than the pipeline, so related orders merge within the review buffer.
+OMS_AUTO_MERGE_MAX_ORDERS = int(os.environ.get("OMS_AUTO_MERGE_MAX_ORDERS", "5"))
+CELERY_BEAT_SCHEDULE["split-merge-auto-merge"] = {
+    "task": "splitmerge.auto_merge",
+    "schedule": float(os.environ.get("OMS_AUTO_MERGE_INTERVAL_S", "30")),
+}

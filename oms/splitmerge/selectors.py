@@ -126,6 +126,7 @@ def merge_suggestions(*, limit_orders: int = 100_000, max_group: int = 10) -> li
             "seller_remark",
             "status",
             "payable_minor",
+            "reviewed_at",
         )
         .order_by("customer_id", "pk")[:limit_orders]
     )

@@ -11,6 +11,7 @@ from oms.core.domain.money import format_minor
 from oms.core.errors import NotFound
 from oms.orders.models import Order
 from oms.splitmerge.selectors import merge_suggestions, order_lineage, split_merge_status
+from oms.splitmerge.services.auto import order_auto_split, orders_auto_merge
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
 
@@ -28,6 +29,11 @@ class MergeIn(Schema):
     orders: list[str] = Field(min_length=2, max_length=50)
     reason: str = Field("", max_length=300)
     invoice_from: str = Field("", max_length=32, description="Order whose invoice request applies, on conflict.")
+
+
+class AutoSplitIn(Schema):
+    strategy: str = Field(description="warehouse (the plan allocation proposed), weight or category")
+    max_weight_g: int | None = Field(None, ge=1, le=1_000_000)
 
 
 class ReasonIn(Schema):
@@ -98,6 +104,21 @@ def split(request: HttpRequest, number: str, body: SplitIn) -> list[OrderRef]:
     return [
         _ref(o) for o in order_split(order=_order(number), groups=body.groups, actor=request.user, reason=body.reason)
     ]
+
+
+@router.post("/orders/{number}/auto-split", response=list[OrderRef])
+@require_perm("orders.split")
+def auto_split(request: HttpRequest, number: str, body: AutoSplitIn) -> list[OrderRef]:
+    children = order_auto_split(
+        order=_order(number), strategy=body.strategy, actor=request.user, max_weight_g=body.max_weight_g
+    )
+    return [_ref(o) for o in children]
+
+
+@router.post("/orders/auto-merge", response=list[OrderRef])
+@require_perm("orders.merge")
+def auto_merge(request: HttpRequest, max_orders: int = 5) -> list[OrderRef]:
+    return [_ref(o) for o in orders_auto_merge(actor=request.user, max_orders=max(2, min(max_orders, 20)))]
 
 
 @router.post("/orders/{number}/unmerge", response=list[OrderRef])

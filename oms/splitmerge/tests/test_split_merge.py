@@ -222,3 +222,22 @@ def test_stockouts_of_the_original_are_cancelled_and_judged_again(world: World) 
     assert Stockout.objects.filter(order=short_child, state="open").exists()
     assert not Stockout.objects.filter(order=ready_child, state="open").exists()
     assert ready_child.status == "pending_dispatch"
+
+
+def test_auto_split_by_weight_and_auto_merge(world: World) -> None:
+    from oms.splitmerge.services.auto import order_auto_split, orders_auto_merge
+
+    for code in ("TEA-001", "RICE-10"):
+        world.receive(world.hz, code, 50)
+    order = world.order([("RICE-10", 2), ("TEA-001", 4)])
+    parcels = order_auto_split(order=order, strategy="weight", actor=world.actor, max_weight_g=15_000)
+    assert len(parcels) == 2
+    with pytest.raises(Conflict):
+        order_auto_split(order=parcels[0], strategy="category", actor=world.actor)
+
+    buyer = {"platform_buyer_id": "auto", "phone": "13900139000"}
+    a = world.order([("TEA-001", 1)], buyer=buyer)
+    b = world.order([("TEA-001", 2)], buyer=buyer)
+    merged = orders_auto_merge(actor=world.actor)
+    assert len(merged) == 1
+    assert sorted(merged[0].platform_order_ids) == sorted(a.platform_order_ids + b.platform_order_ids)

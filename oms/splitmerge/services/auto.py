@@ -1,0 +1,74 @@
+"""Automatic split (by the warehouse plan, weight or category) and automatic merge of mergeable orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oms.core.errors import Conflict, ValidationFailed
+from oms.fulfillment.models import AllocationDecision
+from oms.orders.models import Order, OrderLine
+from oms.review.models import RefundRequest
+from oms.splitmerge.domain.strategies import LineFacts, split_by_category, split_by_lines, split_by_weight
+from oms.splitmerge.selectors import merge_suggestions
+from oms.splitmerge.services.merge import orders_merge
+from oms.splitmerge.services.split import order_split
+
+STRATEGIES = ("warehouse", "weight", "category")
+
+
+def _facts(order: Order) -> list[LineFacts]:
+    return [
+        LineFacts(
+            line_no=ln.line_no,
+            quantity=ln.quantity,
+            unit_weight_g=ln.sku.weight_g if ln.sku else 0,
+            category=ln.sku.category.code if ln.sku and ln.sku.category else "",
+            is_gift=ln.is_gift,
+            paid_minor=ln.paid_minor,
+        )
+        for ln in OrderLine.objects.filter(order=order).select_related("sku__category").order_by("line_no")
+    ]
+
+
+def order_auto_split(*, order: Order, strategy: str, actor: Any, max_weight_g: int | None = None) -> list[Order]:
+    """Split by a strategy: ``warehouse`` executes the plan allocation proposed (pending_split), ``weight``
+    packs parcels under a weight limit, ``category`` separates categories. Refused when the strategy
+    leaves the order whole."""
+    facts = _facts(order)
+    if strategy == "warehouse":
+        decision = (
+            AllocationDecision.objects.filter(order=order, kind="warehouse", outcome="split").order_by("-id").first()
+        )
+        if decision is None or not decision.plan:
+            raise Conflict(f"Allocation proposed no split for order {order.number}.", code="no_split_plan")
+        ids = {ln.pk: ln.line_no for ln in OrderLine.objects.filter(order=order)}
+        groups = split_by_lines(facts, [[ids[i] for i in g["line_ids"] if i in ids] for g in decision.plan["groups"]])
+    elif strategy == "weight":
+        groups = split_by_weight(facts, max_weight_g or 0)
+    elif strategy == "category":
+        groups = split_by_category(facts)
+    else:
+        raise ValidationFailed(
+            f"Unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}.",
+            code="invalid",
+            extra={"field": "strategy"},
+        )
+    if len(groups) < 2:
+        raise Conflict(f"The {strategy} strategy keeps order {order.number} whole.", code="nothing_to_split")
+    return order_split(order=order, groups=groups, actor=actor, reason=f"auto split: {strategy}")
+
+
+def orders_auto_merge(*, actor: Any, max_orders: int = 5) -> list[Order]:
+    """Merge every suggested group of orders not yet reviewed and with no open refund request, at most
+    ``max_orders`` per merge. Each merge is its own transaction; a group that fails stays as it was."""
+    merged: list[Order] = []
+    refunding = set(RefundRequest.objects.filter(is_open=True).values_list("order_id", flat=True))
+    for group in merge_suggestions(max_group=max_orders):
+        eligible = [o for o in group if o.pk not in refunding and o.reviewed_at is None]
+        if len(eligible) < 2:
+            continue
+        try:
+            merged.append(orders_merge(numbers=[o.number for o in eligible], actor=actor, reason="auto merge"))
+        except (Conflict, ValidationFailed):
+            continue
+    return merged

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from oms.channels.models import Channel
+from oms.core.demo.fulfillment import load_demo_fulfilment
 from oms.core.demo.master_data import load_master_data
 from oms.core.demo.orders import load_demo_orders
 
@@ -20,3 +21,4 @@ class Command(BaseCommand):
         summary = load_master_data(seed=options["seed"])
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {load_demo_orders(seed=options['seed'])}"))
+        self.stdout.write(self.style.SUCCESS(f"Demo fulfilment: {load_demo_fulfilment(seed=options['seed'])}"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -38,6 +38,12 @@ def _address_key(o: Order) -> tuple[str, str, str, str, str, str]:
         o.receiver_district,
         o.receiver_address,
     )
+
+
+# Contexts above review add facts they own (split/merge adds the unmerged-orders count) without review
+# importing them: each provider maps orders to {pk: {fact: value}}.
+FactProvider = Callable[[Sequence[Order]], dict[int, dict[str, Any]]]
+FACT_PROVIDERS: list[FactProvider] = []
 
 
 def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
@@ -130,7 +136,11 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
             "lowest_paid_ratio": min((ln.paid_minor / ln.gross_minor for ln in priced if not ln.is_gift), default=1.0),
             "other_open_orders_other_address": sum(1 for x in others if _address_key(x) != _address_key(o)),
             "same_buyer_open_orders": len(others),
+            "unmerged_mergeable_orders": 0,
         }
+    for provider in FACT_PROVIDERS:
+        for pk, extra in provider(orders).items():
+            facts[pk].update(extra)
     return facts
 
 

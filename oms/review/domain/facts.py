@@ -46,6 +46,11 @@ ORDER_FACTS: tuple[Fact, ...] = (
         "Same buyer's other open orders to a different address 同买家异地址未发货订单数",
     ),
     Fact("same_buyer_open_orders", FactType.NUMBER, "Same buyer's other open, unshipped orders 同买家未发货订单数"),
+    Fact(
+        "unmerged_mergeable_orders",
+        FactType.NUMBER,
+        "Other open orders this one could be merged with but is not 同买家可合未合订单数",
+    ),
 )
 
 FACT_NAMES: frozenset[str] = frozenset(f.name for f in ORDER_FACTS)

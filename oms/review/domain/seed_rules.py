@@ -50,4 +50,11 @@ SEED_REVIEW_RULES: tuple[SeedRule, ...] = (
         70,
     ),
     SeedRule("refund", "退款中 Refund requested", "refund_pending", "The buyer asked the platform for a refund.", 80),
+    SeedRule(
+        "not_merged",
+        "同买家未合单 Same buyer, not merged",
+        "unmerged_mergeable_orders > 0",
+        "The same buyer has another open order to the same address that was not merged with this one.",
+        75,
+    ),
 )

@@ -241,3 +241,19 @@ def test_auto_split_by_weight_and_auto_merge(world: World) -> None:
     merged = orders_auto_merge(actor=world.actor)
     assert len(merged) == 1
     assert sorted(merged[0].platform_order_ids) == sorted(a.platform_order_ids + b.platform_order_ids)
+
+
+def test_review_warns_same_buyer_not_merged_but_not_for_split_siblings(world: World) -> None:
+    from oms.review.services import orders_review
+
+    _stocked(world)
+    buyer = {"platform_buyer_id": "twice", "phone": "13900139000"}
+    a = world.order([("TEA-001", 1)], buyer=buyer)
+    b = world.order([("NUT-002", 1)], buyer=buyer)
+    outcomes = {o.order.pk: o for o in orders_review(orders=[a, b], actor=world.actor)}
+    assert "not_merged" in outcomes[a.pk].open_codes
+    assert "not_merged" in outcomes[b.pk].open_codes
+
+    single = world.order([("TEA-001", 2), ("CUP-003", 1)])
+    first, second = order_split(order=single, groups=[{1: 2}, {2: 1}], actor=world.actor)
+    assert not Interception.objects.filter(order__in=[first, second], reason_code="not_merged").exists()

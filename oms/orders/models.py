@@ -137,8 +137,10 @@ class Order(models.Model):
             ("edit_remarks", _("Edit seller remarks and invoice requests")),
         ]
         constraints = [
+            # platform_order_id leads: it is the selective column, so a batch's replay lookup
+            # (platform_order_id IN (...)) walks this index directly.
             models.UniqueConstraint(
-                fields=["channel", "platform_order_id"],
+                fields=["platform_order_id", "channel"],
                 condition=Q(platform_order_id__isnull=False),
                 name="order_intake_key_unique",
             ),

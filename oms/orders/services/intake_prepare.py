@@ -155,8 +155,8 @@ def _attach_existing(prepared: list[Prepared]) -> None:
         return
     existing = {
         (o.channel_id, o.platform_order_id): o
-        # channel_id leads the unique index on (channel, platform order id): filter on both so it is used.
-        for o in Order.objects.filter(channel_id__in={p.channel.pk for p in prepared}, platform_order_id__in=ids).only(
+        # platform_order_id leads the unique intake-key index; matched to the channel below.
+        for o in Order.objects.filter(platform_order_id__in=ids).only(
             "id", "number", "channel_id", "platform_order_id", "intake_fingerprint", "intake_snapshot", "status"
         )
     }

@@ -50,6 +50,10 @@ def _fixture(run: str, orders: int, seed: int) -> list[int]:
 
     rng = random.Random(seed)
     with transaction.atomic():
+        # Earlier runs' rules, warehouses and couriers would otherwise be evaluated too: retire them.
+        Rule.objects.filter(code__startswith="B3").update(enabled=False)
+        Warehouse.objects.filter(code__startswith="B3").update(is_active=False)
+        Courier.objects.filter(code__startswith="B3").update(is_active=False)
         east, _ = Subsidiary.objects.get_or_create(code="B3-EAST", defaults={"name": "华东"})
         south, _ = Subsidiary.objects.get_or_create(code="B3-SOUTH", defaults={"name": "华南"})
         whs = [
@@ -57,7 +61,11 @@ def _fixture(run: str, orders: int, seed: int) -> list[int]:
             Warehouse.objects.create(code=f"{run}-GZ", name="广州", subsidiary=south, province="440000", priority=10),
             Warehouse.objects.create(code=f"{run}-BJ", name="北京", subsidiary=east, province="110000", priority=20),
             Warehouse.objects.create(
-                code=f"{run}-CD", name="成都", subsidiary=south, province="510000", coverage_provinces=["510000", "500000"]
+                code=f"{run}-CD",
+                name="成都",
+                subsidiary=south,
+                province="510000",
+                coverage_provinces=["510000", "500000"],
             ),
         ]
         channel = Channel.objects.create(code=f"{run}-SHOP", name="B3 店", platform="tmall", classification="online")
@@ -67,7 +75,9 @@ def _fixture(run: str, orders: int, seed: int) -> list[int]:
         )
         ledger_post(
             moves=[
-                MoveSpec(warehouse_id=w.pk, sku_id=s.pk, kind=MoveKind.RECEIPT, ref_type="bench", ref_id=0, on_hand=100_000)
+                MoveSpec(
+                    warehouse_id=w.pk, sku_id=s.pk, kind=MoveKind.RECEIPT, ref_type="bench", ref_id=0, on_hand=100_000
+                )
                 for w in whs
                 for s in skus
             ]
@@ -108,7 +118,9 @@ def _fixture(run: str, orders: int, seed: int) -> list[int]:
         rows: list[Order] = []
         planned_lines: list[list[tuple[int, int, int]]] = []
         for i in range(orders):
-            lines = [(rng.choice(skus).pk, rng.randint(1, 3), rng.randint(500, 50_000)) for _ in range(rng.randint(1, 5))]
+            lines = [
+                (rng.choice(skus).pk, rng.randint(1, 3), rng.randint(500, 50_000)) for _ in range(rng.randint(1, 5))
+            ]
             lines = list({sku: (sku, q, p) for sku, q, p in lines}.values())
             goods = sum(q * p for _s, q, p in lines)
             province = rng.choice(PROVINCES)
@@ -143,7 +155,13 @@ def _fixture(run: str, orders: int, seed: int) -> list[int]:
         OrderLine.objects.bulk_create(
             [
                 OrderLine(
-                    order=o, line_no=n + 1, sku_id=sku, quantity=q, unit_price_minor=p, gross_minor=q * p, paid_minor=q * p
+                    order=o,
+                    line_no=n + 1,
+                    sku_id=sku,
+                    quantity=q,
+                    unit_price_minor=p,
+                    gross_minor=q * p,
+                    paid_minor=q * p,
                 )
                 for o, lines in zip(created, planned_lines, strict=True)
                 for n, (sku, q, p) in enumerate(lines)
@@ -171,7 +189,9 @@ def _worker(ids: list[int], batch: int, queue: Any) -> None:
     totals: dict[str, int] = {}
     with connection.execute_wrapper(counter):
         for start in range(0, len(ids), batch):
-            part = orders_advance(orders=[Order(pk=pk) for pk in ids[start : start + batch]], actor="bench", buffer_minutes=0)
+            part = orders_advance(
+                orders=[Order(pk=pk) for pk in ids[start : start + batch]], actor="bench", buffer_minutes=0
+            )
             for k, v in vars(part).items():
                 if isinstance(v, int):
                     totals[k] = totals.get(k, 0) + v
@@ -188,7 +208,14 @@ def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
         return {"error": "pgbench not found"}
     db = f"{p['NAME']}_pgbench"
     env = {**os.environ, "PGPASSWORD": str(p.get("PASSWORD") or "")}
-    conn = ["-h", str(p.get("HOST") or "127.0.0.1"), "-p", str(p.get("PORT") or 5432), "-U", str(p.get("USER") or "postgres")]
+    conn = [
+        "-h",
+        str(p.get("HOST") or "127.0.0.1"),
+        "-p",
+        str(p.get("PORT") or 5432),
+        "-U",
+        str(p.get("USER") or "postgres"),
+    ]
     with connection.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{db}"')
         cur.execute(f'CREATE DATABASE "{db}"')
@@ -206,13 +233,14 @@ def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
 
 
 def run(*, orders: int = 20_000, workers: int | None = None, seed: int = 2026) -> dict[str, Any]:
-    from django.conf import settings
     from django.db import connection
+
+    from oms.fulfillment.conf import batch_size
 
     if connection.vendor != "postgresql":
         raise SystemExit("B3 runs on PostgreSQL: set DATABASE_URL=postgres://…")
     workers = workers or os.cpu_count() or 1
-    batch = int(settings.OMS_FULFILMENT["BATCH_SIZE"])
+    batch = batch_size()
     run_id = "B3" + datetime.now(UTC).strftime("%H%M%S")
     t0 = time.perf_counter()
     ids = _fixture(run_id, orders, seed)
@@ -233,11 +261,11 @@ def run(*, orders: int = 20_000, workers: int | None = None, seed: int = 2026) -
     if any(proc.exitcode for proc in procs):
         raise RuntimeError("a worker failed")
 
+    from django.db.models import Count
+
     from oms.orders.models import Order
 
-    statuses = dict(
-        Order.objects.filter(pk__in=ids).values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("pk"))
-    )
+    statuses = dict(Order.objects.filter(pk__in=ids).values_list("status").annotate(n=Count("pk")))
     statements = sum(p["statements"] for p in parts)
     result: dict[str, Any] = {
         "benchmark": "B3 review + allocation + courier",
@@ -251,7 +279,10 @@ def run(*, orders: int = 20_000, workers: int | None = None, seed: int = 2026) -
         "orders_per_s": round(orders / elapsed, 1),
         "statements": statements,
         "statements_per_order": round(statements / orders, 2),
-        "outcome": {k: sum(p.get(k, 0) for p in parts) for k in ("reviewed", "held", "allocated", "split_proposed", "short", "couriers", "no_courier")},
+        "outcome": {
+            k: sum(p.get(k, 0) for p in parts)
+            for k in ("reviewed", "held", "allocated", "split_proposed", "short", "couriers", "no_courier")
+        },
         "statuses": statuses,
         "pgbench": _pgbench(workers),
     }
@@ -274,6 +305,7 @@ def table(result: dict[str, Any]) -> str:
             f"  {result['statements_per_order']:>9} statements/order",
             f"  outcome: {result['outcome']}",
             f"  statuses: {result['statuses']}",
-            f"  pgbench TPC-B (scale {pg.get('scale')}, {pg.get('clients')} clients, {pg.get('seconds')} s): {pg.get('tps')} tps",
+            f"  pgbench TPC-B (scale {pg.get('scale')}, {pg.get('clients')} clients, {pg.get('seconds')} s): "
+            f"{pg.get('tps')} tps",
         ]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -50,17 +51,27 @@ def open_holds(order_ids: Sequence[int]) -> set[int]:
     )
 
 
-def enabled_rules(kind: str) -> list[Rule]:
-    return list(Rule.objects.filter(kind=kind, enabled=True).order_by("priority", "id"))
+@dataclass(frozen=True)
+class CompiledRule:
+    rule: Rule
+    condition: Any  # the compiled condition of `oms.core.rules`
 
 
-def matching_rules(rules: Sequence[Rule], facts: dict[str, Any]) -> list[Rule]:
+def enabled_rules(kind: str) -> list[CompiledRule]:
+    """The enabled rules of ``kind`` in priority order, each condition compiled once for the whole batch."""
+    return [
+        CompiledRule(r, compile_condition(r.condition, ORDER_FACTS))
+        for r in Rule.objects.filter(kind=kind, enabled=True).order_by("priority", "id")
+    ]
+
+
+def matching_rules(rules: Sequence[CompiledRule], facts: dict[str, Any]) -> list[Rule]:
     """The rules whose condition holds for one order, in priority order."""
-    return [r for r in rules if condition_matches(compile_condition(r.condition, ORDER_FACTS), facts)]
+    return [c.rule for c in rules if condition_matches(c.condition, facts)]
 
 
 def facts_when_needed(
-    orders: Sequence[Order], rules: Sequence[Rule], facts: dict[int, dict[str, Any]] | None
+    orders: Sequence[Order], rules: Sequence[CompiledRule], facts: dict[int, dict[str, Any]] | None
 ) -> dict[int, dict[str, Any]]:
     """Order facts only when there are rules to evaluate (they cost a few queries per batch)."""
     if not rules or not orders:

@@ -22,11 +22,12 @@ from oms.core.domain.money import format_minor
 from oms.core.domain.regions import province_lookup
 from oms.core.errors import ApplicationError
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
-from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, Status, allowed_next
-from oms.orders.models import Order, OrderType
+from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, TERMINAL, Status, allowed_next
+from oms.orders.models import InvoiceKind, Order, OrderType
 from oms.orders.selectors import OrderFilters, customer_get, customer_list, order_get, order_list, order_totals_check
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.file_import import orders_import_file
+from oms.orders.services.remarks import order_remarks_update
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _BADGE = {
@@ -154,6 +155,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         ],
         "province": province.name if province else order.receiver_province,
         "can_cancel": request.user.has_perm("orders.cancel_order") and Status.CANCELLED in allowed_next(order.status),
+        "can_edit_remarks": request.user.has_perm("orders.edit_remarks") and Status(order.status) not in TERMINAL,
+        "invoice_kinds": InvoiceKind.choices,
     }
     return render(request, "console/orders/detail.html", context)
 
@@ -169,6 +172,25 @@ def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Order %(number)s cancelled.") % {"number": number})
+    return redirect("console:order_detail", number=number)
+
+
+@console_view("orders.edit_remarks")
+@require_POST
+def order_remarks_view(request: HttpRequest, number: str) -> HttpResponse:
+    p = request.POST
+    try:
+        order_remarks_update(
+            order=order_get(number=number),
+            actor=request.user,
+            seller_remark=p.get("seller_remark", ""),
+            invoice={k: p.get(f"invoice_{k}", "") for k in ("kind", "title", "tax_id", "email")},
+        )
+    except ApplicationError as exc:
+        problems = "; ".join(f"{d.field}: {d.message}" for d in exc.details)
+        messages.error(request, f"{exc.message} {problems}".strip())
+    else:
+        messages.success(request, _("Remarks saved."))
     return redirect("console:order_detail", number=number)
 
 

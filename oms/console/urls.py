@@ -30,6 +30,7 @@ urlpatterns = [
     path("orders/import/", orders_views.order_import, name="orders_import"),
     path("orders/<str:number>/", orders_views.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders_views.order_cancel_view, name="order_cancel"),
+    path("orders/<str:number>/remarks/", orders_views.order_remarks_view, name="order_remarks"),
     path("customers/", orders_views.customer_index, name="customers"),
     path("customers/<int:pk>/", orders_views.customer_detail, name="customer_detail"),
     path("stockouts/", fulfillment_views.stockout_index, name="stockouts"),

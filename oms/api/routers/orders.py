@@ -19,6 +19,7 @@ from oms.api.auth import require_perm
 from oms.api.routers.order_schemas import (
     BulkIn,
     CancelIn,
+    InvoiceIn,
     OrderIn,
     OrderPageOut,
     json_body,
@@ -35,6 +36,7 @@ from oms.orders.services.idempotency import (
     request_fingerprint,
 )
 from oms.orders.services.intake import IntakeOutcome, order_intake, order_intake_bulk
+from oms.orders.services.remarks import order_remarks_update
 
 router = Router(tags=["orders"])
 
@@ -202,4 +204,21 @@ def order_show(request: HttpRequest, number: str) -> dict[str, Any]:
 def order_cancel_endpoint(request: HttpRequest, number: str, payload: CancelIn) -> dict[str, Any]:
     """409 naming the current status and the allowed next ones when the order can no longer be cancelled."""
     order_cancel(order=order_get(number=number), actor=request.user, reason=payload.reason)
+    return order_detail(order_get(number=number))
+
+
+class RemarksIn(Schema):
+    seller_remark: str | None = None
+    invoice: InvoiceIn | None = None
+
+
+@router.patch("/orders/{number}/remarks", summary="Change the seller remark and/or the invoice request")
+@require_perm("orders.edit_remarks")
+def order_remarks(request: HttpRequest, number: str, payload: RemarksIn) -> dict[str, Any]:
+    order_remarks_update(
+        order=order_get(number=number),
+        actor=request.user,
+        seller_remark=payload.seller_remark,
+        invoice=payload.invoice.model_dump() if payload.invoice is not None else None,
+    )
     return order_detail(order_get(number=number))

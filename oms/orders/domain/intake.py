@@ -346,7 +346,7 @@ def _receiver(r: FieldReader, data: Mapping[str, Any]) -> Receiver:
     )
 
 
-def _invoice(r: FieldReader, data: Mapping[str, Any]) -> Invoice:
+def invoice_read(r: FieldReader, data: Mapping[str, Any]) -> Invoice:
     path = "invoice"
     kind = r.text(data, "kind", path, max_len=16, default="none")
     if kind not in INVOICE_KINDS:
@@ -436,7 +436,7 @@ def intake_parse(payload: Any, *, default_currency: str = "CNY") -> tuple[Intake
         receiver=_receiver(r, r.mapping(payload, "receiver", "", required=True)),
         buyer_remark=r.text(payload, "buyer_remark", "", max_len=500),
         seller_remark=r.text(payload, "seller_remark", "", max_len=500),
-        invoice=_invoice(r, r.mapping(payload, "invoice", "")),
+        invoice=invoice_read(r, r.mapping(payload, "invoice", "")),
         is_presale=r.flag(payload, "presale", ""),
         is_cod=r.flag(payload, "cod", ""),
         order_discount_minor=r.money(payload, "order_discount", "", currency),

@@ -1,0 +1,54 @@
+"""Seller remark and invoice request edits (客服备注, 开票需求): small changes, fully recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from oms.audit.services import audit_record, model_snapshot
+from oms.core.errors import Conflict, ValidationFailed
+from oms.orders.domain.intake import FieldReader, invoice_read
+from oms.orders.domain.status import TERMINAL, Status, status_label
+from oms.orders.lock_objects import order_lock
+from oms.orders.models import Order
+from oms.orders.services.timeline import order_event_build
+
+FIELDS = ["seller_remark", "invoice_kind", "invoice_title", "invoice_tax_id", "invoice_email"]
+
+
+@transaction.atomic(durable=True)
+def order_remarks_update(
+    *, order: Order, actor: Any, seller_remark: str | None = None, invoice: Mapping[str, Any] | None = None
+) -> Order:
+    """Change the seller remark and/or the invoice request; the buyer remark is the buyer's and stays.
+    Refused on a closed, cancelled or invalid order, whose record is final."""
+    reader = FieldReader()
+    remark = reader.text({"seller_remark": seller_remark}, "seller_remark", "", max_len=500) if seller_remark else ""
+    parsed = invoice_read(reader, invoice) if invoice is not None else None
+    if reader.errors:
+        raise ValidationFailed(f"{len(reader.errors)} field(s) are invalid.", details=reader.errors)
+    locked = order_lock(pk=order.pk)
+    if Status(locked.status) in TERMINAL:
+        raise Conflict(
+            f"Order {locked.number} is {status_label(locked.status)}; its remarks can no longer change.",
+            code="order_final",
+            extra={"current_status": locked.status},
+        )
+    before = model_snapshot(locked, FIELDS)
+    if seller_remark is not None:
+        locked.seller_remark = remark
+    if parsed is not None:
+        locked.invoice_kind, locked.invoice_title = parsed.kind, parsed.title
+        locked.invoice_tax_id, locked.invoice_email = parsed.tax_id, parsed.email
+    after = model_snapshot(locked, FIELDS)
+    if after == before:
+        return locked
+    locked.updated_at = timezone.now()
+    locked.save(update_fields=[*FIELDS, "updated_at"])
+    changed = {k: after[k] for k in FIELDS if after[k] != before[k]}
+    order_event_build(order=locked, kind="remarks_changed", actor=actor, data=changed).save()
+    audit_record(actor=actor, action="order.remarks", obj=locked, before=before, after=after)
+    return locked

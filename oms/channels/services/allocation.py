@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Q, Sum
@@ -20,7 +21,7 @@ from django.utils import timezone
 from oms.catalog.models import Category, Sku
 from oms.channels.domain.allocation import Claim, Rule, allocate, rule_for
 from oms.channels.models import AllocationRule, AvailabilityChange, ChannelStock, ChannelWarehouse
-from oms.channels.services.counters import refresh_pushed
+from oms.inventory.domain.reservation import pushed_figure
 from oms.inventory.models import Reservation, ReservationKind, ReservationScope, ReservationState, StockItem
 
 FullRule = tuple[str, int | None, Rule]
@@ -123,7 +124,24 @@ def _sku_filter(ids: list[int], name: str = "sku_id") -> Q:
     return Q(**{f"{name}__in": ids})
 
 
+CS_FIELDS = (
+    "id",
+    "channel_id",
+    "sku_id",
+    "quota",
+    "sales_reserved",
+    "return_reserved",
+    "safety_stock",
+    "min_quantity",
+    "max_quantity",
+    "pushed",
+    "pushed_at",
+)
+
+
 def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: AllocationSummary) -> None:
+    """Re-allocate one chunk of SKUs. Reads tuples, not model instances, and writes only rows whose quota or
+    rule copy changed: a full run over 100k SKUs spends its time in `allocate`, not in the ORM."""
     if not ids or not ctx.sources:
         summary.skus += len(ids)
         return
@@ -135,66 +153,90 @@ def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: Allocatio
         ChannelStock.objects.select_for_update(no_key=True)
         .filter(_sku_filter(ids), channel_id__in=channels)
         .order_by("channel_id", "sku_id")
+        .values_list(*CS_FIELDS)
     )
-    existing = {(r.channel_id, r.sku_id): r for r in locked if r.sku_id in wanted}
+    existing = {(r[1], r[2]): r for r in locked if r[2] in wanted}
     # Read the shelves only once the channel rows are locked: every transaction that changes a pool re-allocates
     # (locking these rows) before it commits, so what is read here is never older than the quotas it replaces.
     stock: dict[int, dict[str, int]] = defaultdict(dict)
-    items = (
-        StockItem.objects.filter(_sku_filter(ids), warehouse_id__in=ctx.warehouses)
-        .order_by("sku_id", "warehouse_id")
-        .values_list("sku_id", "warehouse_id", "on_hand", "reserved_transfer", "in_transit")
+    items = StockItem.objects.filter(_sku_filter(ids), warehouse_id__in=ctx.warehouses).values_list(
+        "sku_id", "warehouse_id", "on_hand", "reserved_transfer", "in_transit"
     )
     for sku_id, wh, on_hand, reserved_transfer, in_transit in items:
         if sku_id in wanted:
             stock[sku_id][f"w{wh}"] = on_hand - reserved_transfer
             stock[sku_id][f"t{wh}"] = in_transit
-    changed: list[ChannelStock] = []
+    none_rule = Rule(method="fixed", fixed_quantity=0)
+    rule_cache: dict[tuple[int, int, int | None], Rule] = {}
+    sku_ruled = {c: {t for scope, t, _r in rules if scope == "sku"} for c, rules in ctx.rules.items()}
+    now = timezone.now()
+    updates: list[tuple[int, int, Rule, int, Any]] = []  # (id, quota, rule, pushed, pushed_at)
     created: list[ChannelStock] = []
+    log: list[tuple[int, int, int, int]] = []  # (channel, sku, available, pushed)
     for sku_id in ids:
-        path = _category_path(ctx, categories.get(sku_id))
+        category_id = categories.get(sku_id)
         claims: list[Claim] = []
         for channel_id in channels:
-            rule = rule_for(ctx.rules.get(channel_id, []), sku_id=sku_id, category_path=path)
-            row = existing.get((channel_id, sku_id))
-            reserved = row.sales_reserved + row.return_reserved if row else 0
+            key = (channel_id, sku_id if sku_id in sku_ruled.get(channel_id, ()) else 0, category_id)
+            rule = rule_cache.get(key)
             if rule is None:
-                rule = Rule(method="fixed", fixed_quantity=0)
-            recent = sales.get((channel_id, sku_id), {}).get(rule.forecast_days, 0)
+                path = _category_path(ctx, category_id)
+                rule = rule_for(ctx.rules.get(channel_id, []), sku_id=sku_id, category_path=path) or none_rule
+                rule_cache[key] = rule
+            row = existing.get((channel_id, sku_id))
+            reserved = row[4] + row[5] if row else 0
+            recent = sales.get((channel_id, sku_id), {}).get(rule.forecast_days, 0) if sales else 0
             claims.append(Claim(channel_id, rule, ctx.sources[channel_id], reserved, recent))
-        quotas = allocate(claims, stock.get(sku_id, {}))
+        sku_stock = stock.get(sku_id, {})
+        quotas = allocate(claims, sku_stock)
         for claim in claims:
             quota = quotas[claim.channel_id]
+            rule = claim.rule
             row = existing.get((claim.channel_id, sku_id))
             if row is None:
                 if quota == 0:
                     continue
-                row = ChannelStock(channel_id=claim.channel_id, sku_id=sku_id, pushed_at=None)
-                created.append(row)
-            elif (row.quota, row.safety_stock, row.min_quantity, row.max_quantity) == (
-                quota,
-                claim.rule.safety_stock,
-                claim.rule.min_quantity,
-                claim.rule.max_quantity,
-            ):
-                continue
+                available = quota
             else:
-                changed.append(row)
-            if claim.reserved > 0 and quota == claim.reserved and _backed_short(claim, stock.get(sku_id, {})):
+                if (row[3], row[6], row[7], row[8]) == (quota, rule.safety_stock, rule.min_quantity, rule.max_quantity):
+                    continue
+                available = quota - row[4] - row[5]
+            if claim.reserved > 0 and quota == claim.reserved and _backed_short(claim, sku_stock):
                 summary.over_committed.append((claim.channel_id, sku_id))
-            row.quota = quota
-            row.safety_stock = claim.rule.safety_stock
-            row.min_quantity = claim.rule.min_quantity
-            row.max_quantity = claim.rule.max_quantity
-    changes = refresh_pushed(changed + created)
+            figure = pushed_figure(
+                available=available,
+                safety_stock=rule.safety_stock,
+                min_quantity=rule.min_quantity,
+                max_quantity=rule.max_quantity,
+            )
+            if row is None or figure != row[9] or row[10] is None:
+                log.append((claim.channel_id, sku_id, available, figure))
+                pushed_at = now
+            else:
+                pushed_at = row[10]
+            if row is None:
+                created.append(
+                    ChannelStock(
+                        channel_id=claim.channel_id,
+                        sku_id=sku_id,
+                        quota=quota,
+                        safety_stock=rule.safety_stock,
+                        min_quantity=rule.min_quantity,
+                        max_quantity=rule.max_quantity,
+                        pushed=figure,
+                        pushed_at=pushed_at,
+                    )
+                )
+            else:
+                updates.append((row[0], quota, rule, figure, pushed_at))
     if created:
-        ChannelStock.objects.bulk_create(created, ignore_conflicts=True)
-    if changed:
-        _write(changed)
-    if changes:
-        AvailabilityChange.objects.bulk_create(changes, batch_size=5000)
+        ChannelStock.objects.bulk_create(created, ignore_conflicts=True, batch_size=5000)
+    if updates:
+        _write(updates, now)
+    if log:
+        _log(log)
     summary.skus += len(ids)
-    summary.rows_changed += len(changed) + len(created)
+    summary.rows_changed += len(updates) + len(created)
 
 
 def _backed_short(claim: Claim, stock: dict[str, int]) -> bool:
@@ -236,13 +278,24 @@ def _recent_sales(ctx: AllocationContext, ids: list[int]) -> dict[tuple[int, int
     return out
 
 
-def _write(rows: list[ChannelStock]) -> None:
+def _write(updates: list[tuple[int, int, Rule, int, Any]], now: dt.datetime) -> None:
     """Write quota, rule copies and pushed figures: one statement per call on PostgreSQL (array unnest),
     batched CASE updates elsewhere."""
-    now = timezone.now()
     if connection.vendor != "postgresql":
-        for row in rows:
-            row.updated_at = now
+        rows = []
+        for pk, quota, rule, pushed, pushed_at in updates:
+            rows.append(
+                ChannelStock(
+                    pk=pk,
+                    quota=quota,
+                    safety_stock=rule.safety_stock,
+                    min_quantity=rule.min_quantity,
+                    max_quantity=rule.max_quantity,
+                    pushed=pushed,
+                    pushed_at=pushed_at,
+                    updated_at=now,
+                )
+            )
         ChannelStock.objects.bulk_update(
             rows,
             ["quota", "safety_stock", "min_quantity", "max_quantity", "pushed", "pushed_at", "updated_at"],
@@ -261,12 +314,31 @@ def _write(rows: list[ChannelStock]) -> None:
             """,  # noqa: S608 - the table name is ours, every value is a parameter
             [
                 now,
-                [r.pk for r in rows],
-                [r.quota for r in rows],
-                [r.safety_stock for r in rows],
-                [r.min_quantity for r in rows],
-                [r.max_quantity for r in rows],
-                [r.pushed for r in rows],
-                [r.pushed_at for r in rows],
+                [u[0] for u in updates],
+                [u[1] for u in updates],
+                [u[2].safety_stock for u in updates],
+                [u[2].min_quantity for u in updates],
+                [u[2].max_quantity for u in updates],
+                [u[3] for u in updates],
+                [u[4] for u in updates],
             ],
+        )
+
+
+def _log(rows: list[tuple[int, int, int, int]]) -> None:
+    """Append available-to-sell changes: one statement on PostgreSQL, bulk inserts elsewhere."""
+    if connection.vendor != "postgresql":
+        AvailabilityChange.objects.bulk_create(
+            [AvailabilityChange(channel_id=c, sku_id=s, available=a, pushed=p) for c, s, a, p in rows], batch_size=2000
+        )
+        return
+    table = AvailabilityChange._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (channel_id, sku_id, available, pushed, created_at)
+            SELECT c, s, a, p, now()
+            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) AS v(c, s, a, p)
+            """,  # noqa: S608 - the table name is ours, every value is a parameter
+            [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]],
         )

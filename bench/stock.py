@@ -1,0 +1,356 @@
+"""Stock benchmarks on PostgreSQL, each next to a raw baseline measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oms_bench_stock uv run oms bench stock [b2|b4]
+
+B2 hot SKU: 64 clients reserve one unit at a time of one SKU through `channel_reserve` (each attempt its own
+transaction, with ledger row, counters and change log); baseline: the same 64 clients running a single-row
+conditional UPDATE (`SET reserved = reserved + 1 WHERE quota - reserved >= 1`) on a bare table. Reported:
+granted reservations/s for both, the ratio, and units oversold (must be 0), plus `oms stock verify`.
+
+B4 full available-to-sell recompute: 100,000 SKUs × 5 channels over 2 warehouses; `channel_stock_reallocate`
+over everything (rules changed, so every quota is rewritten; then again with nothing changed) against one raw
+GROUP BY of the same stock per (channel, SKU). Results go to bench/results/stock-*.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CLIENTS = 64
+
+
+def _pg_dsn() -> str:
+    from django.db import connection
+
+    p = connection.settings_dict
+    parts = [f"dbname={p['NAME']}", f"user={p['USER'] or 'postgres'}"]
+    if p.get("HOST"):
+        parts.append(f"host={p['HOST']}")
+    if p.get("PORT"):
+        parts.append(f"port={p['PORT']}")
+    if p.get("PASSWORD"):
+        parts.append(f"password={p['PASSWORD']}")
+    return " ".join(parts)
+
+
+PROCESSES = 8  # 64 clients = 8 processes × 8 threads, so one Python lock (the GIL) does not serialise them
+
+
+def _process_main(work: Any, threads: int, offset: int, barrier: Any, done: Any, django_db: bool) -> None:
+    errors: list[BaseException] = []
+    local = threading.Barrier(threads)
+
+    def target(i: int) -> None:
+        from django.db import connection
+
+        try:
+            if django_db:
+                connection.ensure_connection()
+            local.wait()
+            if i == 0:
+                barrier.wait()
+            local.wait()
+            work(offset + i)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    pool = [threading.Thread(target=target, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    done.put([repr(e) for e in errors])
+
+
+def _clients(n: int, work: Any, *, django_db: bool = True) -> float:
+    """Run ``work(client index)`` on ``n`` concurrent clients (processes × threads, forked after setup, each
+    with its own database connection); wall-clock seconds from the common start to the last finish."""
+    import multiprocessing as mp
+
+    from django.db import connections
+
+    connections.close_all()
+    ctx = mp.get_context("fork")
+    processes = min(PROCESSES, n)
+    per = n // processes
+    barrier = ctx.Barrier(processes + 1)
+    done = ctx.Queue()
+    procs = [
+        ctx.Process(target=_process_main, args=(work, per, k * per, barrier, done, django_db)) for k in range(processes)
+    ]
+    for p in procs:
+        p.start()
+    barrier.wait()
+    start = time.perf_counter()
+    errors = [done.get() for _ in procs]
+    elapsed = time.perf_counter() - start
+    for p in procs:
+        p.join()
+    failed = [e for batch in errors for e in batch]
+    if failed:
+        raise RuntimeError(f"{len(failed)} client(s) failed; first: {failed[0]}")
+    return elapsed
+
+
+# ------------------------------------------------------------------------------------------------- B2
+
+
+def _b2_fixture(run: str, units: int) -> tuple[int, int, int]:
+    from oms.catalog.models import Sku
+    from oms.channels.models import AllocationRule, Channel, ChannelWarehouse
+    from oms.inventory.models import Subsidiary, Warehouse
+    from oms.inventory.services.documents import DocLine, stock_receipt_create
+
+    sub, _ = Subsidiary.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
+    wh = Warehouse.objects.create(code=f"HOT-{run}", name="Hot", subsidiary=sub, province="330000")
+    ch = Channel.objects.create(code=f"HOT-{run}", name="Hot", platform="tmall", classification="online")
+    ChannelWarehouse.objects.create(channel=ch, warehouse=wh)
+    AllocationRule.objects.create(channel=ch)
+    sku = Sku.objects.create(code=f"HOT-{run}", name="爆款")
+    stock_receipt_create(warehouse_id=wh.pk, lines=[DocLine(sku.pk, units)], actor=None)
+    return ch.pk, sku.pk, wh.pk
+
+
+def run_b2(*, attempts_per_client: int = 120, clients: int = CLIENTS) -> dict[str, Any]:
+    import psycopg
+    from django.db import connection, transaction
+    from django.db.models import Sum
+
+    from oms.channels.models import ChannelStock
+    from oms.inventory.models import Reservation
+    from oms.inventory.services.reservations import ReserveRequest, channel_reserve
+    from oms.inventory.services.verify import stock_verify
+
+    run = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+    attempts = attempts_per_client * clients
+    units = attempts * 3 // 4  # a quarter of the attempts find the SKU sold out: refusals are part of the load
+    channel_id, sku_id, _wh = _b2_fixture(run, units)
+
+    def service(i: int) -> None:
+        for k in range(attempts_per_client):
+            with transaction.atomic():
+                channel_reserve(requests=[ReserveRequest("bench_line", i * 1_000_000 + k, channel_id, sku_id, 1)])
+
+    service_s = _clients(clients, service)
+    service_granted = (
+        Reservation.objects.filter(ref_type="bench_line", sku_id=sku_id, state="active").aggregate(q=Sum("quantity"))[
+            "q"
+        ]
+        or 0
+    )
+    cs = ChannelStock.objects.get(channel_id=channel_id, sku_id=sku_id)
+    oversold = max(cs.sales_reserved - units, 0) + max(service_granted - units, 0)
+
+    dsn = _pg_dsn()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_hot_row")
+        conn.execute(
+            "CREATE TABLE bench_hot_row (id bigint PRIMARY KEY, quota bigint NOT NULL, reserved bigint NOT NULL)"
+        )
+        conn.execute("INSERT INTO bench_hot_row VALUES (1, %s, 0)", [units])
+
+    def raw(i: int) -> None:
+        with psycopg.connect(dsn) as conn:
+            for _ in range(attempts_per_client):
+                conn.execute("UPDATE bench_hot_row SET reserved = reserved + 1 WHERE id = 1 AND quota - reserved >= 1")
+                conn.commit()
+
+    raw_s = _clients(clients, raw, django_db=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        raw_granted = [conn.execute("SELECT reserved FROM bench_hot_row").fetchone()[0]]
+        conn.execute("DROP TABLE bench_hot_row")
+    report = stock_verify()
+    connection.close()
+    service_rate = service_granted / service_s
+    raw_rate = sum(raw_granted) / raw_s
+    return {
+        "clients": clients,
+        "attempts": attempts,
+        "units": units,
+        "service": {
+            "granted": service_granted,
+            "seconds": round(service_s, 3),
+            "granted_per_s": round(service_rate, 1),
+            "attempts_per_s": round(attempts / service_s, 1),
+        },
+        "raw_conditional_update": {
+            "granted": sum(raw_granted),
+            "seconds": round(raw_s, 3),
+            "granted_per_s": round(raw_rate, 1),
+            "attempts_per_s": round(attempts / raw_s, 1),
+        },
+        "ratio": round(service_rate / raw_rate, 3),
+        "oversold": oversold,
+        "verify_drift": len(report.drift),
+    }
+
+
+# ------------------------------------------------------------------------------------------------- B4
+
+
+def _b4_fixture(run: str, skus: int, channels: int) -> list[int]:
+    """100k SKUs, 2 warehouses with stock for each, 5 channels on both warehouses — made with set-based SQL
+    (making them through the receipt service would take most of the time budget)."""
+    from django.db import connection
+
+    from oms.channels.models import AllocationRule, Channel, ChannelWarehouse
+    from oms.inventory.models import Subsidiary, Warehouse
+
+    sub, _ = Subsidiary.objects.get_or_create(code="BENCH", defaults={"name": "Bench"})
+    whs = [
+        Warehouse.objects.create(code=f"B4{run}-{i}", name=f"B4 {i}", subsidiary=sub, province="330000")
+        for i in range(2)
+    ]
+    chs = [
+        Channel.objects.create(code=f"B4{run}-{i}", name=f"B4 {i}", platform="tmall", classification="online")
+        for i in range(channels)
+    ]
+    for ch in chs:
+        for wh in whs:
+            ChannelWarehouse.objects.create(channel=ch, warehouse=wh)
+        AllocationRule.objects.create(channel=ch, ratio_bp=10_000 // channels, safety_stock=1)
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO catalog_sku (code, name, barcode, weight_g, volume_cm3, tax_rate_bp, is_gift, is_bundle,
+                                        is_active, created_at)
+               SELECT %s || g, 'B4 SKU ' || g, '', 100, 100, 1300, false, false, true, now()
+               FROM generate_series(1, %s) g""",
+            [f"B4{run}-", skus],
+        )
+        cur.execute("SELECT id FROM catalog_sku WHERE code LIKE %s ORDER BY id", [f"B4{run}-%"])
+        ids = [r[0] for r in cur.fetchall()]
+        for wh in whs:
+            cur.execute(
+                """INSERT INTO inventory_stockitem (warehouse_id, sku_id, on_hand, reserved, reserved_transfer,
+                                                   defective, in_transit, updated_at)
+                   SELECT %s, id, (id %% 97) + 3, 0, 0, 0, 0, now() FROM catalog_sku WHERE code LIKE %s""",
+                [wh.pk, f"B4{run}-%"],
+            )
+            cur.execute(
+                """INSERT INTO inventory_stockmove (warehouse_id, sku_id, kind, delta_on_hand, delta_defective,
+                                                   delta_in_transit, ref_type, ref_id, note, created_at)
+                   SELECT warehouse_id, sku_id, 'receipt', on_hand, 0, 0, 'bench', 0, '', now()
+                   FROM inventory_stockitem WHERE warehouse_id = %s""",
+                [wh.pk],
+            )
+        cur.execute("ANALYZE")
+    return ids
+
+
+def run_b4(*, skus: int = 100_000, channels: int = 5, chunk: int = 10_000) -> dict[str, Any]:
+    from django.db import connection
+
+    from oms.channels.models import AllocationRule, ChannelStock
+    from oms.channels.services.allocation import channel_stock_reallocate
+
+    run = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+    t0 = time.perf_counter()
+    _b4_fixture(run, skus, channels)
+    setup_s = time.perf_counter() - t0
+    # Earlier bench runs' SKUs would be recomputed too: keep only this run's channels active.
+    from oms.channels.models import Channel
+
+    Channel.objects.exclude(code__startswith=f"B4{run}-").update(is_active=False)
+
+    def timed(fn: Any) -> tuple[float, Any]:
+        start = time.perf_counter()
+        out = fn()
+        return time.perf_counter() - start, out
+
+    first_s, first = timed(lambda: channel_stock_reallocate(chunk=chunk))
+    AllocationRule.objects.filter(channel__code__startswith=f"B4{run}-").update(safety_stock=2)
+    full_s, full = timed(lambda: channel_stock_reallocate(chunk=chunk))
+    steady_s, steady = timed(lambda: channel_stock_reallocate(chunk=chunk))
+
+    def group_by() -> int:
+        with connection.cursor() as cur:
+            cur.execute(
+                """SELECT cw.channel_id, si.sku_id, SUM(si.on_hand - si.reserved_transfer)
+                   FROM inventory_stockitem si JOIN channels_channelwarehouse cw ON cw.warehouse_id = si.warehouse_id
+                   JOIN channels_channel c ON c.id = cw.channel_id AND c.is_active
+                   GROUP BY cw.channel_id, si.sku_id"""
+            )
+            return len(cur.fetchall())
+
+    raw_s, raw_rows = timed(group_by)
+    rows = ChannelStock.objects.filter(channel__code__startswith=f"B4{run}-").count()
+    return {
+        "skus": skus,
+        "channels": channels,
+        "channel_rows": rows,
+        "setup_seconds": round(setup_s, 2),
+        "first_allocation": {"seconds": round(first_s, 3), "rows_changed": first.rows_changed},
+        "full_recompute_all_changed": {"seconds": round(full_s, 3), "rows_changed": full.rows_changed},
+        "full_recompute_unchanged": {"seconds": round(steady_s, 3), "rows_changed": steady.rows_changed},
+        "raw_group_by": {"seconds": round(raw_s, 3), "rows": raw_rows},
+        "ratio_all_changed": round(full_s / raw_s, 2),
+        "ratio_unchanged": round(steady_s / raw_s, 2),
+    }
+
+
+def run(which: str = "all") -> dict[str, Any]:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("The stock benchmarks run on PostgreSQL: set DATABASE_URL=postgres://…")
+    result: dict[str, Any] = {
+        "benchmark": "stock B2/B4",
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "database": f"PostgreSQL {connection.cursor().connection.info.server_version}",
+        "cpus": os.cpu_count(),
+    }
+    if which in ("all", "b2"):
+        result["b2_hot_sku"] = run_b2()
+    if which in ("all", "b4"):
+        result["b4_recompute"] = run_b4()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%y%m%d%H%M%S")
+    path = RESULTS / f"stock-{stamp}.json"
+    text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    path.write_text(text)
+    (RESULTS / "stock-latest.json").write_text(text)
+    result["path"] = str(path)
+    return result
+
+
+def _row(*cells: Any) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = []
+    if "b2_hot_sku" in result:
+        b2 = result["b2_hot_sku"]
+        svc, raw = b2["service"], b2["raw_conditional_update"]
+        lines += [
+            f"B2 hot SKU, {b2['clients']} clients, {b2['attempts']} attempts on {b2['units']} units",
+            _row("run", "granted", "seconds", "granted/s"),
+            _row("---", "---", "---", "---"),
+            _row("channel_reserve", svc["granted"], svc["seconds"], svc["granted_per_s"]),
+            _row("raw conditional UPDATE", raw["granted"], raw["seconds"], raw["granted_per_s"]),
+            f"ratio {b2['ratio']}, oversold {b2['oversold']}, verify drift {b2['verify_drift']}",
+            "",
+        ]
+    if "b4_recompute" in result:
+        b4 = result["b4_recompute"]
+        first, full, steady = b4["first_allocation"], b4["full_recompute_all_changed"], b4["full_recompute_unchanged"]
+        lines += [
+            f"B4 recompute, {b4['skus']} SKUs × {b4['channels']} channels ({b4['channel_rows']} channel rows)",
+            _row("run", "seconds", "rows changed"),
+            _row("---", "---", "---"),
+            _row("first allocation", first["seconds"], first["rows_changed"]),
+            _row("full recompute, every quota rewritten", full["seconds"], full["rows_changed"]),
+            _row("full recompute, nothing changed", steady["seconds"], steady["rows_changed"]),
+            _row("raw GROUP BY", b4["raw_group_by"]["seconds"], f"{b4['raw_group_by']['rows']} rows"),
+            f"ratios {b4['ratio_all_changed']} (all changed), {b4['ratio_unchanged']} (unchanged)",
+        ]
+    return "\n".join(lines)

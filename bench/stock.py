@@ -166,7 +166,8 @@ def run_b2(*, attempts_per_client: int = 120, clients: int = CLIENTS) -> dict[st
 
     raw_s = _clients(clients, raw, django_db=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        raw_granted = [conn.execute("SELECT reserved FROM bench_hot_row").fetchone()[0]]
+        row = conn.execute("SELECT reserved FROM bench_hot_row").fetchone()
+        raw_granted = [row[0] if row else 0]
         conn.execute("DROP TABLE bench_hot_row")
     report = stock_verify()
     connection.close()

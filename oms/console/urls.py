@@ -1,6 +1,14 @@
 from django.urls import path
 
-from oms.console import fulfillment_views, orders_views, outbox_views, review_views, splitmerge_views, views
+from oms.console import (
+    fulfillment_views,
+    orders_views,
+    outbox_views,
+    review_views,
+    splitmerge_views,
+    stock_views,
+    views,
+)
 
 app_name = "console"
 
@@ -41,4 +49,12 @@ urlpatterns = [
     path("orders/<str:number>/fulfilment/transfer/", fulfillment_views.order_transfer_action, name="order_transfer"),
     path("orders/<str:number>/fulfilment/courier/", fulfillment_views.order_courier_action, name="order_courier"),
     path("orders/<str:number>/fulfilment/dispatch/", fulfillment_views.order_dispatch_action, name="order_dispatch"),
+    path("stock/", stock_views.stock_index, name="stock"),
+    path("stock/sku/<str:code>/", stock_views.sku_stock, name="stock_sku"),
+    path("stock/documents/", stock_views.document_list, name="stock_documents"),
+    path("stock/documents/new/", stock_views.document_create, name="stock_document_create"),
+    path("stock/documents/<int:pk>/", stock_views.document_detail, name="stock_document"),
+    path("stock/documents/<int:pk>/<str:action>/", stock_views.document_action, name="stock_document_action"),
+    path("stock/rules/", stock_views.rule_list, name="stock_rules"),
+    path("stock/rules/save/", stock_views.rule_save, name="stock_rule_save"),
 ]

@@ -45,8 +45,9 @@ class AllocationContext:
     forecast_windows: frozenset[int]
 
 
-def allocation_context(*, extra_rules: Sequence[AllocationRule] = ()) -> AllocationContext:
-    """Load channel warehouses and rules. ``extra_rules`` (unsaved) are added for a preview."""
+def allocation_context(*, extra_rules: Sequence[AllocationRule] = (), replace: int | None = None) -> AllocationContext:
+    """Load channel warehouses and rules. ``extra_rules`` (unsaved) are added for a preview, standing in for
+    the saved rule ``replace`` when it is given."""
     assignments = (
         ChannelWarehouse.objects.filter(channel__is_active=True, warehouse__is_active=True)
         .order_by("channel_id", "warehouse__priority", "warehouse_id")
@@ -61,7 +62,10 @@ def allocation_context(*, extra_rules: Sequence[AllocationRule] = ()) -> Allocat
         if include_in_transit:
             transit[channel_id].append(f"t{warehouse_id}")
     rules: dict[int, list[FullRule]] = defaultdict(list)
-    rows = list(AllocationRule.objects.filter(is_active=True, channel__is_active=True)) + list(extra_rules)
+    saved = AllocationRule.objects.filter(is_active=True, channel__is_active=True)
+    if replace is not None:
+        saved = saved.exclude(pk=replace)
+    rows = list(saved) + [r for r in extra_rules if r.is_active]
     rows.sort(key=lambda r: (r.priority, r.pk or 0))
     windows: set[int] = set()
     for r in rows:
@@ -342,3 +346,56 @@ def _log(rows: list[tuple[int, int, int, int]]) -> None:
             """,  # noqa: S608 - the table name is ours, every value is a parameter
             [[r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows]],
         )
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    channel_id: int
+    sku_id: int
+    reserved: int
+    current: int
+    proposed: int
+
+
+def allocation_preview(*, rule: AllocationRule, sku_ids: Sequence[int]) -> list[PreviewRow]:
+    """The quotas ``rule`` (unsaved) would give next to today's, for some SKUs: shown before saving a rule.
+    Reads only; nothing is locked or written. A rule that replaces an existing one is passed with its pk."""
+    ids = sorted(set(sku_ids))
+    current = allocation_context()
+    proposed = allocation_context(extra_rules=[rule], replace=rule.pk)
+    before, reserved = _quotas(current, ids)
+    after, _ = _quotas(proposed, ids)
+    keys = sorted(set(before) | set(after), key=lambda k: (k[1], k[0]))
+    return [PreviewRow(c, s, reserved.get((c, s), 0), before.get((c, s), 0), after.get((c, s), 0)) for c, s in keys]
+
+
+def _quotas(ctx: AllocationContext, ids: list[int]) -> tuple[dict[tuple[int, int], int], dict[tuple[int, int], int]]:
+    if not ids or not ctx.sources:
+        return {}, {}
+    categories = dict(Sku.objects.filter(id__in=ids).values_list("id", "category_id"))
+    reserved = {
+        (c, s): sales + ret
+        for c, s, sales, ret in ChannelStock.objects.filter(sku_id__in=ids).values_list(
+            "channel_id", "sku_id", "sales_reserved", "return_reserved"
+        )
+    }
+    stock: dict[int, dict[str, int]] = defaultdict(dict)
+    for sku_id, wh, on_hand, reserved_transfer, in_transit in StockItem.objects.filter(
+        sku_id__in=ids, warehouse_id__in=ctx.warehouses
+    ).values_list("sku_id", "warehouse_id", "on_hand", "reserved_transfer", "in_transit"):
+        stock[sku_id][f"w{wh}"] = on_hand - reserved_transfer
+        stock[sku_id][f"t{wh}"] = in_transit
+    sales = _recent_sales(ctx, ids)
+    out: dict[tuple[int, int], int] = {}
+    for sku_id in ids:
+        path = _category_path(ctx, categories.get(sku_id))
+        claims = []
+        for channel_id in sorted(ctx.sources):
+            rule = rule_for(ctx.rules.get(channel_id, []), sku_id=sku_id, category_path=path) or Rule("fixed")
+            recent = sales.get((channel_id, sku_id), {}).get(rule.forecast_days, 0)
+            claims.append(
+                Claim(channel_id, rule, ctx.sources[channel_id], reserved.get((channel_id, sku_id), 0), recent)
+            )
+        for channel_id, quota in allocate(claims, stock.get(sku_id, {})).items():
+            out[(channel_id, sku_id)] = quota
+    return out, reserved

@@ -1,0 +1,346 @@
+"""Stock in the console: SKU stock (per warehouse, batches, per channel, ledger), stock documents with their
+actions, and allocation rules with a preview of the quotas before saving.
+
+Views parse the request, call one selector or service, and render; errors from services become messages
+on the page, field by field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from oms.audit.services import audit_record, model_snapshot
+from oms.catalog.models import Category, Sku
+from oms.channels.models import AllocationRule, Channel, RuleMethod, RuleScope
+from oms.channels.services.allocation import allocation_preview, channel_stock_reallocate
+from oms.console.permissions import console_view
+from oms.core.errors import ApplicationError, FieldError, ValidationFailed
+from oms.inventory import selectors
+from oms.inventory.models import DocumentStatus, DocumentType, StockItem, Warehouse
+from oms.inventory.services import documents as docs
+
+
+def _show_error(request: HttpRequest, exc: ApplicationError) -> None:
+    messages.error(request, exc.message)
+    for d in exc.details:
+        messages.error(request, f"{d.field}: {d.message}")
+
+
+@console_view("inventory.view_stock")
+def stock_index(request: HttpRequest) -> HttpResponse:
+    """Find a SKU: totals over all warehouses, one aggregated query."""
+    q = request.GET.get("q", "").strip()[:64]
+    skus = Sku.objects.filter(is_bundle=False)
+    if q:
+        skus = skus.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(barcode=q))
+    ids = list(skus.order_by("code").values_list("id", flat=True)[:100])
+    totals = {
+        row["sku_id"]: row
+        for row in StockItem.objects.filter(sku_id__in=ids)
+        .values("sku_id")
+        .annotate(
+            on_hand=Sum("on_hand"), reserved=Sum("reserved"), defective=Sum("defective"), in_transit=Sum("in_transit")
+        )
+    }
+    rows = [(sku, totals.get(sku.pk, {})) for sku in Sku.objects.filter(id__in=ids).order_by("code")]
+    return render(request, "console/stock/index.html", {"rows": rows, "q": q})
+
+
+@console_view("inventory.view_stock")
+def sku_stock(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        stock = selectors.sku_stock_get(sku_code=code)
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        return redirect("console:stock")
+    return render(request, "console/stock/sku.html", {"s": stock})
+
+
+@console_view("inventory.view_stock")
+def document_list(request: HttpRequest) -> HttpResponse:
+    doc_type = request.GET.get("type", "")
+    status = request.GET.get("status", "")
+    documents = selectors.stock_document_list(
+        doc_type=doc_type if doc_type in DocumentType.values else None,
+        status=status if status in DocumentStatus.values else None,
+    )[:100]
+    return render(
+        request,
+        "console/stock/documents.html",
+        {
+            "documents": documents,
+            "types": DocumentType.choices,
+            "statuses": DocumentStatus.choices,
+            "doc_type": doc_type,
+            "status": status,
+            "warehouses": Warehouse.objects.filter(is_active=True).order_by("code"),
+            "channels": Channel.objects.filter(is_active=True).order_by("code"),
+            "can_create": {
+                "receipt": request.user.has_perm("inventory.receive_stock"),
+                "adjustment": request.user.has_perm("inventory.adjust_stock"),
+                "defective": request.user.has_perm("inventory.adjust_stock"),
+                "transfer": request.user.has_perm("inventory.transfer_stock"),
+                "return": request.user.has_perm("inventory.return_stock"),
+            },
+        },
+    )
+
+
+def parse_lines(text: str) -> list[docs.DocLine]:
+    """Lines typed one per row as ``SKU, quantity[, batch[, expiry YYYY-MM-DD]]``, with 次品/defective as a
+    last word for defective goods."""
+    codes: list[str] = []
+    raw: list[list[str]] = []
+    errors: list[FieldError] = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.replace("，", ",").split(",") if p.strip()]
+        if not parts:
+            continue
+        raw.append(parts)
+        codes.append(parts[0])
+    ids = dict(Sku.objects.filter(code__in=codes).values_list("code", "id"))
+    out: list[docs.DocLine] = []
+    for i, parts in enumerate(raw):
+        defective = parts[-1].lower() in {"defective", "次品"}
+        if defective:
+            parts = parts[:-1]
+        if parts[0] not in ids:
+            errors.append(FieldError(f"lines[{i}].sku", _("Unknown SKU %(code)s.") % {"code": parts[0]}, "unknown"))
+        try:
+            quantity = int(parts[1]) if len(parts) > 1 else 0
+        except ValueError:
+            errors.append(FieldError(f"lines[{i}].quantity", _("Quantity must be a whole number."), "invalid"))
+            quantity = 0
+        expiry = None
+        if len(parts) > 3:
+            try:
+                expiry = dt.date.fromisoformat(parts[3])
+            except ValueError:
+                errors.append(FieldError(f"lines[{i}].expiry_date", _("Use YYYY-MM-DD."), "invalid"))
+        out.append(
+            docs.DocLine(
+                ids.get(parts[0], 0),
+                quantity,
+                batch_no=parts[2] if len(parts) > 2 else "",
+                expiry_date=expiry,
+                is_defective=defective,
+            )
+        )
+    if errors:
+        raise ValidationFailed(_("Some lines are invalid."), details=errors)
+    return out
+
+
+_CREATE_PERMS = {
+    "receipt": "inventory.receive_stock",
+    "adjustment": "inventory.adjust_stock",
+    "defective": "inventory.adjust_stock",
+    "transfer": "inventory.transfer_stock",
+    "return": "inventory.return_stock",
+}
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
+
+
+@require_POST
+@console_view("inventory.view_stock")
+def document_create(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("type", "")
+    perm = _CREATE_PERMS.get(kind)
+    if perm is None or not request.user.has_perm(perm):
+        messages.error(request, _("You may not create this document."))
+        return redirect("console:stock_documents")
+    p, user, note = request.POST, request.user, request.POST.get("note", "")[:200]
+    try:
+        lines = parse_lines(p.get("lines", ""))
+        if kind == "receipt":
+            doc = docs.stock_receipt_create(warehouse_id=_int(p.get("warehouse")), lines=lines, actor=user, note=note)
+        elif kind == "adjustment":
+            doc = docs.stock_count_create(warehouse_id=_int(p.get("warehouse")), lines=lines, actor=user, note=note)
+        elif kind == "defective":
+            doc = docs.stock_defective_mark(warehouse_id=_int(p.get("warehouse")), lines=lines, actor=user, note=note)
+        elif kind == "transfer":
+            doc = docs.stock_transfer_create(
+                source_id=_int(p.get("warehouse")), dest_id=_int(p.get("dest")), lines=lines, actor=user, note=note
+            )
+        else:
+            doc = docs.stock_return_create(
+                channel_id=_int(p.get("channel")),
+                source_id=_int(p.get("warehouse")),
+                dest_id=_int(p.get("dest")),
+                lines=lines,
+                actor=user,
+                note=note,
+            )
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        return redirect("console:stock_documents")
+    messages.success(request, _("Document %(number)s saved.") % {"number": doc.number})
+    return redirect("console:stock_document", pk=doc.pk)
+
+
+@console_view("inventory.view_stock")
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        doc = selectors.stock_document_get(document_id=pk)
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        return redirect("console:stock_documents")
+    perm = "inventory.transfer_stock" if doc.doc_type == DocumentType.TRANSFER else "inventory.return_stock"
+    return render(request, "console/stock/document.html", {"doc": doc, "can_act": request.user.has_perm(perm)})
+
+
+@require_POST
+@console_view("inventory.view_stock")
+def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    try:
+        doc = selectors.stock_document_get(document_id=pk)
+        is_transfer = doc.doc_type == DocumentType.TRANSFER
+        perm = "inventory.transfer_stock" if is_transfer else "inventory.return_stock"
+        if doc.doc_type not in (DocumentType.TRANSFER, DocumentType.RETURN) or not request.user.has_perm(perm):
+            messages.error(request, _("You may not do this."))
+            return redirect("console:stock_document", pk=pk)
+        if action == "ship":
+            (docs.stock_transfer_ship if is_transfer else docs.stock_return_ship)(document_id=pk, actor=request.user)
+        elif action == "receive":
+            received = {
+                ln.pk: _int(request.POST.get(f"line-{ln.pk}"))
+                for ln in doc.lines.all()
+                if request.POST.get(f"line-{ln.pk}") not in (None, "")
+            }
+            receive = docs.stock_transfer_receive if is_transfer else docs.stock_return_receive
+            receive(document_id=pk, actor=request.user, received=received or None)
+        elif action == "cancel":
+            docs.stock_document_cancel(document_id=pk, actor=request.user, reason=request.POST.get("reason", ""))
+        else:
+            messages.error(request, _("Unknown action."))
+            return redirect("console:stock_document", pk=pk)
+    except ApplicationError as exc:
+        _show_error(request, exc)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("console:stock_document", pk=pk)
+
+
+# ------------------------------------------------------------------------------------------ allocation rules
+
+
+def _rule_from_post(request: HttpRequest) -> AllocationRule:
+    p = request.POST
+    rule = AllocationRule.objects.filter(pk=_int(p.get("id"))).first() if p.get("id") else None
+    rule = rule or AllocationRule()
+    rule.channel_id = _int(p.get("channel"))
+    rule.scope = p.get("scope", RuleScope.ALL)
+    rule.category_id = _int(p.get("category")) or None if rule.scope == RuleScope.CATEGORY else None
+    rule.sku = Sku.objects.filter(code=p.get("sku", "").strip()).first() if rule.scope == RuleScope.SKU else None
+    rule.method = p.get("method", RuleMethod.RATIO)
+    rule.ratio_bp = _int(p.get("ratio_bp"))
+    rule.fixed_quantity = _int(p.get("fixed_quantity"))
+    rule.forecast_days = _int(p.get("forecast_days")) or 30
+    rule.min_quantity = _int(p.get("min_quantity"))
+    rule.max_quantity = _int(p.get("max_quantity")) if p.get("max_quantity") else None
+    rule.safety_stock = _int(p.get("safety_stock"))
+    rule.priority = _int(p.get("priority")) or 100
+    rule.is_active = p.get("is_active", "on") == "on"
+    return rule
+
+
+@console_view("channels.view_allocationrule")
+def rule_list(request: HttpRequest) -> HttpResponse:
+    rules = AllocationRule.objects.select_related("channel", "category", "sku").order_by("channel__code", "priority")
+    return render(
+        request,
+        "console/stock/rules.html",
+        {
+            "rules": rules,
+            "channels": Channel.objects.filter(is_active=True).order_by("code"),
+            "categories": Category.objects.order_by("code"),
+            "scopes": RuleScope.choices,
+            "methods": RuleMethod.choices,
+            "can_edit": request.user.has_perm("channels.allocate_stock"),
+        },
+    )
+
+
+@require_POST
+@console_view("channels.allocate_stock")
+def rule_save(request: HttpRequest) -> HttpResponse:
+    """Preview (htmx, nothing saved) or save a rule; saving re-allocates at once."""
+    rule = _rule_from_post(request)
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        for field, errs in exc.message_dict.items():
+            for e in errs:
+                messages.error(request, f"{field}: {e}")
+        if getattr(request, "htmx", False):
+            return render(request, "console/stock/_preview.html", {"rows": [], "errors": True})
+        return redirect("console:stock_rules")
+    if request.POST.get("preview"):
+        skus = list(
+            StockItem.objects.values("sku_id")
+            .annotate(n=Sum("on_hand"))
+            .order_by("-n")
+            .values_list("sku_id", flat=True)[:20]
+        )
+        if rule.sku_id:
+            skus = [rule.sku_id]
+        rows = allocation_preview(rule=rule, sku_ids=skus)
+        names = dict(Channel.objects.values_list("id", "code"))
+        codes = dict(Sku.objects.filter(id__in={r.sku_id for r in rows}).values_list("id", "code"))
+        table = [
+            {
+                "sku": codes.get(r.sku_id, r.sku_id),
+                "channel": names.get(r.channel_id, r.channel_id),
+                "reserved": r.reserved,
+                "current": r.current,
+                "proposed": r.proposed,
+            }
+            for r in rows
+        ]
+        return render(request, "console/stock/_preview.html", {"rows": table})
+    with transaction.atomic():
+        before = (
+            model_snapshot(rule, ["ratio_bp", "fixed_quantity", "min_quantity", "max_quantity", "safety_stock"])
+            if rule.pk
+            else None
+        )
+        rule.save()
+        audit_record(
+            actor=request.user,
+            action="channels.allocation_rule.save",
+            obj=rule,
+            before=before,
+            after=model_snapshot(
+                rule,
+                [
+                    "channel",
+                    "scope",
+                    "method",
+                    "ratio_bp",
+                    "fixed_quantity",
+                    "min_quantity",
+                    "max_quantity",
+                    "safety_stock",
+                    "priority",
+                    "is_active",
+                ],
+            ),
+        )
+    summary = channel_stock_reallocate()
+    messages.success(request, _("Rule saved; %(n)s channel stock row(s) re-allocated.") % {"n": summary.rows_changed})
+    return redirect("console:stock_rules")

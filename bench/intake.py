@@ -329,7 +329,7 @@ def run(*, orders: int = 20_000, batch: int = 1_000, seed: int = 2026) -> dict[s
     result = {
         "benchmark": "B1 bulk order intake",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": f"PostgreSQL {connection.cursor().connection.info.server_version}",
+        "database": "PostgreSQL {}.{}".format(*divmod(connection.cursor().connection.info.server_version, 10000)),
         "orders": orders,
         "batch": batch,
         "bulk_intake_max": settings.OMS["BULK_INTAKE_MAX"],

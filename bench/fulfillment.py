@@ -9,7 +9,7 @@ of 1–5 lines to eight provinces (a few with a buyer remark, which review holds
 intake is B1's subject, not this one's.
 
 Timed: `orders_advance` (review → allocation with warehouse reservations → courier → pending_dispatch) in
-batches of OMS_FULFILMENT["BATCH_SIZE"] (500), by ``--workers`` processes over disjoint slices (default: one
+batches of ``--batch`` (default OMS_FULFILMENT["BATCH_SIZE"], 500), by ``--workers`` processes over disjoint slices (default: one
 per core). Reported: orders/s, SQL statements per order (every statement the services send, counted by an
 execute wrapper), the outcome counts, and pgbench's TPC-B tps (scale 10, as many clients as workers, 15 s)
 on a scratch database, so the figure can be read against what this machine's PostgreSQL does at all.
@@ -232,7 +232,9 @@ def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
     return {"tps": float(tps.group(1)) if tps else None, "clients": clients, "seconds": seconds, "scale": 10}
 
 
-def run(*, orders: int = 20_000, workers: int | None = None, seed: int = 2026) -> dict[str, Any]:
+def run(
+    *, orders: int = 20_000, workers: int | None = None, batch: int | None = None, seed: int = 2026
+) -> dict[str, Any]:
     from django.db import connection
 
     from oms.fulfillment.conf import batch_size
@@ -240,7 +242,7 @@ def run(*, orders: int = 20_000, workers: int | None = None, seed: int = 2026) -
     if connection.vendor != "postgresql":
         raise SystemExit("B3 runs on PostgreSQL: set DATABASE_URL=postgres://…")
     workers = workers or os.cpu_count() or 1
-    batch = batch_size()
+    batch = batch or batch_size()
     run_id = "B3" + datetime.now(UTC).strftime("%H%M%S")
     t0 = time.perf_counter()
     ids = _fixture(run_id, orders, seed)

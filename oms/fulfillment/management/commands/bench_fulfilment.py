@@ -10,12 +10,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--orders", type=int, default=20_000)
+        parser.add_argument("--batch", type=int, default=None, help="Orders per batch (default from settings).")
         parser.add_argument("--workers", type=int, default=None, help="Processes (default: one per core).")
 
     def handle(self, *args: Any, **options: Any) -> None:
         sys.path.insert(0, str(settings.BASE_DIR))  # bench/ lives beside the package, not inside it
         from bench.fulfillment import run, table
 
-        result = run(orders=options["orders"], workers=options["workers"])
+        result = run(orders=options["orders"], workers=options["workers"], batch=options["batch"])
         self.stdout.write(table(result))
         self.stdout.write(f"\nSaved {result['path']}")

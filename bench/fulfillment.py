@@ -9,10 +9,11 @@ of 1–5 lines to eight provinces (a few with a buyer remark, which review holds
 intake is B1's subject, not this one's.
 
 Timed: `orders_advance` (review → allocation with warehouse reservations → courier → pending_dispatch) in
-batches of ``--batch`` (default OMS_FULFILMENT["BATCH_SIZE"], 500), by ``--workers`` processes over disjoint slices (default: one
-per core). Reported: orders/s, SQL statements per order (every statement the services send, counted by an
-execute wrapper), the outcome counts, and pgbench's TPC-B tps (scale 10, as many clients as workers, 15 s)
-on a scratch database, so the figure can be read against what this machine's PostgreSQL does at all.
+batches of ``--batch`` (default OMS_FULFILMENT["BATCH_SIZE"], 500), by ``--workers`` processes over
+disjoint slices (default: one per core). Reported: orders/s, SQL statements per order (every statement the
+services send, counted by an execute wrapper), the outcome counts, and pgbench's TPC-B tps (scale 10, as
+many clients as workers, 15 s) on a scratch database, so the figure can be read against what this
+machine's PostgreSQL does at all.
 Results go to bench/results/fulfilment-*.json.
 """
 

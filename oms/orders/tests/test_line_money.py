@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oms.core.errors import ValidationFailed
@@ -85,3 +85,38 @@ def test_reconcile_names_each_differing_amount() -> None:
         ("totals.payable", "totals_mismatch"),
     ]
     assert "23.00" in errors[1].message and "22.00" in errors[1].message
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(orders())
+def test_persisted_orders_add_up_exactly(
+    tmall: Any, skus: Any, admin_operator: Any, case: tuple[list[LineMoneyIn], int, int]
+) -> None:
+    """Through the real intake and database: stored line amounts sum to the stored order amounts."""
+    from oms.core.domain.money import format_minor
+    from oms.orders.models import OrderLine
+    from oms.orders.services.intake import order_intake
+    from oms.orders.tests.conftest import order_payload
+
+    lines, order_discount, shipping = case
+    payload = order_payload(
+        order_discount=format_minor(order_discount, "CNY"),
+        shipping=format_minor(shipping, "CNY"),
+        lines=[
+            {
+                "sku_code": "TEA-001",
+                "quantity": ln.quantity,
+                "unit_price": format_minor(ln.unit_price_minor, "CNY"),
+                "line_discount": format_minor(ln.line_discount_minor, "CNY"),
+            }
+            for ln in lines
+        ],
+    )
+    order = order_intake(payload=payload, actor=admin_operator).order
+    assert order is not None
+    stored = list(OrderLine.objects.filter(order=order).order_by("line_no"))
+    assert sum(s.paid_minor for s in stored) == order.payable_minor == order.received_minor
+    assert sum(s.order_discount_minor for s in stored) == order.order_discount_minor == order_discount
+    assert sum(s.shipping_minor for s in stored) == order.shipping_minor == shipping
+    expected = plan_order_money(lines, order_discount_minor=order_discount, shipping_minor=shipping)
+    assert [s.paid_minor for s in stored] == [p.paid_minor for p in expected.lines]

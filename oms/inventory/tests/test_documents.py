@@ -219,3 +219,15 @@ def test_return_refused_beyond_channel_available(admin_operator):
             actor=admin_operator,
         )
     assert verr.value.details[0].field == "source_id"
+
+
+def test_demo_stock_loads_and_verifies(assert_no_drift):
+    from oms.core.demo.master_data import load_master_data
+    from oms.core.demo.stock import load_stock_demo
+
+    load_master_data(seed=7)
+    summary = load_stock_demo(seed=7)
+    assert summary.receipts == 4 and summary.channel_rows > 0
+    assert StockDocument.objects.filter(doc_type="transfer", status="shipped").exists()
+    assert StockDocument.objects.filter(doc_type="return", status="reserved").exists()
+    assert_no_drift()

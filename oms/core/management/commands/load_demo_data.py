@@ -6,6 +6,7 @@ from oms.channels.models import Channel
 from oms.core.demo.fulfillment import load_demo_fulfilment
 from oms.core.demo.master_data import load_master_data
 from oms.core.demo.orders import load_demo_orders
+from oms.core.demo.stock import load_stock_demo
 
 
 class Command(BaseCommand):
@@ -20,5 +21,6 @@ class Command(BaseCommand):
             return
         summary = load_master_data(seed=options["seed"])
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {summary}"))
+        self.stdout.write(self.style.SUCCESS(f"Demo stock: {load_stock_demo(seed=options['seed'])}"))
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {load_demo_orders(seed=options['seed'])}"))
         self.stdout.write(self.style.SUCCESS(f"Demo fulfilment: {load_demo_fulfilment(seed=options['seed'])}"))

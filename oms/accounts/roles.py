@@ -55,6 +55,9 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "review.release_interception",
             "review.view_blacklistentry",
             "fulfillment.view_stockout",
+            "orders.view_platformskumapping",
+            "orders.add_platformskumapping",
+            "orders.change_platformskumapping",
         ],
     ),
     "warehouse_coordinator": (

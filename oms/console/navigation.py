@@ -33,6 +33,7 @@ NAV: list[NavItem] = [
 ADMIN_NAV: list[NavItem] = [
     NavItem(_("SKUs"), "admin:catalog_sku_changelist", "catalog.view_sku"),
     NavItem(_("Channels"), "admin:channels_channel_changelist", "channels.view_channel"),
+    NavItem(_("Platform SKU mappings"), "admin:orders_platformskumapping_changelist", "orders.view_platformskumapping"),
     NavItem(_("Warehouses"), "admin:inventory_warehouse_changelist", "inventory.view_warehouse"),
     NavItem(_("Couriers"), "admin:fulfillment_courier_changelist", "fulfillment.view_courier"),
     NavItem(_("Webhook endpoints"), "admin:outbox_webhookendpoint_changelist", "outbox.view_webhookendpoint"),

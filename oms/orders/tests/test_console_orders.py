@@ -93,3 +93,13 @@ def test_import_upload_form(kefu: Client, tmall: Any, skus: Any) -> None:
 def test_unknown_order_redirects_with_a_message(kefu: Client, db: Any) -> None:
     response = kefu.get("/orders/SO-NOPE/", follow=True)
     assert response.redirect_chain and "SO-NOPE" in response.content.decode()
+
+
+def test_reviewer_maps_platform_skus_in_the_admin(make_operator: Any, tmall: Any, skus: Any) -> None:
+    client = Client()
+    client.force_login(make_operator("order_reviewer"))
+    assert client.get("/admin/orders/platformskumapping/").status_code == 200
+    assert client.get("/admin/orders/order/add/").status_code == 403  # orders change only through services
+    admin = Client()
+    admin.force_login(make_operator("administrator"))
+    assert admin.get("/admin/orders/order/").status_code == 200

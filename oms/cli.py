@@ -18,6 +18,9 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("serve",): ("oms_serve", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
     ("token", "create"): ("api_token", "Issue an API token: oms token create OPERATOR NAME.", ("create",)),
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
+    ("stock", "verify"): ("stock_verify", "Re-derive every stock counter from the ledgers; exit 1 on any drift.", ()),
+    ("stock", "reallocate"): ("stock_reallocate", "Recompute every channel's quota from the allocation rules.", ()),
+    ("bench", "stock"): ("bench_stock", "Stock benchmarks B2 (hot SKU) and B4 (quota recompute) on PostgreSQL.", ()),
     ("import", "orders"): ("import_orders", "Import orders from a CSV/XLSX file: oms import orders FILE.", ()),
     ("orders", "cancel-unpaid"): ("cancel_unpaid_orders", "Cancel orders unpaid past the timeout (schedulable).", ()),
     ("bench", "fulfilment"): (
@@ -34,6 +37,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ),
     ("outbox", "relay"): ("outbox_relay", "Deliver due webhooks now; --loop keeps relaying (no broker needed).", ()),
     ("orders", "auto-merge"): ("auto_merge", "Merge every group of mergeable orders not yet reviewed.", ()),
+    ("bench", "split-merge"): (
+        "bench_splitmerge",
+        "Split/merge: statements and ops/s per split (10-50 lines) and 10-order merge; grouping of 100k orders.",
+        (),
+    ),
 }
 
 

@@ -229,3 +229,26 @@ def test_rule_params_check_knows_the_codes(world: World) -> None:
     assert info.value.details[0].field == "params.courier"
     with pytest.raises(ValidationFailed):
         rule_params_check(kind="warehouse", params={"exclude": ["SF"]})
+
+
+def test_cancel_hook_withdraws_the_dispatch_and_cancels_stockouts(world: World) -> None:
+    from django.db import transaction
+
+    from oms.fulfillment.services.cancel import order_fulfilment_cancel
+
+    WebhookEndpoint.objects.create(name="wms", url="http://127.0.0.1:9/h", secret="s" * 32, topics=["wms.*"])
+    world.receive(world.hz, "TEA-001", 5)
+    (sent,) = advance(world, world.order([("TEA-001", 1)]), dispatch=True)
+    (short,) = advance(world, world.order([("CUP-003", 1)]))
+    with transaction.atomic():
+        assert order_fulfilment_cancel(order=sent, actor=world.actor, reason="买家取消") == {
+            "stockouts_cancelled": 0,
+            "shipments_withdrawn": 1,
+        }
+        assert order_fulfilment_cancel(order=short, actor=world.actor, reason="买家取消") == {
+            "stockouts_cancelled": 1,
+            "shipments_withdrawn": 0,
+        }
+    assert Shipment.objects.get(order=sent).state == "cancelled"
+    assert OutboxMessage.objects.get(topic="wms.cancel.HZ01").payload["order"] == sent.number
+    assert Stockout.objects.get(order=short).state == "cancelled"

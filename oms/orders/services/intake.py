@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
@@ -94,7 +94,7 @@ def _customers_for(prepared: list[Prepared]) -> dict[tuple[int, str], Customer]:
         return {(c.channel_id, c.platform_buyer_id): c for c in rows if (c.channel_id, c.platform_buyer_id) in wanted}
 
     found = select()
-    missing = [c for key, c in wanted.items() if key not in found]
+    missing = [c for key, c in sorted(wanted.items()) if key not in found]
     if missing:
         # Another intake may create the same buyer at the same moment: ignore the clash, then re-read.
         Customer.objects.bulk_create(missing, ignore_conflicts=True)
@@ -283,6 +283,8 @@ def _intake_once(payloads: Sequence[Any], *, actor: Any, refuse_when_short: bool
             else:
                 first_in_batch[key] = item
                 fresh.append(item)
+    # The same key order in every batch: overlapping concurrent batches then queue instead of deadlocking.
+    fresh.sort(key=lambda p: (p.command.platform_order_id, p.channel.pk))
     bulk = [p for p in fresh if not _refusable(p, refuse_when_short)]
     one_by_one = [p for p in fresh if _refusable(p, refuse_when_short)]
     with transaction.atomic():
@@ -304,27 +306,53 @@ def _intake_once(payloads: Sequence[Any], *, actor: Any, refuse_when_short: bool
     return [results[i] for i in range(len(payloads))]
 
 
+BATCH_ATTEMPTS = 3
+SINGLE_ATTEMPTS = 3
+# deadlock_detected, serialization_failure: the transaction was rolled back and may simply be re-run
+_RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def _retryable(exc: DatabaseError) -> bool:
+    """A lost race: a unique key taken by a concurrent intake (on PostgreSQL reported only once the winner
+    has committed, so a retry finds it as a replay), or a deadlock the database resolved by rolling us back."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
 def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short: bool = False) -> list[IntakeOutcome]:
     """Take in many orders; one outcome per payload. A bad order never blocks the good ones.
 
     A lost race with a concurrent intake of the same platform order (or a number clash) rolls the
-    batch back; it is then retried once, and finds the winner as a replay. After that, orders are
-    taken one at a time so a persistent failure is pinned to the order that causes it.
+    batch back; it is retried, and then finds the winner as a replay. If concurrent batches keep
+    overlapping, orders are taken one at a time (each retried the same way), so a persistent failure is
+    pinned to the order that causes it.
     """
-    for _attempt in range(2):
+    for _attempt in range(BATCH_ATTEMPTS):
         try:
             return _intake_once(payloads, actor=actor, refuse_when_short=refuse_when_short)
-        except IntegrityError:
-            continue
-    outcomes: list[IntakeOutcome] = []
-    for index, payload in enumerate(payloads):
+        except DatabaseError as exc:
+            if not _retryable(exc):
+                raise
+    return [
+        _intake_single(index, payload, actor=actor, refuse_when_short=refuse_when_short)
+        for index, payload in enumerate(payloads)
+    ]
+
+
+def _intake_single(index: int, payload: Any, *, actor: Any, refuse_when_short: bool) -> IntakeOutcome:
+    last: DatabaseError | None = None
+    for _attempt in range(SINGLE_ATTEMPTS):
         try:
             (single,) = _intake_once([payload], actor=actor, refuse_when_short=refuse_when_short)
-        except IntegrityError as exc:
-            single = IntakeOutcome(0, error=Conflict(f"The order could not be saved: {exc}", code="intake_conflict"))
+        except DatabaseError as exc:
+            if not _retryable(exc):
+                raise
+            last = exc
+            continue
         single.index = index
-        outcomes.append(single)
-    return outcomes
+        return single
+    return IntakeOutcome(index, error=Conflict(f"The order could not be saved: {last}", code="intake_conflict"))
 
 
 def order_intake(*, payload: Any, actor: Any, refuse_when_short: bool = False) -> IntakeOutcome:

@@ -98,3 +98,24 @@ def test_concurrent_requests_with_one_idempotency_key(
     assert statuses.count(201) >= 1
     assert Order.objects.count() == 1
     assert IdempotencyKey.objects.get(key="race-1").response_status == 201
+
+
+def test_overlapping_bulk_batches_in_parallel_take_each_order_once(tmall: Any, skus: Any, admin_operator: Any) -> None:
+    import random
+
+    from oms.orders.services.intake import order_intake_bulk
+
+    payloads = [order_payload(buyer={"platform_buyer_id": f"b{i % 7}"}) for i in range(40)]
+
+    def work(i: int) -> list[Any]:
+        batch = random.Random(i).sample(payloads, 25)
+        return order_intake_bulk(payloads=batch, actor=admin_operator)
+
+    results = race(12, work)
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert errors == []
+    outcomes = [o for batch in results for o in batch]
+    assert all(o.error is None for o in outcomes), [o.error.as_dict() for o in outcomes if o.error]
+    taken = {p["platform_order_id"] for r in range(12) for p in random.Random(r).sample(payloads, 25)}
+    assert Order.objects.count() == len(taken)
+    assert sum(1 for o in outcomes if o.created) == len(taken)

@@ -103,3 +103,16 @@ def test_reviewer_maps_platform_skus_in_the_admin(make_operator: Any, tmall: Any
     admin = Client()
     admin.force_login(make_operator("administrator"))
     assert admin.get("/admin/orders/order/").status_code == 200
+
+
+def test_console_pages_do_not_grow_queries_with_rows(
+    kefu: Client, make_order: Any, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(30):
+        make_order()
+    number = Order.objects.first().number  # type: ignore[union-attr]
+    kefu.get("/orders/")  # warm the session and permission caches
+    with django_assert_max_num_queries(8):
+        assert kefu.get("/orders/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert kefu.get(f"/orders/{number}/").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from oms.audit.models import OperationLog
 from oms.fulfillment.models import AllocationDecision, Shipment, ShipmentState, WmsCallback
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.wms import wms_callback_receive
@@ -53,6 +54,12 @@ def test_paid_order_flows_to_signed_with_stock_exact_at_every_step(world: World,
     assert world.reserved(world.hz, "TEA-001") == 2 and world.reserved(world.hz, "NUT-002") == 1
     assert world.reserved(world.gz, "TEA-001") == 0
     assert world.channel_stock("TEA-001").sales_reserved == 2
+    logged = set(
+        OperationLog.objects.filter(object_type="orders.order", object_id=str(order.pk)).values_list(
+            "action", flat=True
+        )
+    )
+    assert {"order.review", "order.allocate", "order.assign_courier", "order.transition", "order.dispatch"} <= logged
     decisions = {d.kind: d for d in AllocationDecision.objects.filter(order=order)}
     assert decisions["warehouse"].outcome == "single" and "HZ01" in decisions["warehouse"].reason
     assert decisions["courier"].courier_id == world.zto.pk and decisions["courier"].cost_minor == 800

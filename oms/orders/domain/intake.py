@@ -16,24 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from oms.core.domain.money import CURRENCY_EXPONENTS, MoneyError, parse_minor
+from oms.core.domain.money import CURRENCY_EXPONENTS
 from oms.core.domain.regions import province_lookup
 from oms.core.errors import FieldError
+from oms.orders.domain.fields import EMAIL_RE, POSTCODE_RE, TAX_ID_RE, FieldReader
 from oms.orders.domain.money_plan import StatedTotals
 
 ORDER_TYPES = ("sale", "return", "reissue")
 INVOICE_KINDS = ("none", "personal", "company")
 PROMOTION_KINDS = ("discount", "coupon", "full_reduction", "gift", "price_cut", "other")
 MAX_LINES = 500
-# 10 billion in major units: far above any real order, far below where 64-bit columns overflow.
-MAX_AMOUNT_MINOR = 10**12
-
-# Mainland mobile numbers, optionally +86, optionally with a platform privacy extension
-# (虚拟号 "13800138000-1234"), or masked by the platform ("138****1234"); landlines 0xx(x)-xxxxxxx(x).
-_PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}(?:-\d{1,6})?|1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\d{7,8})$")
-_POSTCODE_RE = re.compile(r"^\d{6}$")
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_TAX_ID_RE = re.compile(r"^[0-9A-Z]{15,20}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
 
 
@@ -157,110 +149,6 @@ def snapshot_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
     return []
 
 
-class FieldReader:
-    """Reads typed values out of untrusted JSON, recording an error per bad field."""
-
-    def __init__(self) -> None:
-        self.errors: list[FieldError] = []
-
-    def err(self, field: str, message: str, code: str = "invalid") -> None:
-        self.errors.append(FieldError(field, message, code))
-
-    def text(
-        self, data: Mapping[str, Any], key: str, path: str, *, max_len: int, required: bool = False, default: str = ""
-    ) -> str:
-        value = data.get(key)
-        field = f"{path}.{key}" if path else key
-        if value is None or value == "":
-            if required:
-                self.err(field, "This field is required.", "required")
-            return default
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str):
-            self.err(field, "Expected text.", "type")
-            return default
-        value = value.strip()
-        if required and not value:
-            self.err(field, "This field is required.", "required")
-        if len(value) > max_len:
-            self.err(field, f"At most {max_len} characters (got {len(value)}).", "too_long")
-            return value[:max_len]
-        return value
-
-    def flag(self, data: Mapping[str, Any], key: str, path: str) -> bool:
-        value = data.get(key, False)
-        if value in (None, ""):
-            return False
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "y", "是"}:
-            return True
-        if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "n", "否"}:
-            return False
-        if isinstance(value, int) and value in (0, 1):
-            return bool(value)
-        self.err(f"{path}.{key}" if path else key, "Expected true or false.", "type")
-        return False
-
-    def money(self, data: Mapping[str, Any], key: str, path: str, currency: str, *, required: bool = False) -> int:
-        value = data.get(key)
-        field = f"{path}.{key}" if path else key
-        if value is None or value == "":
-            if required:
-                self.err(field, "This field is required.", "required")
-            return 0
-        try:
-            minor = parse_minor(value, currency, field=field)
-        except MoneyError as exc:
-            self.err(field, exc.message, exc.code)
-            return 0
-        if minor > MAX_AMOUNT_MINOR:
-            self.err(field, "The amount is larger than any order this system takes.", "too_large")
-            return 0
-        return minor
-
-    def optional_money(self, data: Mapping[str, Any], key: str, path: str, currency: str) -> int | None:
-        if data.get(key) in (None, ""):
-            return None
-        return self.money(data, key, path, currency)
-
-    def when(self, data: Mapping[str, Any], key: str, path: str) -> datetime | None:
-        value = data.get(key)
-        if value in (None, ""):
-            return None
-        if isinstance(value, datetime):
-            return value
-        field = f"{path}.{key}" if path else key
-        if not isinstance(value, str):
-            self.err(field, "Expected an ISO 8601 time such as 2026-01-31T12:00:00+08:00.", "type")
-            return None
-        try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            self.err(field, f"{value!r} is not an ISO 8601 time such as 2026-01-31T12:00:00+08:00.", "bad_datetime")
-            return None
-
-    def mapping(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Mapping[str, Any]:
-        value = data.get(key)
-        field = f"{path}.{key}" if path else key
-        if value is None:
-            if required:
-                self.err(field, "This field is required.", "required")
-            return {}
-        if not isinstance(value, Mapping):
-            self.err(field, "Expected an object.", "type")
-            return {}
-        return value
-
-    def phone(self, data: Mapping[str, Any], key: str, path: str, *, required: bool) -> str:
-        value = self.text(data, key, path, max_len=32, required=required)
-        compact = value.replace(" ", "")
-        if compact and not _PHONE_RE.match(compact):
-            self.err(f"{path}.{key}", f"{value!r} is not a mainland mobile or landline number.", "bad_phone")
-        return compact
-
-
 def _quantity(r: FieldReader, data: Mapping[str, Any], path: str) -> int:
     value = data.get("quantity")
     field = f"{path}.quantity"
@@ -333,7 +221,7 @@ def _receiver(r: FieldReader, data: Mapping[str, Any]) -> Receiver:
     if province_text and province is None:
         r.err("receiver.province", f"{province_text!r} is not a province of China.", "bad_province")
     postcode = r.text(data, "postcode", path, max_len=6)
-    if postcode and not _POSTCODE_RE.match(postcode):
+    if postcode and not POSTCODE_RE.match(postcode):
         r.err("receiver.postcode", "A postcode is 6 digits.", "bad_postcode")
     return Receiver(
         name=r.text(data, "name", path, max_len=64, required=True),
@@ -354,10 +242,10 @@ def invoice_read(r: FieldReader, data: Mapping[str, Any]) -> Invoice:
         kind = "none"
     title = r.text(data, "title", path, max_len=100, required=kind != "none")
     tax_id = r.text(data, "tax_id", path, max_len=20, required=kind == "company").upper()
-    if tax_id and not _TAX_ID_RE.match(tax_id):
+    if tax_id and not TAX_ID_RE.match(tax_id):
         r.err("invoice.tax_id", "A taxpayer id is 15 to 20 digits or capital letters.", "bad_tax_id")
     email = r.text(data, "email", path, max_len=254)
-    if email and not _EMAIL_RE.match(email):
+    if email and not EMAIL_RE.match(email):
         r.err("invoice.email", f"{email!r} is not an email address.", "bad_email")
     return Invoice(kind=kind, title=title, tax_id=tax_id, email=email)
 
@@ -368,7 +256,7 @@ def _buyer(r: FieldReader, data: Mapping[str, Any]) -> Buyer | None:
     path = "buyer"
     buyer_id = r.text(data, "platform_buyer_id", path, max_len=64, required=True)
     email = r.text(data, "email", path, max_len=254)
-    if email and not _EMAIL_RE.match(email):
+    if email and not EMAIL_RE.match(email):
         r.err("buyer.email", f"{email!r} is not an email address.", "bad_email")
     return Buyer(
         platform_buyer_id=buyer_id,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.domain.money import format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
-from oms.orders.domain.intake import MAX_AMOUNT_MINOR, FieldReader
+from oms.orders.domain.fields import MAX_AMOUNT_MINOR, FieldReader
 from oms.orders.domain.payments import PaymentStatus, derive_payment_status
 from oms.orders.domain.status import TERMINAL, Status
 from oms.orders.lock_objects import order_lock

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record, model_snapshot
 from oms.core.errors import Conflict, ValidationFailed
-from oms.orders.domain.intake import FieldReader, invoice_read
+from oms.orders.domain.fields import FieldReader
+from oms.orders.domain.intake import invoice_read
 from oms.orders.domain.status import TERMINAL, Status, status_label
 from oms.orders.lock_objects import order_lock
 from oms.orders.models import Order

@@ -188,6 +188,7 @@ def _worker(ids: list[int], batch: int, queue: Any) -> None:
         return execute(sql, params, many, context)
 
     totals: dict[str, int] = {}
+    seconds: dict[str, float] = {}
     with connection.execute_wrapper(counter):
         for start in range(0, len(ids), batch):
             part = orders_advance(
@@ -196,8 +197,10 @@ def _worker(ids: list[int], batch: int, queue: Any) -> None:
             for k, v in vars(part).items():
                 if isinstance(v, int):
                     totals[k] = totals.get(k, 0) + v
+            for step, s in part.seconds.items():
+                seconds[step] = seconds.get(step, 0.0) + s
     connection.close()
-    queue.put({"statements": count["n"], **totals})
+    queue.put({"statements": count["n"], "step_seconds": seconds, **totals})
 
 
 def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
@@ -287,6 +290,11 @@ def run(
             for k in ("reviewed", "held", "allocated", "split_proposed", "short", "couriers", "no_courier")
         },
         "statuses": statuses,
+        # summed over workers: where the time goes, per step
+        "step_seconds": {
+            step: round(sum(p["step_seconds"].get(step, 0.0) for p in parts), 1)
+            for step in ("review", "allocation", "courier")
+        },
         "pgbench": _pgbench(workers),
     }
     RESULTS.mkdir(exist_ok=True)
@@ -308,6 +316,7 @@ def table(result: dict[str, Any]) -> str:
             f"  {result['statements_per_order']:>9} statements/order",
             f"  outcome: {result['outcome']}",
             f"  statuses: {result['statuses']}",
+            f"  seconds per step, all workers: {result['step_seconds']}",
             f"  pgbench TPC-B (scale {pg.get('scale')}, {pg.get('clients')} clients, {pg.get('seconds')} s): "
             f"{pg.get('tps')} tps",
         ]

@@ -10,6 +10,7 @@ interception, a proposed split (pending_split), a stockout (缺货) or no courie
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -41,6 +42,7 @@ class AdvanceSummary:
     no_courier: int = 0
     dispatched: int = 0
     order_ids: list[int] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # wall time per step, for operators and B3
 
 
 def review_cutoff(now: datetime | None = None, buffer_minutes: int | None = None) -> datetime:
@@ -68,11 +70,13 @@ def orders_advance(
             Q(paid_at__lte=cutoff) | Q(paid_at__isnull=True, placed_at__lte=cutoff)
         )
     )
+    clock = time.perf_counter()
     if due_review:
         outcomes = orders_review(orders=due_review, actor=actor)
         summary.reviewed = sum(1 for o in outcomes if o.passed)
         summary.held = sum(1 for o in outcomes if not o.passed)
 
+    clock = _lap(summary, "review", clock)
     # Facts are read once for both rule steps: nothing allocation writes is a fact.
     facts: dict[int, dict[str, Any]] = {}
     with transaction.atomic(durable=True):
@@ -84,6 +88,7 @@ def orders_advance(
         summary.allocated = sum(1 for r in results if r.plan.warehouse_id is not None)
         summary.split_proposed = sum(1 for r in results if r.plan.outcome == "split")
         summary.short = sum(1 for r in results if r.stockouts)
+    clock = _lap(summary, "allocation", clock)
 
     with transaction.atomic(durable=True):
         locked = lock_orders(ids)
@@ -93,10 +98,18 @@ def orders_advance(
         chosen = assign_couriers_locked(orders=due, actor=actor, facts=facts)
         summary.couriers = sum(1 for c in chosen if c.choice.courier_id is not None)
         summary.no_courier = sum(1 for c in chosen if c.choice.courier_id is None)
+    clock = _lap(summary, "courier", clock)
 
     if dispatch:
         summary.dispatched = len(orders_dispatch(orders=[Order(pk=pk) for pk in ids], actor=actor))
+        _lap(summary, "dispatch", clock)
     return summary
+
+
+def _lap(summary: AdvanceSummary, step: str, since: float) -> float:
+    now = time.perf_counter()
+    summary.seconds[step] = round(summary.seconds.get(step, 0.0) + now - since, 4)
+    return now
 
 
 def pipeline_due(*, limit: int, now: datetime | None = None) -> list[int]:
@@ -136,4 +149,6 @@ def pipeline_run(*, actor: Any = "system", batch_size: int | None = None, max_ba
         ):
             setattr(total, name, getattr(total, name) + getattr(part, name))
         total.order_ids += ids
+        for step, spent in part.seconds.items():
+            total.seconds[step] = round(total.seconds.get(step, 0.0) + spent, 4)
     return total

@@ -185,3 +185,19 @@ def test_stockout_endpoints(api_client: Any, make_operator: Any, world: World) -
     assert r.json() == {"resolved": 1, "reduced": 0, "cancelled": 0}
     assert Order.objects.get(pk=order.pk).status == "pending_dispatch"
     assert reviewer.get("/api/v1/fulfillment/stockouts?state=bogus").status_code == 422
+
+
+def test_tracking_is_written_back_for_every_platform_order_of_a_merged_order(
+    client: Any, world: World, dispatched: tuple[Order, Shipment]
+) -> None:
+    from oms.outbox.models import OutboxMessage, WebhookEndpoint
+
+    WebhookEndpoint.objects.create(name="tmall", url="http://127.0.0.1:9/t", secret="s" * 32, topics=["platform.*"])
+    order, shipment = dispatched
+    Order.objects.filter(pk=order.pk).update(platform_order_ids=["TB-A", "TB-B"])
+    post_callback(client, {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT42"})
+    rows = OutboxMessage.objects.filter(topic="platform.tracking.tmall").order_by("id")
+    assert [(r.payload["platform_order_id"], r.payload["tracking_number"]) for r in rows] == [
+        ("TB-A", "ZT42"),
+        ("TB-B", "ZT42"),
+    ]

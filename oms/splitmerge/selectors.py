@@ -6,14 +6,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.utils.translation import gettext_lazy as _
 
 from oms.orders.models import Order
-from oms.splitmerge.domain.rules import merge_key
 from oms.splitmerge.models import LineageKind, OrderLineage
 from oms.splitmerge.services.children import WORKABLE
-from oms.splitmerge.services.merge import merge_view
 
 MAX_DEPTH = 20
 
@@ -96,42 +94,55 @@ def order_lineage(*, order: Order) -> LineageGraph:
     return graph
 
 
-def merge_suggestions(*, limit_orders: int = 100_000, max_group: int = 10) -> list[list[Order]]:
+# The merge key as columns (see domain.rules.merge_key), plus the presale flag.
+MERGE_KEY_COLUMNS = (
+    "channel_id",
+    "customer_id",
+    "receiver_name",
+    "receiver_phone",
+    "receiver_province",
+    "receiver_city",
+    "receiver_district",
+    "receiver_address",
+    "is_cod",
+    "currency",
+    "is_presale",
+)
+
+
+def merge_suggestions(
+    *, limit_orders: int = 100_000, max_group: int = 10, channel_id: int | None = None
+) -> list[list[Order]]:
     """Groups of open, paid orders that share the merge key (channel, buyer, receiver, address, COD,
     currency) and presale flag: what auto-merge would combine, largest groups first. Orders an operator
-    split apart are not offered for merging again."""
+    split apart are not offered for merging again.
+
+    The database groups (GROUP BY the key, only keys with more than one order); only the orders in
+    those groups are then read: two queries, whatever the number of open orders."""
     split_off = OrderLineage.objects.filter(kind__in=[LineageKind.SPLIT, LineageKind.UNMERGE]).values("child_id")
-    candidates = (
-        Order.objects.filter(status__in=[s.value for s in WORKABLE], customer__isnull=False)
-        .exclude(pk__in=split_off)
-        .only(
-            "pk",
-            "number",
-            "channel_id",
-            "customer_id",
-            "receiver_name",
-            "receiver_phone",
-            "receiver_province",
-            "receiver_city",
-            "receiver_district",
-            "receiver_address",
-            "is_cod",
-            "is_presale",
-            "currency",
-            "invoice_kind",
-            "invoice_title",
-            "invoice_tax_id",
-            "invoice_email",
-            "buyer_remark",
-            "seller_remark",
-            "status",
-            "payable_minor",
-            "reviewed_at",
-        )
-        .order_by("customer_id", "pk")[:limit_orders]
+    open_orders = Order.objects.filter(status__in=[s.value for s in WORKABLE], customer__isnull=False).exclude(
+        pk__in=split_off
     )
-    groups: dict[tuple[object, ...], list[Order]] = defaultdict(list)
-    for o in candidates:
-        groups[(*merge_key(merge_view(o)), o.is_presale)].append(o)
-    found = [g[:max_group] for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0].pk))
+    if channel_id is not None:
+        open_orders = open_orders.filter(channel_id=channel_id)
+    keys = (
+        open_orders.values(*MERGE_KEY_COLUMNS)
+        .annotate(n=Count("id"), first=Min("id"))
+        .filter(n__gt=1)
+        .order_by("-n", "first")[:limit_orders]
+    )
+    key_rows = list(keys)
+    if not key_rows:
+        return []
+    members: dict[tuple[object, ...], list[Order]] = defaultdict(list)
+    wanted = {tuple(row[c] for c in MERGE_KEY_COLUMNS) for row in key_rows}
+    customer_ids = {row["customer_id"] for row in key_rows}
+    for o in (
+        open_orders.filter(customer_id__in=customer_ids)
+        .only("pk", "number", "status", "payable_minor", "currency", "receiver_name", "reviewed_at", *MERGE_KEY_COLUMNS)
+        .order_by("pk")
+    ):
+        key = tuple(getattr(o, c) for c in MERGE_KEY_COLUMNS)
+        if key in wanted:
+            members[key].append(o)
+    return [members[tuple(row[c] for c in MERGE_KEY_COLUMNS)][:max_group] for row in key_rows]

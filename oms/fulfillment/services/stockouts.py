@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.fulfillment.models import Stockout, StockoutState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
+from oms.inventory.models import StockItem
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderEvent, OrderLine
@@ -75,7 +77,12 @@ def stockouts_resolve(
 @transaction.atomic(durable=True)
 def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Any) -> StockoutSummary:
     summary = StockoutSummary()
-    candidates = Stockout.objects.filter(state=StockoutState.OPEN)
+    # Only stockouts whose shelf has free units now (bundles: their components are checked on reserving), so
+    # a long tail of hopeless old stockouts cannot starve the ones stock just arrived for.
+    free_here = StockItem.objects.filter(
+        warehouse_id=OuterRef("warehouse_id"), sku_id=OuterRef("sku_id"), on_hand__gt=F("reserved")
+    )
+    candidates = Stockout.objects.filter(state=StockoutState.OPEN).filter(Q(Exists(free_here)) | Q(sku__is_bundle=True))
     if sku_ids is not None:
         candidates = candidates.filter(sku_id__in=list(sku_ids))
     order_ids = list(candidates.order_by("created_at", "id").values_list("order_id", flat=True)[:limit])

@@ -252,3 +252,37 @@ def test_cancel_hook_withdraws_the_dispatch_and_cancels_stockouts(world: World) 
     assert Shipment.objects.get(order=sent).state == "cancelled"
     assert OutboxMessage.objects.get(topic="wms.cancel.HZ01").payload["order"] == sent.number
     assert Stockout.objects.get(order=short).state == "cancelled"
+
+
+def test_bundles_allocate_by_components_and_their_stockouts_resolve(world: World) -> None:
+    from oms.catalog.models import BundleComponent, Sku
+
+    gift_box = Sku.objects.create(code="BOX-01", name="茶杯礼盒", is_bundle=True, weight_g=1000)
+    BundleComponent.objects.create(bundle=gift_box, component=world.skus["TEA-001"], quantity=2)
+    BundleComponent.objects.create(bundle=gift_box, component=world.skus["CUP-003"], quantity=1)
+    world.skus["BOX-01"] = gift_box
+    world.receive(world.hz, "TEA-001", 4)
+    world.receive(world.hz, "CUP-003", 1)
+    # Two boxes need 4 tea and 2 cups: HZ01 has cups for one box only.
+    (order,) = advance(world, world.order([("BOX-01", 2)]))
+    assert order.final_warehouse_id == world.hz.pk
+    assert active_reservations(order, "warehouse") == {(world.hz.pk, "TEA-001"): 2, (world.hz.pk, "CUP-003"): 1}
+    stockout = Stockout.objects.get(order=order, state="open")
+    assert (stockout.sku.code, stockout.quantity) == ("BOX-01", 1)
+
+    world.receive(world.hz, "CUP-003", 1)
+    summary = stockouts_resolve(actor=world.actor)
+    assert summary.resolved == 1
+    assert active_reservations(order, "warehouse") == {(world.hz.pk, "TEA-001"): 4, (world.hz.pk, "CUP-003"): 2}
+    assert Order.objects.get(pk=order.pk).status == "pending_dispatch"
+
+
+def test_old_hopeless_stockouts_do_not_starve_newer_ones(world: World) -> None:
+    hopeless = [world.order([("NUT-002", 1)]) for _ in range(3)]
+    advance(world, *hopeless)
+    world.receive(world.hz, "TEA-001", 1)
+    (late,) = advance(world, world.order([("TEA-001", 2)]))
+    world.receive(world.hz, "TEA-001", 1)
+    summary = stockouts_resolve(limit=2, actor=world.actor)
+    assert summary.ready_orders == [late.pk]
+    assert Stockout.objects.filter(state="open").count() == 3

@@ -106,7 +106,7 @@ def channel_stock_reallocate(*, sku_ids: Sequence[int] | None = None, chunk: int
         return summary
     for ids in _sku_chunks(chunk):
         with transaction.atomic():
-            _reallocate_chunk(ctx, ids, summary)
+            _reallocate_chunk(ctx, ids, summary, full=True)
     return summary
 
 
@@ -143,22 +143,37 @@ CS_FIELDS = (
 )
 
 
-def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: AllocationSummary) -> None:
+def _reallocate_chunk(
+    ctx: AllocationContext, ids: list[int], summary: AllocationSummary, *, full: bool = False
+) -> None:
     """Re-allocate one chunk of SKUs. Reads tuples, not model instances, and writes only rows whose quota or
     rule copy changed: a full run over 100k SKUs spends its time in `allocate`, not in the ORM."""
     if not ids or not ctx.sources:
         summary.skus += len(ids)
         return
     wanted = set(ids)
-    categories = dict(Sku.objects.filter(_sku_filter(ids, "id")).values_list("id", "category_id"))
+    categories = dict(Sku.objects.filter(_sku_filter(ids, "id")).order_by().values_list("id", "category_id"))
     sales = _recent_sales(ctx, ids)
     channels = sorted(ctx.sources)
-    locked = (
-        ChannelStock.objects.select_for_update(no_key=True)
-        .filter(_sku_filter(ids), channel_id__in=channels)
-        .order_by("channel_id", "sku_id")
-        .values_list(*CS_FIELDS)
-    )
+    # Raw rows, and only whether pushed_at is set: parsing 50k timestamps per chunk would cost more than the
+    # allocation itself.
+    with connection.cursor() as cursor:
+        lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
+        # Exactly the chunk's SKUs when re-allocating a few inside another service (which may hold other rows'
+        # locks: locking rows beyond its SKUs could wait out of order); a range scan for a full run's chunks.
+        if full:
+            sku_condition, sku_params = "sku_id >= %s AND sku_id <= %s", [ids[0], ids[-1]]
+        else:
+            sku_condition, sku_params = f"sku_id IN ({','.join(['%s'] * len(ids))})", list(ids)
+        cursor.execute(
+            f"""SELECT id, channel_id, sku_id, quota, sales_reserved, return_reserved, safety_stock, min_quantity,
+                       max_quantity, pushed, pushed_at IS NULL
+                FROM {ChannelStock._meta.db_table}
+                WHERE {sku_condition} AND channel_id IN ({",".join(["%s"] * len(channels))})
+                ORDER BY channel_id, sku_id{lock}""",  # noqa: S608 - table name ours, values parameters
+            [*sku_params, *channels],
+        )
+        locked = cursor.fetchall()
     existing = {(r[1], r[2]): r for r in locked if r[2] in wanted}
     # Read the shelves only once the channel rows are locked: every transaction that changes a pool re-allocates
     # (locking these rows) before it commits, so what is read here is never older than the quotas it replaces.
@@ -213,11 +228,10 @@ def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: Allocatio
                 min_quantity=rule.min_quantity,
                 max_quantity=rule.max_quantity,
             )
-            if row is None or figure != row[9] or row[10] is None:
+            pushed_at: dt.datetime | None = None  # None: leave the stored pushed_at as it is
+            if row is None or figure != row[9] or row[10]:
                 log.append((claim.channel_id, sku_id, available, figure))
                 pushed_at = now
-            else:
-                pushed_at = row[10]
             if row is None:
                 created.append(
                     ChannelStock(
@@ -228,7 +242,7 @@ def _reallocate_chunk(ctx: AllocationContext, ids: list[int], summary: Allocatio
                         min_quantity=rule.min_quantity,
                         max_quantity=rule.max_quantity,
                         pushed=figure,
-                        pushed_at=pushed_at,
+                        pushed_at=now,
                     )
                 )
             else:
@@ -286,9 +300,9 @@ def _write(updates: list[tuple[int, int, Rule, int, Any]], now: dt.datetime) -> 
     """Write quota, rule copies and pushed figures: one statement per call on PostgreSQL (array unnest),
     batched CASE updates elsewhere."""
     if connection.vendor != "postgresql":
-        rows = []
-        for pk, quota, rule, pushed, pushed_at in updates:
-            rows.append(
+        fields = ["quota", "safety_stock", "min_quantity", "max_quantity", "pushed", "updated_at"]
+        for stamped in (True, False):
+            rows = [
                 ChannelStock(
                     pk=pk,
                     quota=quota,
@@ -299,19 +313,19 @@ def _write(updates: list[tuple[int, int, Rule, int, Any]], now: dt.datetime) -> 
                     pushed_at=pushed_at,
                     updated_at=now,
                 )
-            )
-        ChannelStock.objects.bulk_update(
-            rows,
-            ["quota", "safety_stock", "min_quantity", "max_quantity", "pushed", "pushed_at", "updated_at"],
-            batch_size=500,
-        )
+                for pk, quota, rule, pushed, pushed_at in updates
+                if (pushed_at is not None) == stamped
+            ]
+            if rows:
+                ChannelStock.objects.bulk_update(rows, [*fields, "pushed_at"] if stamped else fields, batch_size=500)
         return
     table = ChannelStock._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             UPDATE {table} AS cs SET quota = v.quota, safety_stock = v.safety, min_quantity = v.minq,
-                max_quantity = v.maxq, pushed = v.pushed, pushed_at = v.pushed_at, updated_at = %s
+                max_quantity = v.maxq, pushed = v.pushed, pushed_at = COALESCE(v.pushed_at, cs.pushed_at),
+                updated_at = %s
             FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
                         %s::timestamptz[]) AS v(id, quota, safety, minq, maxq, pushed, pushed_at)
             WHERE cs.id = v.id

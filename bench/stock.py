@@ -24,6 +24,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 64
+BATCH = 8  # lines per call on the batched path
 
 
 def _pg_dsn() -> str:
@@ -120,7 +121,7 @@ def _b2_fixture(run: str, units: int) -> tuple[int, int, int]:
     return ch.pk, sku.pk, wh.pk
 
 
-def run_b2(*, attempts_per_client: int = 120, clients: int = CLIENTS) -> dict[str, Any]:
+def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str, Any]:
     import psycopg
     from django.db import connection, transaction
     from django.db.models import Sum
@@ -149,6 +150,29 @@ def run_b2(*, attempts_per_client: int = 120, clients: int = CLIENTS) -> dict[st
     )
     cs = ChannelStock.objects.get(channel_id=channel_id, sku_id=sku_id)
     oversold = max(cs.sales_reserved - units, 0) + max(service_granted - units, 0)
+
+    # The batched path: the same clients, each call reserving BATCH lines (as bulk intake does for its orders).
+    batch_channel, batch_sku, _wh2 = _b2_fixture(run + "B", units)
+
+    def batched(i: int) -> None:
+        for k in range(0, attempts_per_client, BATCH):
+            with transaction.atomic():
+                channel_reserve(
+                    requests=[
+                        ReserveRequest("bench_line", i * 1_000_000 + k + j, batch_channel, batch_sku, 1)
+                        for j in range(BATCH)
+                    ]
+                )
+
+    batched_s = _clients(clients, batched)
+    batched_granted = (
+        Reservation.objects.filter(ref_type="bench_line", sku_id=batch_sku, state="active").aggregate(
+            q=Sum("quantity")
+        )["q"]
+        or 0
+    )
+    batch_cs = ChannelStock.objects.get(channel_id=batch_channel, sku_id=batch_sku)
+    oversold += max(batch_cs.sales_reserved - units, 0) + max(batched_granted - units, 0)
 
     dsn = _pg_dsn()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -183,6 +207,13 @@ def run_b2(*, attempts_per_client: int = 120, clients: int = CLIENTS) -> dict[st
             "granted_per_s": round(service_rate, 1),
             "attempts_per_s": round(attempts / service_s, 1),
         },
+        "service_batched": {
+            "lines_per_call": BATCH,
+            "granted": batched_granted,
+            "seconds": round(batched_s, 3),
+            "granted_per_s": round(batched_granted / batched_s, 1),
+        },
+        "ratio_batched": round(batched_granted / batched_s / raw_rate, 3),
         "raw_conditional_update": {
             "granted": sum(raw_granted),
             "seconds": round(raw_s, 3),
@@ -337,8 +368,15 @@ def table(result: dict[str, Any]) -> str:
             _row("run", "granted", "seconds", "granted/s"),
             _row("---", "---", "---", "---"),
             _row("channel_reserve", svc["granted"], svc["seconds"], svc["granted_per_s"]),
+            _row(
+                f"channel_reserve, {b2['service_batched']['lines_per_call']} lines per call",
+                b2["service_batched"]["granted"],
+                b2["service_batched"]["seconds"],
+                b2["service_batched"]["granted_per_s"],
+            ),
             _row("raw conditional UPDATE", raw["granted"], raw["seconds"], raw["granted_per_s"]),
-            f"ratio {b2['ratio']}, oversold {b2['oversold']}, verify drift {b2['verify_drift']}",
+            f"ratio {b2['ratio']} (one line per call), {b2['ratio_batched']} (batched); oversold {b2['oversold']}, "
+            f"verify drift {b2['verify_drift']}",
             "",
         ]
     if "b4_recompute" in result:

@@ -248,7 +248,7 @@ def _reallocate_chunk(
             else:
                 updates.append((row[0], quota, rule, figure, pushed_at))
     if created:
-        ChannelStock.objects.bulk_create(created, ignore_conflicts=True, batch_size=5000)
+        _create(created, now)
     if updates:
         _write(updates, now)
     if log:
@@ -339,6 +339,37 @@ def _write(updates: list[tuple[int, int, Rule, int, Any]], now: dt.datetime) -> 
                 [u[2].max_quantity for u in updates],
                 [u[3] for u in updates],
                 [u[4] for u in updates],
+            ],
+        )
+
+
+def _create(rows: list[ChannelStock], now: dt.datetime) -> None:
+    """Insert new channel rows: one statement on PostgreSQL, bulk inserts elsewhere; a row some concurrent
+    reservation created meanwhile is left alone (its quota catches up on the next re-allocation)."""
+    if connection.vendor != "postgresql":
+        ChannelStock.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        return
+    table = ChannelStock._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (channel_id, sku_id, quota, sales_reserved, return_reserved, safety_stock,
+                                 min_quantity, max_quantity, pushed, pushed_at, updated_at)
+            SELECT c, s, q, 0, 0, safety, minq, maxq, p, %s, %s
+            FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                        %s::bigint[]) AS v(c, s, q, safety, minq, maxq, p)
+            ON CONFLICT (channel_id, sku_id) DO NOTHING
+            """,  # noqa: S608 - the table name is ours, every value is a parameter
+            [
+                now,
+                now,
+                [r.channel_id for r in rows],
+                [r.sku_id for r in rows],
+                [r.quota for r in rows],
+                [r.safety_stock for r in rows],
+                [r.min_quantity for r in rows],
+                [r.max_quantity for r in rows],
+                [r.pushed for r in rows],
             ],
         )
 

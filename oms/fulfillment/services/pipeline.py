@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from oms.fulfillment.conf import auto_dispatch, review_buffer_minutes
@@ -28,6 +28,7 @@ from oms.fulfillment.services.courier import assign_couriers_locked, courier_due
 from oms.fulfillment.services.dispatch import orders_dispatch
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
+from oms.review.models import Interception, InterceptionState
 from oms.review.services import orders_review
 
 
@@ -121,7 +122,14 @@ def pipeline_due(*, limit: int, now: datetime | None = None) -> list[int]:
     )
     if auto_dispatch():
         waiting |= Q(status=Status.PENDING_DISPATCH, courier__isnull=False)
-    return list(Order.objects.filter(waiting).order_by("placed_at", "pk").values_list("pk", flat=True)[:limit])
+    # Held orders wait for an operator: releasing the hold re-runs review itself, so they are not polled.
+    held = Interception.objects.filter(order_id=OuterRef("pk"), state=InterceptionState.OPEN)
+    return list(
+        Order.objects.filter(waiting)
+        .exclude(Exists(held))
+        .order_by("placed_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def pipeline_run(*, actor: Any = "system", batch_size: int | None = None, max_batches: int = 20) -> AdvanceSummary:

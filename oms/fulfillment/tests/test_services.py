@@ -286,3 +286,13 @@ def test_old_hopeless_stockouts_do_not_starve_newer_ones(world: World) -> None:
     summary = stockouts_resolve(limit=2, actor=world.actor)
     assert summary.ready_orders == [late.pk]
     assert Stockout.objects.filter(state="open").count() == 3
+
+
+def test_periodic_run_leaves_held_orders_to_the_operator(world: World) -> None:
+    from oms.audit.models import OperationLog
+
+    world.receive(world.hz, "TEA-001", 5)
+    held = world.order([("TEA-001", 1)], buyer_remark="请开发票")
+    assert pipeline_run().held == 1
+    assert pipeline_run().held == 0  # not polled again while the hold is open
+    assert OperationLog.objects.filter(action="order.review", object_id=str(held.pk)).count() == 1

@@ -13,9 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from oms.channels.models import ChannelStock
 from oms.core.errors import ApplicationError
@@ -27,9 +35,9 @@ from oms.fulfillment.services.wms import wms_callback_receive
 from oms.fulfillment.tests.conftest import World, signed_callback
 from oms.inventory.models import StockItem
 from oms.inventory.services.verify import stock_verify
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderLine
 from oms.orders.services.cancel import order_cancel
-from oms.splitmerge.models import OrderLineage
+from oms.splitmerge.models import LineOrigin, OrderLineage
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
 
@@ -41,6 +49,7 @@ MONEY = (
     "payable_minor",
     "received_minor",
 )
+LINE_MONEY = ("gross_minor", "line_discount_minor", "order_discount_minor", "shipping_minor", "paid_minor")
 CODES = ("TEA-001", "NUT-002", "CUP-003")
 _seq = itertools.count(1)
 
@@ -112,6 +121,14 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             )
             return order.number
 
+        @initialize(target=originals)
+        def opening_orders(self) -> str:
+            # Two orders of one buyer to one address (mergeable) and one of another buyer.
+            self.intake([("TEA-001", 3), ("NUT-002", 2)], "b1", 120, 600)
+            self.intake([("CUP-003", 2)], "b1", 0, 0)
+            return self.intake([("TEA-001", 1), ("CUP-003", 1)], "b2", 50, 800)
+
+        @precondition(lambda self: bool(self.tracked))
         @rule(data=st.data())
         def split(self, data: Any) -> None:
             candidates = self._living(("pending_review", "pending_split", "pending_dispatch"))
@@ -131,7 +148,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                     groups[1][ln.line_no] = ln.quantity - first
             with contextlib.suppress(ApplicationError):
                 order_split(order=order, groups=groups, actor=world.actor)
+                event("split")
 
+        @precondition(lambda self: bool(self.tracked))
         @rule(data=st.data())
         def merge(self, data: Any) -> None:
             candidates = self._living(("pending_review", "pending_split", "pending_dispatch"))
@@ -145,7 +164,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             chosen = data.draw(st.lists(st.sampled_from(group), min_size=2, max_size=3, unique_by=lambda o: o.pk))
             with contextlib.suppress(ApplicationError):
                 orders_merge(numbers=[o.number for o in chosen], actor=world.actor)
+                event("merge")
 
+        @precondition(lambda self: bool(self.tracked))
         @rule(data=st.data())
         def unmerge(self, data: Any) -> None:
             merged_ids = set(OrderLineage.objects.filter(kind="merge").values_list("child_id", flat=True))
@@ -155,17 +176,21 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             if candidates:
                 with contextlib.suppress(ApplicationError):
                     order_unmerge(order=data.draw(st.sampled_from(candidates)), actor=world.actor)
+                    event("unmerge")
 
+        @precondition(lambda self: bool(self.tracked))
         @rule(data=st.data())
         def cancel(self, data: Any) -> None:
             candidates = self._living(("pending_review", "pending_split", "pending_dispatch"))
             if candidates:
                 order_cancel(order=data.draw(st.sampled_from(candidates)), actor=world.actor, reason="state machine")
 
+        @precondition(lambda self: bool(self.tracked))
         @rule()
         def advance(self) -> None:
             orders_advance(orders=self._living(("pending_review",)), actor=world.actor, buffer_minutes=0)
 
+        @precondition(lambda self: bool(self.tracked))
         @rule(data=st.data())
         def transfer(self, data: Any) -> None:
             candidates = [o for o in self._living(("pending_dispatch",)) if o.final_warehouse_id]
@@ -174,7 +199,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 target = world.gz if order.final_warehouse_id == world.hz.pk else world.hz
                 with contextlib.suppress(ApplicationError):
                     order_warehouse_transfer(order=order, to_warehouse=target, actor=world.actor, reason="machine")
+                    event("transfer")
 
+        @precondition(lambda self: bool(self.tracked))
         @rule(data=st.data())
         def ship(self, data: Any) -> None:
             candidates = self._living(("pending_dispatch",))
@@ -193,17 +220,41 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
             ):
                 raw, headers = signed_callback(body)
                 wms_callback_receive(warehouse_code=shipment.warehouse.code, headers=headers, body=raw)
+            event("ship")
 
         @invariant()
         def money_remarks_invoices_and_ids_survive(self) -> None:
+            tracked = {o.number: o for o in self.tracked}
+            line_sums: dict[str, list[int]] = {n: [0, 0, 0, 0, 0] for n in tracked}
+            leaves_of: dict[str, set[str]] = {}
             for original in self.tracked:
                 leaves = _leaves(original.number)
-                sums = tuple(sum(getattr(o, a) for o in leaves) for a in MONEY)
-                assert sums == original.money, (original.number, sums, original.money)
+                leaves_of[original.number] = {o.number for o in leaves}
                 assert any(original.buyer_remark in o.buyer_remark for o in leaves)
                 assert any(o.invoice_title == original.invoice_title for o in leaves)
-                ids = {pid for o in leaves for pid in o.platform_order_ids}
-                assert set(original.platform_ids) <= ids
+                assert set(original.platform_ids) <= {pid for o in leaves for pid in o.platform_order_ids}
+            # Per original: every living line, traced back through its origins to an original line,
+            # adds up to that original's line money (merges copy lines whole; splits divide them).
+            living = {n for ns in leaves_of.values() for n in ns}
+            for line in OrderLine.objects.filter(order__number__in=living).select_related("order"):
+                root = line
+                while origin := LineOrigin.objects.filter(line=root).select_related("source_line__order").first():
+                    root = origin.source_line
+                sums = line_sums[root.order.number]
+                for i, col in enumerate(LINE_MONEY):
+                    sums[i] += getattr(line, col)
+            for number, original in tracked.items():
+                assert tuple(line_sums[number]) == original.money[:5], (number, line_sums[number], original.money)
+            # Money received follows the orders: within each group of originals that share descendants,
+            # what the living orders received equals what the originals received.
+            groups: list[tuple[set[str], set[str]]] = []
+            for number, leaves in leaves_of.items():
+                joined = [g for g in groups if g[1] & leaves]
+                merged = ({number} | {n for g in joined for n in g[0]}, set(leaves) | {n for g in joined for n in g[1]})
+                groups = [g for g in groups if g not in joined] + [merged]
+            for originals, leaves in groups:
+                got = sum(o.received_minor for o in Order.objects.filter(number__in=leaves))
+                assert got == sum(tracked[n].money[5] for n in originals)
 
         @invariant()
         def stock_is_exact(self) -> None:
@@ -224,8 +275,8 @@ def test_split_merge_state_machine(world: World) -> None:
     run_state_machine_as_test(
         machine_for(world),
         settings=settings(
-            max_examples=12,
-            stateful_step_count=12,
+            max_examples=20,
+            stateful_step_count=25,
             deadline=None,
             suppress_health_check=list(HealthCheck),
         ),

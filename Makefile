@@ -35,8 +35,14 @@ check: lint typecheck
 	SECRET_KEY=$$($(UV) run python -c "import secrets; print(secrets.token_urlsafe(64))") ALLOWED_HOSTS=oms.example.com \
 		DJANGO_SETTINGS_MODULE=config.settings.prod $(UV) run python manage.py check --deploy --fail-level WARNING
 
+# Benchmarks on PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/oms_bench, recreated).
+bench: install
+	$(UV) run python -m bench.run_all $(BENCHES)
+
+# Translations (developers; needs GNU gettext): refresh the catalogue, then compile the committed .mo.
 messages: install
-	$(UV) run python -m oms.core.i18n_compile
+	$(UV) run python manage.py makemessages -l zh_Hans -i ".venv/*" -i ".tools/*" -i "var/*" -i "bench/*" --no-location
+	$(UV) run python manage.py compilemessages -l zh_Hans
 
 clean:
 	rm -rf var .venv .tools

@@ -18,6 +18,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.fulfillment.models import Stockout, StockoutState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
+from oms.fulfillment.services.courier import orders_courier_assign
 from oms.inventory.models import StockItem
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.orders.domain.status import Status
@@ -68,8 +69,6 @@ def stockouts_resolve(
     the orders that are whole again. Safe to run at any time and in several processes (row locks)."""
     summary = _resolve(sku_ids=sku_ids, limit=limit, actor=actor)
     if summary.ready_orders:
-        from oms.fulfillment.services.courier import orders_courier_assign
-
         orders_courier_assign(orders=list(Order.objects.filter(pk__in=summary.ready_orders)), actor=actor)
     return summary
 

@@ -26,7 +26,7 @@ from oms.fulfillment.models import (
     Stockout,
     WarehouseTransfer,
 )
-from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, recipes_for
+from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition, recipes_for
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.inventory.domain.reservation import bundle_units
 from oms.inventory.models import Reservation, ReservationScope, ReservationState, StockItem, Warehouse
@@ -148,8 +148,6 @@ def order_warehouse_transfer(
         data={"from": source.code, "to": target.code, "short_lines": len(short)},
     ).save()
     if locked.status == Status.PENDING_DISPATCH:
-        from oms.fulfillment.services.common import orders_transition
-
         orders_transition(
             orders=[locked],
             to_status=Status.PENDING_REVIEW.value,

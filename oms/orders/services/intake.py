@@ -18,7 +18,7 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from oms.audit.services import audit_record
+from oms.audit.services import audit_record_many
 from oms.channels.models import Classification, Platform
 from oms.core.errors import ApplicationError, Conflict
 from oms.orders.domain.intake import snapshot_diff
@@ -230,17 +230,19 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
         Payment.objects.bulk_create(payments)
     _reserve(orders, lines, refuse_when_short=refuse_when_short)
     OrderEvent.objects.bulk_create(events)
-    for order in orders:
-        audit_record(
-            actor=actor,
-            action="order.intake",
-            obj=order,
-            after={
-                "status": order.status,
-                "payable": order.payable_minor,
-                "platform_order_id": order.platform_order_id,
-            },
-        )
+    audit_record_many(
+        actor=actor,
+        action="order.intake",
+        entries=[
+            (
+                order,
+                None,
+                {"status": order.status, "payable": order.payable_minor, "platform_order_id": order.platform_order_id},
+                "",
+            )
+            for order in orders
+        ],
+    )
     return [IntakeOutcome(p.index, order=o, created=True) for p, o in zip(prepared, orders, strict=True)]
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from oms.core.errors import FieldError, ValidationFailed
 from oms.orders.domain.split import plan_split
 from oms.orders.lock_objects import order_lock
 from oms.orders.models import Order, OrderLine
@@ -31,6 +32,13 @@ def split_locked(
     check_workable([order])
     lines = {line.line_no: line for line in OrderLine.objects.filter(order=order).order_by("line_no")}
     planned = plan_split({no: line_amounts(line) for no, line in lines.items()}, groups)
+    gifts_only = [
+        FieldError(f"groups[{g}]", "An order cannot hold only gifts; put them with goods.", "gifts_only")
+        for g, group in enumerate(groups)
+        if group and all(lines[no].is_gift for no in group if no in lines)
+    ]
+    if gifts_only:
+        raise ValidationFailed("A new order would hold only gifts.", details=gifts_only)
     # Promotions divide with the line: gather each line's parts in group order, then hand them out.
     parts_of: dict[int, list[int]] = {}
     for g, group in enumerate(planned):

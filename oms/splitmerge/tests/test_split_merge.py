@@ -257,3 +257,24 @@ def test_review_warns_same_buyer_not_merged_but_not_for_split_siblings(world: Wo
     single = world.order([("TEA-001", 2), ("CUP-003", 1)])
     first, second = order_split(order=single, groups=[{1: 2}, {2: 1}], actor=world.actor)
     assert not Interception.objects.filter(order__in=[first, second], reason_code="not_merged").exists()
+
+
+def test_a_split_never_leaves_an_order_holding_only_gifts(world: World) -> None:
+    from oms.catalog.models import Sku
+
+    _stocked(world)
+    gift = Sku.objects.create(code="GIFT-1", name="赠品", is_gift=True)
+    world.skus["GIFT-1"] = gift
+    world.receive(world.hz, "GIFT-1", 10)
+    order = world.order(
+        [("TEA-001", 2)],
+        lines=[
+            {"sku_code": "TEA-001", "quantity": 2, "unit_price": "10.00"},
+            {"sku_code": "GIFT-1", "quantity": 1, "unit_price": "0.00"},
+        ],
+    )
+    with pytest.raises(ValidationFailed) as err:
+        order_split(order=order, groups=[{1: 2}, {2: 1}], actor=world.actor)
+    assert err.value.details[0].code == "gifts_only"
+    first, _second = order_split(order=order, groups=[{1: 1, 2: 1}, {1: 1}], actor=world.actor)
+    assert {line.is_gift for line in first.lines.all()} == {False, True}

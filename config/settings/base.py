@@ -214,3 +214,7 @@ CELERY_BEAT_SCHEDULE["split-merge-auto-merge"] = {
     "task": "splitmerge.auto_merge",
     "schedule": float(os.environ.get("OMS_AUTO_MERGE_INTERVAL_S", "30")),
 }
+CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {
+    "task": "orders.cancel_unpaid",
+    "schedule": float(os.environ.get("OMS_CANCEL_UNPAID_INTERVAL_S", "300")),
+}

@@ -272,3 +272,19 @@ def test_a_split_never_leaves_an_order_holding_only_gifts(world: World) -> None:
     assert err.value.details[0].code == "gifts_only"
     first, _second = order_split(order=order, groups=[{1: 1, 2: 1}, {1: 1}], actor=world.actor)
     assert {line.is_gift for line in first.lines.all()} == {False, True}
+
+
+def test_periodic_tasks_are_scheduled_and_run(world: World, settings: Any) -> None:
+    from django.conf import settings as dj
+
+    from oms.orders.tasks import cancel_unpaid
+    from oms.splitmerge.tasks import auto_merge
+
+    tasks = {entry["task"] for entry in dj.CELERY_BEAT_SCHEDULE.values()}
+    assert {"orders.cancel_unpaid", "splitmerge.auto_merge", "outbox.relay", "fulfillment.pipeline"} <= tasks
+    _stocked(world)
+    buyer = {"platform_buyer_id": "task-buyer", "phone": "13900139000"}
+    world.order([("TEA-001", 1)], buyer=buyer)
+    world.order([("TEA-001", 1)], buyer=buyer)
+    assert auto_merge.apply().get() == 1
+    assert cancel_unpaid.apply().get() == 0

@@ -1,0 +1,17 @@
+"""Periodic order work (scheduled in CELERY_BEAT_SCHEDULE; run in process by `oms serve` without a broker)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from oms.core.context import request_context
+
+
+@shared_task(name="orders.cancel_unpaid")
+def cancel_unpaid() -> int:
+    """Cancel orders left unpaid past OMS["UNPAID_TIMEOUT_MINUTES"]; each re-checked under its row lock, so
+    a payment landing at the same moment wins."""
+    from oms.orders.services.cancel import orders_cancel_unpaid
+
+    with request_context(channel="task"):
+        return len(orders_cancel_unpaid())

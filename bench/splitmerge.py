@@ -113,7 +113,9 @@ def run(*, repeats: int = 5, grouping_orders: int = 100_000) -> dict[str, Any]:
     result = {
         "benchmark": "split/merge",
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "database": f"PostgreSQL {connection.pg_version}" if connection.vendor == "postgresql" else connection.vendor,
+        "database": "PostgreSQL {}.{}".format(*divmod(connection.cursor().connection.info.server_version, 10000))
+        if connection.vendor == "postgresql"
+        else connection.vendor,
         "split": split_rows,
         "merge_10_orders": {
             "seconds_p50": round(statistics.median(merge_times), 4),

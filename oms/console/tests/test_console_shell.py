@@ -75,3 +75,14 @@ def _shot_dir() -> Any:
     path = Path("var/screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def test_chinese_terms_beside_english_labels_only_in_english() -> None:
+    from django.template import Context, Template
+    from django.utils import translation
+
+    tpl = Template('{% load i18n console_extras %}{% translate "Review" %}{% zh "审单" %}')
+    with translation.override("en"):
+        assert tpl.render(Context()) == 'Review <span class="zh-term">审单</span>'
+    with translation.override("zh-hans"):
+        assert tpl.render(Context()) == "审单"

@@ -9,3 +9,6 @@ OMS = {**OMS, "UNPAID_TIMEOUT_MINUTES": 30}  # noqa: F405
 
 # pytest captures log records itself; a stream handler would write to streams pytest has closed.
 LOGGING = {**LOGGING, "handlers": {"console": {"class": "logging.NullHandler"}}}  # noqa: F405
+
+# Paid orders are reviewed at once in tests (the post-payment buffer is for merging in real life).
+OMS_FULFILMENT = {**OMS_FULFILMENT, "REVIEW_BUFFER_MINUTES": 0}  # noqa: F405

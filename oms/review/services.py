@@ -7,7 +7,7 @@ raised again when review re-runs, so releasing the last hold lets the order thro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,6 +271,11 @@ def refund_request_receive(
     return request
 
 
+# Contexts above review check the parameters of their rule kinds (fulfilment: warehouse and courier
+# targets) without review importing them: kind → check(kind=, params=) raising ValidationFailed.
+RULE_PARAM_CHECKS: dict[str, Callable[..., None]] = {}
+
+
 @transaction.atomic(durable=True)
 def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Any) -> Rule:
     """Create or change a rule; a condition that does not parse is refused with its position."""
@@ -282,6 +287,9 @@ def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Any) -> Rule:
         if name in data:
             setattr(target, name, data[name])
     target.updated_at = timezone.now()
+    check = RULE_PARAM_CHECKS.get(target.kind)
+    if check is not None:
+        check(kind=target.kind, params=target.params)
     target.full_clean()
     target.save()
     after = {f: getattr(target, f) for f in fields}

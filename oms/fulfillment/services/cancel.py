@@ -1,8 +1,9 @@
 """What fulfilment undoes when an order is cancelled, split or merged away: its open stockouts are cancelled
 and a dispatch document the WMS has not shipped yet is withdrawn (``wms.cancel.<warehouse>``).
 
-The orders app's cancel (and split/merge) should call `order_fulfilment_cancel` inside its transaction,
-holding the order's row lock; until then stockout resolution cancels stale stockouts lazily.
+The orders app's cancel runs it inside its transaction, holding the order's row lock, through
+`oms.orders.services.cancel.ORDER_CANCEL_HOOKS` (registered in this app's ready()); split and merge
+cancel the retired orders' stockouts themselves.
 """
 
 from __future__ import annotations

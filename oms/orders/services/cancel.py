@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,12 +17,19 @@ from oms.orders.models import Order, OrderLine, Payment, PaymentKind
 from oms.orders.services.stock_link import order_lines_release
 from oms.orders.services.timeline import order_event_build, order_transition
 
+# Contexts above orders undo their own state when an order is cancelled (fulfilment: open stockouts,
+# an unshipped dispatch document) without orders importing them. Each runs in the cancel transaction,
+# with the order locked: hook(order=, actor=, reason=).
+ORDER_CANCEL_HOOKS: list[Callable[..., Any]] = []
+
 
 @transaction.atomic(savepoint=False)
 def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
     order_transition(order=order, to_status=Status.CANCELLED.value, actor=actor, reason=reason)
     line_ids = list(OrderLine.objects.filter(order=order, sku__isnull=False).values_list("pk", flat=True))
     order_lines_release(line_ids=line_ids, reason=f"order {order.number} cancelled: {reason}")
+    for hook in ORDER_CANCEL_HOOKS:
+        hook(order=order, actor=actor, reason=reason)
     if order.received_minor > order.refunded_minor:
         # Money already taken is owed back; finance refunds it through the payment method.
         flagged = Payment.objects.filter(order=order, kind=PaymentKind.PAYMENT, needs_refund=False).update(

@@ -99,6 +99,16 @@ def _coerce(value: Any) -> Any:
     return value
 
 
+class PreparedFacts(dict[str, Any]):
+    """Facts already in the evaluator's types: prepare once per order, evaluate many rules."""
+
+
+def prepare_facts(facts: Mapping[str, Any]) -> PreparedFacts:
+    if isinstance(facts, PreparedFacts):
+        return facts
+    return PreparedFacts({name: _coerce(value) for name, value in facts.items()})
+
+
 def condition_matches(rule: rule_engine.Rule, facts: Mapping[str, Any]) -> bool:
-    """Evaluate a compiled condition against one order's facts."""
-    return bool(rule.matches({name: _coerce(value) for name, value in facts.items()}))
+    """Evaluate a compiled condition against one order's facts (prepared or not)."""
+    return bool(rule.matches(prepare_facts(facts)))

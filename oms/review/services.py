@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.core.errors import Conflict, ValidationFailed
-from oms.core.rules import compile_condition, condition_matches
+from oms.core.rules import compile_condition, condition_matches, prepare_facts
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order, OrderEvent
@@ -52,6 +52,7 @@ def review_rules() -> list[Rule]:
 
 def rules_evaluate(*, rules: Sequence[Rule], facts: dict[str, Any]) -> list[RuleHit]:
     """Every rule's verdict on one order's facts, in rule order (the dry-run shows all of them)."""
+    facts = prepare_facts(facts)
     return [
         RuleHit(
             rule_id=r.pk,

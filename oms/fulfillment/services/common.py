@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.catalog.models import BundleComponent
-from oms.core.rules import compile_condition, condition_matches
+from oms.core.rules import compile_condition, condition_matches, prepare_facts
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import transition_check
@@ -67,7 +67,8 @@ def enabled_rules(kind: str) -> list[CompiledRule]:
 
 def matching_rules(rules: Sequence[CompiledRule], facts: dict[str, Any]) -> list[Rule]:
     """The rules whose condition holds for one order, in priority order."""
-    return [c.rule for c in rules if condition_matches(c.condition, facts)]
+    prepared = prepare_facts(facts)
+    return [c.rule for c in rules if condition_matches(c.condition, prepared)]
 
 
 def facts_when_needed(

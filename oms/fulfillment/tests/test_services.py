@@ -63,14 +63,15 @@ def test_short_order_records_stockouts_then_resolves_in_arrival_order(world: Wor
     assert stock_verify().drift == []
 
 
-def test_cancelled_order_loses_its_stockouts_when_resolution_runs(world: World) -> None:
+def test_cancelled_order_loses_its_stockouts_at_once_and_resolution_skips_it(world: World) -> None:
     order = world.order([("NUT-002", 2)])
     (order,) = advance(world, order)
     assert Stockout.objects.filter(order=order, state="open").count() == 1
     order_cancel(order=order, actor=world.actor, reason="买家不要了")
+    assert Stockout.objects.get(order=order).state == "cancelled"
     world.receive(world.hz, "NUT-002", 5)
     summary = stockouts_resolve(actor=world.actor)
-    assert summary.cancelled == 1 and summary.resolved == 0
+    assert summary.cancelled == 0 and summary.resolved == 0
     assert world.reserved(world.hz, "NUT-002") == 0
     assert Stockout.objects.get(order=order).state == "cancelled"
 

@@ -218,3 +218,9 @@ CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {
     "task": "orders.cancel_unpaid",
     "schedule": float(os.environ.get("OMS_CANCEL_UNPAID_INTERVAL_S", "300")),
 }
+# Orders no single warehouse can serve are split by allocation's plan automatically (else they wait).
+OMS_AUTO_SPLIT_BY_WAREHOUSE = os.environ.get("OMS_AUTO_SPLIT_BY_WAREHOUSE", "1") == "1"
+CELERY_BEAT_SCHEDULE["split-merge-auto-split"] = {
+    "task": "splitmerge.auto_split",
+    "schedule": float(os.environ.get("OMS_AUTO_SPLIT_INTERVAL_S", "60")),
+}

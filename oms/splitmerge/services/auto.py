@@ -72,3 +72,16 @@ def orders_auto_merge(*, actor: Any, max_orders: int = 5) -> list[Order]:
         except (Conflict, ValidationFailed):
             continue
     return merged
+
+
+def orders_auto_split_pending(*, actor: Any, limit: int = 200) -> list[Order]:
+    """Execute the warehouse plan for orders allocation sent to pending_split (no single warehouse can
+    serve them): each becomes one order per warehouse, which allocation then places. Each split is its
+    own transaction; an order that cannot be split now stays pending for an operator."""
+    children: list[Order] = []
+    for order in Order.objects.filter(status="pending_split").order_by("placed_at", "pk")[:limit]:
+        try:
+            children += order_auto_split(order=order, strategy="warehouse", actor=actor)
+        except (Conflict, ValidationFailed):
+            continue
+    return children

@@ -288,3 +288,19 @@ def test_periodic_tasks_are_scheduled_and_run(world: World, settings: Any) -> No
     world.order([("TEA-001", 1)], buyer=buyer)
     assert auto_merge.apply().get() == 1
     assert cancel_unpaid.apply().get() == 0
+
+
+def test_orders_no_warehouse_can_serve_are_split_by_the_plan_and_placed(world: World) -> None:
+    from oms.fulfillment.services.pipeline import orders_advance
+    from oms.splitmerge.tasks import auto_split
+
+    world.receive(world.hz, "TEA-001", 5)
+    world.receive(world.gz, "CUP-003", 5)
+    order = world.order([("TEA-001", 1), ("CUP-003", 2)])
+    orders_advance(orders=[order], actor=world.actor, buffer_minutes=0)
+    order.refresh_from_db()
+    assert order.status == "pending_split"
+    assert auto_split.apply().get() == 2
+    children = [link.child for link in OrderLineage.objects.filter(parent=order)]
+    assert {c.final_warehouse_id for c in children} == {world.hz.pk, world.gz.pk}
+    assert {c.status for c in children} == {"pending_dispatch"}

@@ -70,15 +70,32 @@ def allocate(claims: Sequence[Claim], stock: Mapping[str, int]) -> dict[int, int
     left = {s: max(q, 0) for s, q in stock.items()}
     order = sorted(claims, key=lambda c: (c.rule.priority, c.channel_id))
     want = targets(claims, stock)
-    backed: dict[int, int] = {}
-    for c in order:
-        backed[c.channel_id] = _draw(left, c.sources, c.reserved)
+    for c in sorted(claims, key=_floor_order):
+        _draw(left, c.sources, c.reserved)
     quotas: dict[int, int] = {}
     for c in order:
         extra_wanted = max(want[c.channel_id] - c.reserved, 0)
         got = _draw(left, c.sources, extra_wanted)
         quotas[c.channel_id] = c.reserved + got
     return quotas
+
+
+def _floor_order(c: Claim) -> tuple[int, int, int]:
+    # Reserved units are backed most-constrained channel first (fewest sources), so a channel that can only
+    # draw from one warehouse is not starved by one that could have drawn elsewhere.
+    return (len(c.sources), c.rule.priority, c.channel_id)
+
+
+def unbacked(claims: Sequence[Claim], stock: Mapping[str, int]) -> dict[int, int]:
+    """Reserved units per channel that its warehouses can no longer back (stock lost or moved away):
+    the channel is over-committed by that much; empty when every reservation is covered."""
+    left = {s: max(q, 0) for s, q in stock.items()}
+    out: dict[int, int] = {}
+    for c in sorted(claims, key=_floor_order):
+        got = _draw(left, c.sources, c.reserved)
+        if got < c.reserved:
+            out[c.channel_id] = c.reserved - got
+    return out
 
 
 def _draw(left: dict[str, int], sources: Sequence[str], units: int) -> int:

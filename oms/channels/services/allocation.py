@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from oms.catalog.models import Category, Sku
-from oms.channels.domain.allocation import Claim, Rule, allocate, rule_for
+from oms.channels.domain.allocation import Claim, Rule, allocate, rule_for, unbacked
 from oms.channels.models import AllocationRule, AvailabilityChange, ChannelStock, ChannelWarehouse
 from oms.inventory.domain.reservation import pushed_figure
 from oms.inventory.models import Reservation, ReservationKind, ReservationScope, ReservationState, StockItem
@@ -105,8 +105,17 @@ def channel_stock_reallocate(*, sku_ids: Sequence[int] | None = None, chunk: int
             _reallocate_chunk(ctx, sorted(set(sku_ids)), summary)
         return summary
     for ids in _sku_chunks(chunk):
-        with transaction.atomic():
-            _reallocate_chunk(ctx, ids, summary, full=True)
+        # Probe without locks first: a scheduled full run mostly changes nothing, and then locks nothing. SKUs
+        # that do change are re-done under lock with fresh rows; a SKU the probe saw as unchanged but that
+        # changes meanwhile is re-allocated by the very transaction that changed its stock.
+        changed = _reallocate_chunk(ctx, ids, AllocationSummary(), full=True, lock=False, write=False)
+        if changed:
+            subset = ids if len(changed) == len(ids) else sorted(changed)
+            with transaction.atomic():
+                _reallocate_chunk(ctx, subset, summary, full=subset is ids)
+            summary.skus += len(ids) - len(subset)
+        else:
+            summary.skus += len(ids)
     return summary
 
 
@@ -144,13 +153,21 @@ CS_FIELDS = (
 
 
 def _reallocate_chunk(
-    ctx: AllocationContext, ids: list[int], summary: AllocationSummary, *, full: bool = False
-) -> None:
-    """Re-allocate one chunk of SKUs. Reads tuples, not model instances, and writes only rows whose quota or
-    rule copy changed: a full run over 100k SKUs spends its time in `allocate`, not in the ORM."""
+    ctx: AllocationContext,
+    ids: list[int],
+    summary: AllocationSummary,
+    *,
+    full: bool = False,
+    lock: bool = True,
+    write: bool = True,
+) -> set[int]:
+    """Re-allocate one chunk of SKUs; returns the SKUs whose rows change. Reads tuples, not model instances,
+    and writes only rows whose quota or rule copy changed. ``lock=False, write=False`` is a probe: it finds
+    what would change without locking anything."""
+    changed_skus: set[int] = set()
     if not ids or not ctx.sources:
         summary.skus += len(ids)
-        return
+        return changed_skus
     wanted = set(ids)
     categories = dict(Sku.objects.filter(_sku_filter(ids, "id")).order_by().values_list("id", "category_id"))
     sales = _recent_sales(ctx, ids)
@@ -158,7 +175,7 @@ def _reallocate_chunk(
     # Raw rows, and only whether pushed_at is set: parsing 50k timestamps per chunk would cost more than the
     # allocation itself.
     with connection.cursor() as cursor:
-        lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
+        lock_clause = " FOR NO KEY UPDATE" if lock and connection.features.has_select_for_update else ""
         # Exactly the chunk's SKUs when re-allocating a few inside another service (which may hold other rows'
         # locks: locking rows beyond its SKUs could wait out of order); a range scan for a full run's chunks.
         if full:
@@ -170,7 +187,7 @@ def _reallocate_chunk(
                        max_quantity, pushed, pushed_at IS NULL
                 FROM {ChannelStock._meta.db_table}
                 WHERE {sku_condition} AND channel_id IN ({",".join(["%s"] * len(channels))})
-                ORDER BY channel_id, sku_id{lock}""",  # noqa: S608 - table name ours, values parameters
+                ORDER BY channel_id, sku_id{lock_clause}""",  # noqa: S608 - table name ours, values parameters
             [*sku_params, *channels],
         )
         locked = cursor.fetchall()
@@ -178,13 +195,16 @@ def _reallocate_chunk(
     # Read the shelves only once the channel rows are locked: every transaction that changes a pool re-allocates
     # (locking these rows) before it commits, so what is read here is never older than the quotas it replaces.
     stock: dict[int, dict[str, int]] = defaultdict(dict)
+    # Free shelf stock: units already allocated to a line (warehouse reservations) are backed where they lie;
+    # only a channel's not-yet-allocated reservations and its new sales draw on the free units.
     items = StockItem.objects.filter(_sku_filter(ids), warehouse_id__in=ctx.warehouses).values_list(
-        "sku_id", "warehouse_id", "on_hand", "reserved_transfer", "in_transit"
+        "sku_id", "warehouse_id", "on_hand", "reserved", "in_transit"
     )
-    for sku_id, wh, on_hand, reserved_transfer, in_transit in items:
+    for sku_id, wh, on_hand, reserved_units, in_transit in items:
         if sku_id in wanted:
-            stock[sku_id][f"w{wh}"] = on_hand - reserved_transfer
+            stock[sku_id][f"w{wh}"] = on_hand - reserved_units
             stock[sku_id][f"t{wh}"] = in_transit
+    allocated = _allocated(ids, wanted) if existing else {}
     none_rule = Rule(method="fixed", fixed_quantity=0)
     rule_cache: dict[tuple[int, int, int | None], Rule] = {}
     sku_ruled = {c: {t for scope, t, _r in rules if scope == "sku"} for c, rules in ctx.rules.items()}
@@ -203,13 +223,15 @@ def _reallocate_chunk(
                 rule = rule_for(ctx.rules.get(channel_id, []), sku_id=sku_id, category_path=path) or none_rule
                 rule_cache[key] = rule
             row = existing.get((channel_id, sku_id))
-            reserved = row[4] + row[5] if row else 0
+            reserved = row[4] + row[5] - allocated.get((channel_id, sku_id), 0) if row else 0
             recent = sales.get((channel_id, sku_id), {}).get(rule.forecast_days, 0) if sales else 0
             claims.append(Claim(channel_id, rule, ctx.sources[channel_id], reserved, recent))
         sku_stock = stock.get(sku_id, {})
         quotas = allocate(claims, sku_stock)
+        if any(c.reserved for c in claims):
+            summary.over_committed += [(channel_id, sku_id) for channel_id in unbacked(claims, sku_stock)]
         for claim in claims:
-            quota = quotas[claim.channel_id]
+            quota = quotas[claim.channel_id] + allocated.get((claim.channel_id, sku_id), 0)
             rule = claim.rule
             row = existing.get((claim.channel_id, sku_id))
             if row is None:
@@ -220,8 +242,7 @@ def _reallocate_chunk(
                 if (row[3], row[6], row[7], row[8]) == (quota, rule.safety_stock, rule.min_quantity, rule.max_quantity):
                     continue
                 available = quota - row[4] - row[5]
-            if claim.reserved > 0 and quota == claim.reserved and _backed_short(claim, sku_stock):
-                summary.over_committed.append((claim.channel_id, sku_id))
+            changed_skus.add(sku_id)
             figure = pushed_figure(
                 available=available,
                 safety_stock=rule.safety_stock,
@@ -247,6 +268,8 @@ def _reallocate_chunk(
                 )
             else:
                 updates.append((row[0], quota, rule, figure, pushed_at))
+    if not write:
+        return changed_skus
     if created:
         _create(created, now)
     if updates:
@@ -255,10 +278,29 @@ def _reallocate_chunk(
         _log(log)
     summary.skus += len(ids)
     summary.rows_changed += len(updates) + len(created)
+    return changed_skus
 
 
-def _backed_short(claim: Claim, stock: dict[str, int]) -> bool:
-    return sum(max(stock.get(s, 0), 0) for s in claim.sources) < claim.reserved
+def _allocated(ids: list[int], wanted: set[int]) -> dict[tuple[int, int], int]:
+    """Units of each channel's active reservations already allocated to a warehouse (the line holds both a
+    channel and a warehouse reservation), per (channel id, sku id)."""
+    wh = Reservation.objects.filter(
+        _sku_filter(ids), scope=ReservationScope.WAREHOUSE, state=ReservationState.ACTIVE
+    ).exclude(kind=ReservationKind.TRANSFER)
+    ch = Reservation.objects.filter(
+        ref_type=OuterRef("ref_type"),
+        ref_id=OuterRef("ref_id"),
+        sku_id=OuterRef("sku_id"),
+        kind=OuterRef("kind"),
+        scope=ReservationScope.CHANNEL,
+        state=ReservationState.ACTIVE,
+    ).values("channel_id")[:1]
+    out: dict[tuple[int, int], int] = {}
+    for row in wh.annotate(owner=Subquery(ch)).values("owner", "sku_id").annotate(q=Sum("quantity")):
+        if row["owner"] is not None and row["sku_id"] in wanted:
+            key = (row["owner"], row["sku_id"])
+            out[key] = out.get(key, 0) + row["q"]
+    return out
 
 
 def _category_path(ctx: AllocationContext, category_id: int | None) -> list[int]:

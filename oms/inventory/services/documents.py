@@ -298,12 +298,14 @@ def stock_transfer_create(
         note=note,
     )
     rows = _lines(doc)
+    lock_items({(source_id, ln.sku_id) for ln in rows})  # shelf rows before channel rows (the global order)
+    before = set(channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows]).over_committed)
     warehouse_reserve(
         requests=[WarehouseReserveRequest(LINE_REF, ln.pk, source_id, ln.sku_id, ln.quantity) for ln in rows],
         kind=ReservationKind.TRANSFER,
     )
+    _refuse_if_promised([ln.sku_id for ln in rows], before)
     _audit(actor, "stock.transfer.create", doc, rows)
-    channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
 
 
@@ -437,6 +439,22 @@ def stock_document_cancel(*, document_id: int, actor: Any, reason: str) -> Stock
     _audit(actor, f"stock.{doc.doc_type}.cancel", doc, rows, reason)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
+
+
+def _refuse_if_promised(sku_ids: Sequence[int], before: set[tuple[int, int]]) -> None:
+    """A transfer may take only units no channel has sold: refuse when, without them, some channel's warehouses
+    no longer back what it has reserved (its orders would be left without stock). Re-allocates the SKUs."""
+    after = set(channel_stock_reallocate(sku_ids=sku_ids).over_committed)
+    newly = sorted(after - before)
+    if newly:
+        codes = dict(Sku.objects.filter(id__in={s for _c, s in newly}).values_list("id", "code"))
+        channels = dict(Channel.objects.filter(id__in={c for c, _s in newly}).values_list("id", "code"))
+        raise Conflict(
+            "These units are promised to channel orders: "
+            + ", ".join(f"{codes[s]} for {channels[c]}" for c, s in newly),
+            code="stock_promised",
+            extra={"skus": [{"sku": codes[s], "channel": channels[c]} for c, s in newly]},
+        )
 
 
 # ------------------------------------------------------------------------------------ return to warehouse

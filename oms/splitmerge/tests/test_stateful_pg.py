@@ -37,6 +37,8 @@ from oms.inventory.models import StockItem
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.cancel import order_cancel
+from oms.review.models import Interception
+from oms.review.services import interceptions_release
 from oms.splitmerge.models import LineOrigin, OrderLineage
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
@@ -188,6 +190,11 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: bool(self.tracked))
         @rule()
         def advance(self) -> None:
+            """An operator releases the holds of orders waiting for review, then the pipeline moves them on."""
+            living = self._living(("pending_review",))
+            holds = list(Interception.objects.filter(order__in=living, state="open").values_list("pk", flat=True))
+            if holds:
+                interceptions_release(interception_ids=holds, actor=world.actor, note="state machine")
             orders_advance(orders=self._living(("pending_review",)), actor=world.actor, buffer_minutes=0)
 
         @precondition(lambda self: bool(self.tracked))

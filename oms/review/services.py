@@ -14,7 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oms.audit.services import audit_record
+from oms.audit.services import audit_record, audit_record_many
 from oms.core.errors import Conflict, ValidationFailed
 from oms.core.rules import compile_condition, condition_matches, prepare_facts
 from oms.orders.domain.status import Status
@@ -119,12 +119,11 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
                     data={"codes": [h.reason_code for h in outcome.raised]},
                 )
             )
-        audit_record(
-            actor=actor,
-            action="order.review",
-            obj=order,
-            after={"passed": outcome.passed, "open": outcome.open_codes},
-        )
+    audit_record_many(
+        actor=actor,
+        action="order.review",
+        entries=[(o.order, None, {"passed": o.passed, "open": o.open_codes}, "") for o in outcomes],
+    )
     if passed:
         Order.objects.bulk_update(passed, ["reviewed_at", "updated_at"])
     OrderEvent.objects.bulk_create(events)

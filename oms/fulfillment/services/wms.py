@@ -42,6 +42,7 @@ from oms.orders.models import Order
 from oms.orders.services.timeline import order_event_build
 from oms.outbox.domain.signing import verify_signature
 from oms.outbox.services import outbox_publish
+from oms.review.models import Interception, InterceptionState
 
 logger = logging.getLogger("oms.fulfillment.wms")
 
@@ -123,6 +124,17 @@ def _apply(*, warehouse: Warehouse, event_id: str, kind: str, number: str, data:
 def _accepted(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
     if shipment.state != ShipmentState.SENT:
         return "ignored"
+    holds = sorted(
+        Interception.objects.filter(order=order, state=InterceptionState.OPEN).values_list("reason_code", flat=True)
+    )
+    if holds:
+        # A hold raised after dispatch (a refund request, a changed remark) stops the order until an operator
+        # releases it or withdraws the document: the WMS is told not to take it yet.
+        raise Conflict(
+            f"Order {order.number} is held ({', '.join(holds)}); do not ship it yet.",
+            code="order_held",
+            extra={"holds": holds},
+        )
     shipment.state = ShipmentState.ACCEPTED
     shipment.accepted_at = timezone.now()
     shipment.save(update_fields=["state", "accepted_at"])

@@ -201,3 +201,19 @@ def test_tracking_is_written_back_for_every_platform_order_of_a_merged_order(
         ("TB-A", "ZT42"),
         ("TB-B", "ZT42"),
     ]
+
+
+def test_wms_may_not_accept_an_order_held_after_dispatch(
+    client: Any, world: World, dispatched: tuple[Order, Shipment]
+) -> None:
+    from oms.review.services import refund_request_receive
+
+    order, shipment = dispatched
+    assert order.status == "pending_dispatch"
+    refund_request_receive(order=order, platform_refund_id="RF-1", amount_minor=100, reason="不要了", actor=world.actor)
+    r = post_callback(client, {"type": "accepted", "shipment": shipment.number}, event_id="held-1")
+    assert r.status_code == 409
+    assert r.json()["error"]["code"] == "order_held"
+    order.refresh_from_db()
+    assert order.status == "pending_dispatch"
+    assert not WmsCallback.objects.filter(event_id="held-1").exists()

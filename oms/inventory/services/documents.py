@@ -400,27 +400,53 @@ def _receive(
     doc.save(update_fields=["status", "received_at"])
 
 
-@transaction.atomic(durable=True)
-def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
-    doc = _lock_document(document_id, DocumentType.TRANSFER)
+def _ship_document(*, document_id: int, doc_type: str, kind: str, move: str, action: str, actor: Any) -> StockDocument:
+    """Ship out a reserved transfer or return: its reservations are consumed at the source."""
+    doc = _lock_document(document_id, doc_type)
     _expect(doc, DocumentStatus.RESERVED)
     rows = _lines(doc)
-    _ship(doc, rows, ReservationKind.TRANSFER, MoveKind.TRANSFER_OUT)
-    _audit(actor, "stock.transfer.ship", doc, rows)
+    _ship(doc, rows, kind, move)
+    _audit(actor, action, doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
+
+
+def _receive_document(
+    *, document_id: int, doc_type: str, move: str, action: str, actor: Any, received: Mapping[int, int] | None
+) -> StockDocument:
+    """Receive a shipped transfer or return at the destination; ``received`` maps line id → units."""
+    doc = _lock_document(document_id, doc_type)
+    _expect(doc, DocumentStatus.SHIPPED, DocumentStatus.PARTIAL)
+    rows = _lines(doc)
+    _receive(doc, rows, received, move)
+    _audit(actor, action, doc, rows)
+    channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
+    return doc
+
+
+@transaction.atomic(durable=True)
+def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
+    return _ship_document(
+        document_id=document_id,
+        doc_type=DocumentType.TRANSFER,
+        kind=ReservationKind.TRANSFER,
+        move=MoveKind.TRANSFER_OUT,
+        action="stock.transfer.ship",
+        actor=actor,
+    )
 
 
 @transaction.atomic(durable=True)
 def stock_transfer_receive(*, document_id: int, actor: Any, received: Mapping[int, int] | None = None) -> StockDocument:
     """Receive a shipped transfer at the destination; ``received`` maps line id → units (default: all)."""
-    doc = _lock_document(document_id, DocumentType.TRANSFER)
-    _expect(doc, DocumentStatus.SHIPPED, DocumentStatus.PARTIAL)
-    rows = _lines(doc)
-    _receive(doc, rows, received, MoveKind.TRANSFER_IN)
-    _audit(actor, "stock.transfer.receive", doc, rows)
-    channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
-    return doc
+    return _receive_document(
+        document_id=document_id,
+        doc_type=DocumentType.TRANSFER,
+        move=MoveKind.TRANSFER_IN,
+        action="stock.transfer.receive",
+        actor=actor,
+        received=received,
+    )
 
 
 @transaction.atomic(durable=True)
@@ -514,21 +540,23 @@ def stock_return_create(
 
 @transaction.atomic(durable=True)
 def stock_return_ship(*, document_id: int, actor: Any) -> StockDocument:
-    doc = _lock_document(document_id, DocumentType.RETURN)
-    _expect(doc, DocumentStatus.RESERVED)
-    rows = _lines(doc)
-    _ship(doc, rows, ReservationKind.RETURN, MoveKind.RETURN_OUT)
-    _audit(actor, "stock.return.ship", doc, rows)
-    channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
-    return doc
+    return _ship_document(
+        document_id=document_id,
+        doc_type=DocumentType.RETURN,
+        kind=ReservationKind.RETURN,
+        move=MoveKind.RETURN_OUT,
+        action="stock.return.ship",
+        actor=actor,
+    )
 
 
 @transaction.atomic(durable=True)
 def stock_return_receive(*, document_id: int, actor: Any, received: Mapping[int, int] | None = None) -> StockDocument:
-    doc = _lock_document(document_id, DocumentType.RETURN)
-    _expect(doc, DocumentStatus.SHIPPED, DocumentStatus.PARTIAL)
-    rows = _lines(doc)
-    _receive(doc, rows, received, MoveKind.RETURN_IN)
-    _audit(actor, "stock.return.receive", doc, rows)
-    channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
-    return doc
+    return _receive_document(
+        document_id=document_id,
+        doc_type=DocumentType.RETURN,
+        move=MoveKind.RETURN_IN,
+        action="stock.return.receive",
+        actor=actor,
+        received=received,
+    )

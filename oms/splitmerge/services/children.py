@@ -23,12 +23,14 @@ from oms.inventory.services.reservations import ReservationAllocation, reservati
 from oms.orders.domain.payments import derive_payment_status
 from oms.orders.domain.split import LineAmounts
 from oms.orders.domain.status import Status
-from oms.orders.models import Order, OrderEvent, OrderLine, OrderPlatformRef
+from oms.orders.models import Order, OrderEvent, OrderLine, OrderPlatformRef, Payment, PaymentKind
 from oms.orders.services.intake import order_number_new
 from oms.orders.services.stock_link import REF_TYPE
 from oms.orders.services.timeline import actor_name, actor_or_none, order_event_build, order_transition
 from oms.review.models import Interception, InterceptionState
 from oms.splitmerge.models import LineageKind, LineOrigin, OrderLineage
+
+CARRIED_METHOD = "carried"
 
 # Orders that may be split or merged: paid, and not yet handed to the warehouse.
 WORKABLE = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
@@ -185,6 +187,26 @@ def replace_orders(
                 child.number = order_number_new(order_type=child.order_type, at=now)
     else:
         raise Conflict("Could not number the new orders; try again.", code="numbering")
+
+    # The share of what the buyer paid (and was refunded) is carried to each new order as a bookkeeping
+    # row, so later payments or refunds on it add to its own rows instead of starting from nothing.
+    # Method "carried" is not cash: the cash stays on the original's rows.
+    carried = [
+        Payment(
+            order=child,
+            method=CARRIED_METHOD,
+            transaction_id=f"{operation.hex}:{child.number}",
+            kind=kind_,
+            amount_minor=amount,
+            currency=child.currency,
+            paid_at=child.paid_at or now,
+            raw={"carried_from": [p.number for p in parents]},
+        )
+        for child in children
+        for kind_, amount in ((PaymentKind.PAYMENT, child.received_minor), (PaymentKind.REFUND, child.refunded_minor))
+        if amount > 0
+    ]
+    Payment.objects.bulk_create(carried)
 
     new_lines: list[OrderLine] = []
     origins: list[tuple[OrderLine, list[tuple[OrderLine, int]]]] = []

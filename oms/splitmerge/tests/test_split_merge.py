@@ -304,3 +304,28 @@ def test_orders_no_warehouse_can_serve_are_split_by_the_plan_and_placed(world: W
     children = [link.child for link in OrderLineage.objects.filter(parent=order)]
     assert {c.final_warehouse_id for c in children} == {world.hz.pk, world.gz.pk}
     assert {c.status for c in children} == {"pending_dispatch"}
+
+
+def test_money_received_is_carried_so_later_refunds_on_a_child_add_up(world: World) -> None:
+    from oms.orders.models import Payment
+    from oms.orders.services.payments import payment_record
+
+    _stocked(world)
+    order = _unreviewed_order(world)
+    first, second = order_split(order=order, groups=[{1: 5}, {2: 1, 3: 3}], actor=world.actor)
+    carried = Payment.objects.filter(order__in=[first, second], method="carried", kind="payment")
+    assert sum(p.amount_minor for p in carried) == order.received_minor
+    payment_record(
+        order=first,
+        method="alipay",
+        transaction_id="RF-CHILD-1",
+        amount_minor=500,
+        paid_at=None,
+        actor=world.actor,
+        kind="refund",
+    )
+    first.refresh_from_db()
+    assert first.received_minor == carried.get(order=first).amount_minor
+    assert first.refunded_minor == 500
+    assert first.payment_status == "partially_refunded"
+    assert first.received_minor + second.received_minor == order.received_minor

@@ -320,13 +320,19 @@ def document_get(request: HttpRequest, document_id: int) -> dict[str, Any]:
     return _doc_out(selectors.stock_document_get(document_id=document_id), reload=False)
 
 
-@router.post("/stock/receipts", response={201: DocumentOut})
-@require_perm("inventory.receive_stock")
-def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
+def _warehouse_and_lines(payload: ReceiptIn) -> tuple[int, list[docs.DocLine]]:
+    """The warehouse and lines of a one-warehouse document (receipt, count, defective), every problem named."""
     errors: list[FieldError] = []
     wid = _warehouse_id(payload.warehouse, "warehouse", errors)
     lines = _lines(payload.lines, errors)
     _raise(errors)
+    return wid, lines
+
+
+@router.post("/stock/receipts", response={201: DocumentOut})
+@require_perm("inventory.receive_stock")
+def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
+    wid, lines = _warehouse_and_lines(payload)
     doc = docs.stock_receipt_create(warehouse_id=wid, lines=lines, actor=request.user, note=payload.note)
     return Status(201, _doc_out(doc))
 
@@ -334,10 +340,7 @@ def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str,
 @router.post("/stock/counts", response={201: DocumentOut})
 @require_perm("inventory.adjust_stock")
 def count_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
-    errors: list[FieldError] = []
-    wid = _warehouse_id(payload.warehouse, "warehouse", errors)
-    lines = _lines(payload.lines, errors)
-    _raise(errors)
+    wid, lines = _warehouse_and_lines(payload)
     doc = docs.stock_count_create(warehouse_id=wid, lines=lines, actor=request.user, note=payload.note)
     return Status(201, _doc_out(doc))
 
@@ -345,10 +348,7 @@ def count_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, A
 @router.post("/stock/defective", response={201: DocumentOut})
 @require_perm("inventory.adjust_stock")
 def defective_mark(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
-    errors: list[FieldError] = []
-    wid = _warehouse_id(payload.warehouse, "warehouse", errors)
-    lines = _lines(payload.lines, errors)
-    _raise(errors)
+    wid, lines = _warehouse_and_lines(payload)
     doc = docs.stock_defective_mark(warehouse_id=wid, lines=lines, actor=request.user, note=payload.note)
     return Status(201, _doc_out(doc))
 

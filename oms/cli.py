@@ -20,6 +20,7 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
     ("stock", "verify"): ("stock_verify", "Re-derive every stock counter from the ledgers; exit 1 on any drift.", ()),
     ("stock", "reallocate"): ("stock_reallocate", "Recompute every channel's quota from the allocation rules.", ()),
+    ("stock", "push"): ("stock_push", "Push changed available-to-sell figures to the platforms (via the outbox).", ()),
     ("bench", "stock"): ("bench_stock", "Stock benchmarks B2 (hot SKU) and B4 (quota recompute) on PostgreSQL.", ()),
     ("import", "orders"): ("import_orders", "Import orders from a CSV/XLSX file: oms import orders FILE.", ()),
     ("orders", "cancel-unpaid"): ("cancel_unpaid_orders", "Cancel orders unpaid past the timeout (schedulable).", ()),

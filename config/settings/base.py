@@ -220,6 +220,11 @@ CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {
 }
 # Orders no single warehouse can serve are split by allocation's plan automatically (else they wait).
 OMS_AUTO_SPLIT_BY_WAREHOUSE = os.environ.get("OMS_AUTO_SPLIT_BY_WAREHOUSE", "1") == "1"
+# Changed available-to-sell figures go to the platforms through the outbox (oms.channels.services.push).
+CELERY_BEAT_SCHEDULE["channels-stock-push"] = {
+    "task": "channels.stock_push",
+    "schedule": float(os.environ.get("OMS_STOCK_PUSH_INTERVAL_S", "60")),
+}
 CELERY_BEAT_SCHEDULE["split-merge-auto-split"] = {
     "task": "splitmerge.auto_split",
     "schedule": float(os.environ.get("OMS_AUTO_SPLIT_INTERVAL_S", "60")),

@@ -78,6 +78,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "channels.add_allocationrule",
             "channels.change_allocationrule",
             "channels.allocate_stock",
+            "channels.push_channel_stock",
             "outbox.view_outboxmessage",
             "outbox.retry_outboxmessage",
             "orders.view_order",

@@ -214,3 +214,46 @@ class AvailabilityChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel_id}/{self.sku_id}={self.pushed}"
+
+
+class StockPushCursor(models.Model):
+    """How far the platform stock push has read a channel's change log, and what its last run did.
+
+    ``last_change_id`` only moves past changes older than the settle window, so a change written by a
+    transaction that committed after a newer one is still read; re-reading is harmless because
+    ``PlatformStockFigure`` remembers what each SKU's platform was last sent."""
+
+    channel = models.OneToOneField(
+        Channel, verbose_name=_("channel"), on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_change_id = models.BigIntegerField(_("change log cursor"), default=0)
+    pushed_at = models.DateTimeField(_("last pushed at"), null=True, blank=True)
+    last_skus = models.PositiveIntegerField(_("SKUs in the last push"), default=0)
+    last_events = models.PositiveIntegerField(_("events in the last push"), default=0)
+
+    class Meta:
+        verbose_name = _("stock push cursor")
+        verbose_name_plural = _("stock push cursors")
+        permissions = [("push_channel_stock", "Can push available-to-sell figures to the platforms now")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}@{self.last_change_id}"
+
+
+class PlatformStockFigure(models.Model):
+    """The figure last sent to a channel's platform for a SKU (bundles included): a SKU is pushed again only
+    when its figure differs from this."""
+
+    channel = models.ForeignKey(Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.CASCADE, related_name="+")
+    quantity = models.BigIntegerField(_("quantity sent"))
+    event_id = models.UUIDField(_("event id"))
+    sent_at = models.DateTimeField(_("sent at"))
+
+    class Meta:
+        verbose_name = _("platform stock figure")
+        verbose_name_plural = _("platform stock figures")
+        constraints = [models.UniqueConstraint(fields=["channel", "sku"], name="platformstockfigure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}/{self.sku_id}={self.quantity}"

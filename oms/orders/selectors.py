@@ -7,6 +7,7 @@ costs and rows inserted meanwhile never shift a page.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -18,6 +19,37 @@ from oms.core.errors import NotFound, ValidationFailed
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderPlatformRef, Payment
 
 MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Replacements:
+    """How an app above orders (split/merge) tells orders which orders it retired and what replaced them,
+    without orders importing it: ``retired_ids()`` is a subquery of the ids of replaced orders;
+    ``living(order_ids)`` maps each replaced order id to its living successors (the orders that nothing
+    replaced in turn, any status), in creation order. Registered in the app's ready()."""
+
+    retired_ids: Callable[[], QuerySet[Any]]
+    living: Callable[[Sequence[int]], dict[int, list[Order]]]
+
+
+ORDER_REPLACEMENTS: list[Replacements] = []
+
+
+def retired_q() -> Q:
+    """Orders replaced by others (a split parent, a merged source): their successors carry on."""
+    q = Q(pk__in=[])
+    for r in ORDER_REPLACEMENTS:
+        q |= Q(pk__in=r.retired_ids())
+    return q
+
+
+def order_living_successors(*, order_ids: Sequence[int]) -> dict[int, list[Order]]:
+    """For each of ``order_ids`` that was replaced: the living orders that now stand for it."""
+    out: dict[int, list[Order]] = {}
+    for r in ORDER_REPLACEMENTS:
+        for pk, living in r.living(order_ids).items():
+            out.setdefault(pk, []).extend(living)
+    return out
 
 
 @dataclass(frozen=True)

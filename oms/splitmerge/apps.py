@@ -8,8 +8,14 @@ class SplitMergeConfig(AppConfig):
     verbose_name = _("Split and merge")
 
     def ready(self) -> None:
+        from oms.orders.selectors import ORDER_REPLACEMENTS, Replacements
         from oms.review.selectors import FACT_PROVIDERS
         from oms.splitmerge.facts import unmerged_mergeable_orders
+        from oms.splitmerge.selectors import living_descendants, retired_order_ids
 
         if unmerged_mergeable_orders not in FACT_PROVIDERS:
             FACT_PROVIDERS.append(unmerged_mergeable_orders)
+        # Lookups by platform order id, intake replays and late payments find what replaced an order.
+        replacements = Replacements(retired_ids=retired_order_ids, living=living_descendants)
+        if replacements not in ORDER_REPLACEMENTS:
+            ORDER_REPLACEMENTS.append(replacements)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from oms.orders.models import Order
@@ -92,6 +93,50 @@ def order_lineage(*, order: Order) -> LineageGraph:
             }
         )
     return graph
+
+
+def retired_order_ids() -> QuerySet[Any]:
+    """Ids of the orders a split, merge or un-merge replaced (a subquery for orders' lookups)."""
+    return OrderLineage.objects.values("parent_id")
+
+
+def living_descendants(order_ids: Sequence[int]) -> dict[int, list[Order]]:
+    """For each replaced order among ``order_ids``: its descendants that nothing replaced (any status),
+    in creation order. One query per generation, bounded depth; orders never replaced are left out."""
+    children_of: dict[int, list[int]] = defaultdict(list)
+    orders: dict[int, Order] = {}
+    frontier = set(order_ids)
+    seen = set(frontier)
+    for _generation in range(MAX_DEPTH):
+        if not frontier:
+            break
+        links = list(
+            OrderLineage.objects.filter(parent_id__in=frontier).select_related("child").order_by("child_id", "id")
+        )
+        frontier = set()
+        for link in links:
+            children_of[link.parent_id].append(link.child_id)
+            orders[link.child_id] = link.child
+            if link.child_id not in seen:
+                seen.add(link.child_id)
+                frontier.add(link.child_id)
+    out: dict[int, list[Order]] = {}
+    for pk in order_ids:
+        if pk not in children_of:
+            continue
+        leaves: set[int] = set()
+        stack, visited = [pk], {pk}
+        while stack:
+            node = stack.pop()
+            kids = children_of.get(node, [])
+            if not kids and node != pk:
+                leaves.add(node)
+            for kid in kids:
+                if kid not in visited:
+                    visited.add(kid)
+                    stack.append(kid)
+        out[pk] = [orders[i] for i in sorted(leaves)]
+    return out
 
 
 # The merge key as columns (see domain.rules.merge_key), plus the presale flag.

@@ -5,6 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+# Payment rows of this method are bookkeeping, not money: an order made by a split or merge carries its share
+# of what the buyer paid (or was refunded) on the retired original(s), whose own rows keep the cash. An order's
+# paid status counts them; cash figures across orders never do.
+CARRIED_METHOD = "carried"
+
+
 class PaymentStatus(StrEnum):
     UNPAID = "unpaid"
     PARTIALLY_PAID = "partially_paid"

@@ -3,11 +3,17 @@
 Callbacks arrive late, twice, or out of order. Every one is taken at most once; the order's payment
 status is re-derived from all its records each time; a payment for an order that is already cancelled
 or closed is kept and flagged for refund, and never reopens the order.
+
+An order replaced by a split or merge (retired, closed) hands on what is paid or refunded under its name:
+the record stays on it (that is where the cash is), and its living successors get their share as carried
+bookkeeping rows — a payment in proportion to what each still owes (anything beyond is flagged for refund),
+a refund in proportion to what each holds. The timeline of each says who got what.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +22,14 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from oms.audit.services import audit_record
-from oms.core.domain.money import format_minor, parse_minor
+from oms.core.domain.money import apportion, format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.orders.domain.fields import MAX_AMOUNT_MINOR, FieldReader
-from oms.orders.domain.payments import PaymentStatus, derive_payment_status
+from oms.orders.domain.payments import CARRIED_METHOD, PaymentStatus, derive_payment_status
 from oms.orders.domain.status import TERMINAL, Status
-from oms.orders.lock_objects import order_lock
+from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order, Payment, PaymentKind
+from oms.orders.selectors import order_living_successors
 from oms.orders.services.timeline import order_event_build, order_transition
 
 PAYMENT_METHODS = ("alipay", "wechat_pay", "unionpay", "bank_transfer", "cod", "cash", "platform")
@@ -33,6 +40,8 @@ class PaymentResult:
     payment: Payment
     created: bool
     order: Order
+    # For a retired order: (successor, share) that the payment or refund was carried on to.
+    routed: list[tuple[Order, int]] = field(default_factory=list)
 
 
 def _refresh_totals(order: Order) -> None:
@@ -78,7 +87,11 @@ def payment_record(
                 },
             )
         return PaymentResult(existing, False, locked)
-    late = kind == PaymentKind.PAYMENT and Status(locked.status) in TERMINAL
+    routes: list[tuple[Order, int]] = []
+    if locked.status == Status.CLOSED.value:
+        routes = _routes(_successors_locked(locked), kind=kind, amount_minor=amount_minor)
+    unrouted = amount_minor - sum(share for _o, share in routes)
+    late = kind == PaymentKind.PAYMENT and Status(locked.status) in TERMINAL and unrouted > 0
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -102,22 +115,98 @@ def payment_record(
         locked.paid_at = payment.paid_at
     locked.updated_at = timezone.now()
     locked.save(update_fields=["received_minor", "refunded_minor", "payment_status", "paid_at", "updated_at"])
-    order_event_build(
-        order=locked,
-        kind="refund_recorded" if kind == PaymentKind.REFUND else ("payment_after_close" if late else "payment"),
-        actor=actor,
-        data={"method": method, "transaction_id": transaction_id, "amount_minor": amount_minor},
-    ).save()
+    data: dict[str, Any] = {"method": method, "transaction_id": transaction_id, "amount_minor": amount_minor}
+    if routes:
+        event_kind = "refund_routed" if kind == PaymentKind.REFUND else "payment_routed"
+        data["routed"] = [{"order": o.number, "amount_minor": share} for o, share in routes]
+        data["not_routed_minor"] = unrouted
+    else:
+        event_kind = "refund_recorded" if kind == PaymentKind.REFUND else ("payment_after_close" if late else "payment")
+    order_event_build(order=locked, kind=event_kind, actor=actor, data=data).save()
     audit_record(
         actor=actor,
         action="payment.record",
         obj=payment,
         before=before,
-        after={"payment_status": locked.payment_status, "received": locked.received_minor, "needs_refund": late},
+        after={
+            "payment_status": locked.payment_status,
+            "received": locked.received_minor,
+            "needs_refund": late,
+            **({"routed": {o.number: share for o, share in routes}, "not_routed_minor": unrouted} if routes else {}),
+        },
     )
+    for successor, share in routes:
+        _carry(successor, share, payment=payment, source=locked, actor=actor)
     if locked.status == Status.PENDING_PAYMENT.value and locked.payment_status == PaymentStatus.PAID.value:
         order_transition(order=locked, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
-    return PaymentResult(payment, True, locked)
+    return PaymentResult(payment, True, locked, routes)
+
+
+def _successors_locked(order: Order) -> list[Order]:
+    """The living successors of a retired order, locked (they cannot be split or merged meanwhile): read,
+    lock, read again until the set holds still. Successors are newer than the order, so the locks follow
+    the order's own in primary-key order."""
+    wanted: list[int] = []
+    for _attempt in range(3):
+        found = sorted(o.pk for o in order_living_successors(order_ids=[order.pk]).get(order.pk, []))
+        if found == wanted:
+            break
+        wanted = found
+        list(orders_for_update(pks=wanted))
+    return list(Order.objects.filter(pk__in=wanted).order_by("pk"))
+
+
+def _routes(successors: list[Order], *, kind: str, amount_minor: int) -> list[tuple[Order, int]]:
+    """A payment goes to the successors still open, by what each still owes (never more); a refund to those
+    holding money, by what each holds (never more). Exact to the cent through the one ``apportion``."""
+    if kind == PaymentKind.PAYMENT:
+        room = [
+            max(0, o.payable_minor - o.received_minor) if Status(o.status) not in TERMINAL else 0 for o in successors
+        ]
+    else:
+        room = [max(0, o.received_minor - o.refunded_minor) for o in successors]
+    total = min(amount_minor, sum(room))
+    if total <= 0:
+        return []
+    shares = apportion(total, room, caps=room)
+    return [(o, share) for o, share in zip(successors, shares, strict=True) if share > 0]
+
+
+def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: Any) -> None:
+    """The successor's share of a payment or refund recorded on a retired order, as a carried row."""
+    digest = hashlib.sha256(f"{payment.method}|{payment.transaction_id}|{payment.kind}".encode()).hexdigest()[:20]
+    Payment.objects.create(
+        order=order,
+        method=CARRIED_METHOD,
+        transaction_id=f"r:{digest}:{order.number}",
+        kind=payment.kind,
+        amount_minor=share,
+        currency=order.currency,
+        paid_at=payment.paid_at,
+        raw={
+            "routed_from": source.number,
+            "method": payment.method,
+            "transaction_id": payment.transaction_id,
+        },
+    )
+    _refresh_totals(order)
+    if order.payment_status == PaymentStatus.PAID.value and order.paid_at is None:
+        order.paid_at = payment.paid_at
+    order.updated_at = timezone.now()
+    order.save(update_fields=["received_minor", "refunded_minor", "payment_status", "paid_at", "updated_at"])
+    order_event_build(
+        order=order,
+        kind="refund_carried" if payment.kind == PaymentKind.REFUND else "payment_carried",
+        actor=actor,
+        data={
+            "from": source.number,
+            "method": payment.method,
+            "transaction_id": payment.transaction_id,
+            "amount_minor": share,
+        },
+    ).save()
+    if order.status == Status.PENDING_PAYMENT.value and order.payment_status == PaymentStatus.PAID.value:
+        order_transition(order=order, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
 
 
 def payment_callback_receive(*, method: str, body: dict[str, Any]) -> PaymentResult | None:

@@ -20,7 +20,7 @@ from oms.core.errors import Conflict
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.inventory.models import Reservation, ReservationScope, ReservationState
 from oms.inventory.services.reservations import ReservationAllocation, reservations_transfer
-from oms.orders.domain.payments import derive_payment_status
+from oms.orders.domain.payments import CARRIED_METHOD, derive_payment_status
 from oms.orders.domain.split import LineAmounts
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderEvent, OrderLine, OrderPlatformRef, Payment, PaymentKind
@@ -29,8 +29,6 @@ from oms.orders.services.stock_link import REF_TYPE
 from oms.orders.services.timeline import actor_name, actor_or_none, order_event_build, order_transition
 from oms.review.models import Interception, InterceptionState
 from oms.splitmerge.models import LineageKind, LineOrigin, OrderLineage
-
-CARRIED_METHOD = "carried"
 
 # Orders that may be split or merged: paid, and not yet handed to the warehouse.
 WORKABLE = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)

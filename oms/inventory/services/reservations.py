@@ -681,7 +681,15 @@ def reservations_transfer(
             row.state = ReservationState.RELEASED
             row.closed_at = timezone.now()
             row.reason = (reason or "remainder released on transfer")[:200]
-    creates = list(new_rows.values()) + kept + released
+    # A line moved onto itself (part of it to another warehouse, 转仓) gets back what it keeps: one active row
+    # per key, as the unique constraints demand.
+    for row in kept:
+        key = _row_key(row)
+        if key in new_rows:
+            new_rows[key].quantity += row.quantity
+        else:
+            new_rows[key] = row
+    creates = list(new_rows.values()) + released
     if any(wh_delta.values()) or any(wh_transfer.values()):
         ledger_post(moves=[], reserved=wh_delta, reserved_transfer=wh_transfer)
     channel_stock_apply(deltas=rel_ch)

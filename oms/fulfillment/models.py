@@ -190,13 +190,14 @@ class WarehouseTransfer(models.Model):
 class ShipmentState(models.TextChoices):
     SENT = "sent", _("Sent to WMS 已下发")
     ACCEPTED = "accepted", _("Accepted by WMS 仓库已接单")
+    PARTIAL = "partial", _("Partially shipped 部分发货")
     SHIPPED = "shipped", _("Shipped 已发货")
     SIGNED = "signed", _("Signed 已签收")
     REJECTED = "rejected", _("Rejected 已拒收")
     CANCELLED = "cancelled", _("Cancelled 已撤回")
 
 
-ACTIVE_SHIPMENT_STATES = ("sent", "accepted", "shipped", "signed", "rejected")
+ACTIVE_SHIPMENT_STATES = ("sent", "accepted", "partial", "shipped", "signed", "rejected")
 
 
 class Shipment(models.Model):
@@ -235,6 +236,53 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class Parcel(models.Model):
+    """One parcel (包裹) the WMS shipped against a shipment, under its own tracking number: the lines and units
+    in it (``ParcelLine``). A shipment leaves in one parcel or several; each took exactly its units off the
+    shelf and was written back to the platform under every platform order id of the order."""
+
+    shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.PROTECT, related_name="parcels")
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="+")
+    tracking_number = models.CharField(_("tracking number"), max_length=64)
+    weight_g = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
+    package_count = models.PositiveIntegerField(_("packages"), default=1)
+    units = models.PositiveIntegerField(_("units"), default=0)
+    shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("parcel")
+        verbose_name_plural = _("parcels")
+        ordering = ["shipped_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shipment", "tracking_number"], name="parcel_tracking_once_per_shipment")
+        ]
+        indexes = [models.Index(fields=["order", "shipped_at"], name="parcel_order")]
+
+    def __str__(self) -> str:
+        return self.tracking_number
+
+
+class ParcelLine(models.Model):
+    """Units of one order line in a parcel."""
+
+    parcel = models.ForeignKey(Parcel, verbose_name=_("parcel"), on_delete=models.CASCADE, related_name="lines")
+    line = models.ForeignKey("orders.OrderLine", verbose_name=_("line"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("parcel line")
+        verbose_name_plural = _("parcel lines")
+        ordering = ["parcel", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["parcel", "line"], name="parcel_line_once"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="parcel_line_quantity_positive"),
+        ]
+        indexes = [models.Index(fields=["line"], name="parcel_line_line")]
+
+    def __str__(self) -> str:
+        return f"{self.parcel_id}: {self.line_id} × {self.quantity}"
 
 
 class WmsLink(models.Model):

@@ -6,15 +6,21 @@ warehouse's callback secret)::
 
     {"type": "accepted", "shipment": "SO2026…-1"}
     {"type": "shipped", "shipment": "SO2026…-1", "tracking_number": "SF1234567890", "weight_g": 1250,
-     "packages": 1, "lines": [{"sku": "TEA-001", "quantity": 2}]}        # lines optional: all of it
+     "packages": 1, "lines": [{"sku": "TEA-001", "quantity": 2}]}   # lines optional: all that is left
     {"type": "signed", "shipment": "SO2026…-1"}
     {"type": "rejected", "shipment": "SO2026…-1", "reason": "收件人拒收"}
 
-accepted → pending_shipment (待发货); shipped → shipped (已发货), reservations consumed so on-hand stock and
-the channel quota go down, and the tracking number is written back for every platform order id on the order;
-signed → 已签收; rejected → 已拒收. Tampered or stale signatures, unknown warehouses or shipments, shipping more
-(or other) than ordered are refused and change nothing. Each (warehouse, event id) is taken once: a repeat
-gets the first answer back; a repeat of an already-applied fact under a new event id is ignored.
+accepted → pending_shipment (待发货). shipped: one parcel (包裹) under its tracking number, carrying the lines
+named (``{"line": <line number>, "quantity"}`` or ``{"sku", "quantity"}``) or, without ``lines``, everything not
+shipped yet. Each parcel consumes exactly its units' reservations (on-hand stock and the channel quota go
+down), is written back to the platform for every platform order id on the order (one outbox event each, with
+the parcel's lines) and leaves the order partially shipped (部分发货) until every unit has left, then shipped
+(已发货). A warehouse may send several shipped callbacks with different tracking numbers; the same tracking
+number again is ignored (or refused if it names other lines); more than is left to ship is refused.
+signed → 已签收 and rejected → 已拒收 apply to the whole order once it is fully shipped (or its rest was
+cancelled: `oms.fulfillment.services.parcels`). Tampered or stale signatures, unknown warehouses or
+shipments are refused and change nothing. Each (warehouse, event id) is taken once: a repeat gets the first
+answer back; a repeat of an already-applied fact under a new event id is ignored.
 """
 
 from __future__ import annotations
@@ -33,12 +39,13 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.fulfillment.conf import wms_callback_tolerance_s
-from oms.fulfillment.models import Shipment, ShipmentState, WmsCallback, WmsLink
-from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition
+from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
+from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState, WmsCallback, WmsLink
+from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition, recipes_for
 from oms.inventory.models import Warehouse
 from oms.inventory.services.reservations import reservations_consume
 from oms.orders.domain.status import Status
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderLine
 from oms.orders.services.timeline import order_event_build
 from oms.outbox.domain.signing import verify_signature
 from oms.outbox.services import outbox_publish
@@ -144,39 +151,66 @@ def _accepted(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: 
     return "applied"
 
 
-def _shipped_lines(order: Order, data: dict[str, Any]) -> list[int]:
-    """The order's line ids, after checking that the WMS shipped exactly what was ordered."""
+def outstanding_lines(order: Order) -> tuple[list[OrderLine], list[Outstanding]]:
+    """The order's stocked lines and what each still has to ship (ordered less the parcels that left)."""
     lines = [ln for ln in order_lines([order.pk]).get(order.pk, []) if ln.sku_id is not None]
+    shipped: dict[int, int] = defaultdict(int)
+    for line_id, qty in ParcelLine.objects.filter(line_id__in=[ln.pk for ln in lines]).values_list(
+        "line_id", "quantity"
+    ):
+        shipped[line_id] += qty
+    return lines, [
+        Outstanding(ln.pk, ln.line_no, ln.sku.code if ln.sku else "", ln.quantity, shipped[ln.pk]) for ln in lines
+    ]
+
+
+def _parcel_repeat(shipment: Shipment, tracking: str, data: dict[str, Any]) -> str | None:
+    """ "ignored" when this parcel was taken before (same tracking number, same lines if any are named);
+    Conflict when the same tracking number comes back with other lines; None for a new parcel."""
+    parcel = Parcel.objects.filter(shipment=shipment, tracking_number=tracking).first()
+    if parcel is None:
+        if shipment.state in (ShipmentState.SHIPPED, ShipmentState.SIGNED, ShipmentState.REJECTED):
+            if shipment.tracking_number == tracking:
+                return "ignored"  # shipped before parcels were recorded
+            raise Conflict(
+                f"Shipment {shipment.number} is fully shipped (tracking number {shipment.tracking_number}); "
+                f"nothing is left to ship under {tracking}.",
+                code="tracking_mismatch",
+            )
+        return None
     reported = data.get("lines")
-    if reported is None:
-        return [ln.pk for ln in lines]
-    if not isinstance(reported, list):
-        raise ValidationFailed("lines is a list of {sku, quantity}.", code="invalid_lines")
-    ordered: dict[str, int] = defaultdict(int)
+    if reported is not None:
+        # Compare by SKU totals, naming lines by number or SKU alike.
+        recorded: dict[str, int] = defaultdict(int)
+        for sku, q in ParcelLine.objects.filter(parcel=parcel).values_list("line__sku__code", "quantity"):
+            recorded[sku or ""] += q
+        sku_of = dict(OrderLine.objects.filter(order_id=shipment.order_id).values_list("line_no", "sku__code"))
+        again: dict[str, int] = defaultdict(int)
+        for item in reported if isinstance(reported, list) else [None]:
+            qty = item.get("quantity") if isinstance(item, dict) else None
+            if not isinstance(item, dict) or not isinstance(qty, int):
+                again["?"] += 1
+                continue
+            key = sku_of.get(item["line"], "?") if item.get("line") is not None else str(item.get("sku"))
+            again[key or ""] += qty
+        if again != recorded:
+            raise Conflict(
+                f"Parcel {tracking} of shipment {shipment.number} was recorded with other lines.",
+                code="parcel_mismatch",
+                extra={"recorded": dict(recorded)},
+            )
+    return "ignored"
+
+
+def _consume_quantities(lines: list[OrderLine], plan: dict[int, int]) -> dict[tuple[int, int], int]:
+    """(line id, stocked SKU id) → units leaving: a bundle line takes its components."""
+    recipes = recipes_for(ln for ln in lines if ln.pk in plan)
+    out: dict[tuple[int, int], int] = defaultdict(int)
     for ln in lines:
-        ordered[ln.sku.code if ln.sku else ""] += ln.quantity
-    shipped: dict[str, int] = defaultdict(int)
-    for item in reported:
-        if not isinstance(item, dict) or not isinstance(item.get("quantity"), int) or item["quantity"] <= 0:
-            raise ValidationFailed("Each line is {sku, quantity > 0}.", code="invalid_lines")
-        shipped[str(item.get("sku"))] += item["quantity"]
-    over = {s: q for s, q in shipped.items() if q > ordered.get(s, 0)}
-    if over:
-        raise Conflict(
-            "Shipped more than ordered: "
-            + ", ".join(f"{s} shipped {q}, ordered {ordered.get(s, 0)}" for s, q in sorted(over.items())),
-            code="over_shipment",
-            extra={"over": over},
-        )
-    under = {s: q - shipped.get(s, 0) for s, q in ordered.items() if shipped.get(s, 0) < q}
-    if under:
-        raise Conflict(
-            "Partial shipment: split the order first; missing "
-            + ", ".join(f"{s} × {q}" for s, q in sorted(under.items())),
-            code="partial_shipment",
-            extra={"missing": under},
-        )
-    return [ln.pk for ln in lines]
+        if ln.pk in plan and ln.sku_id is not None:
+            for sku_id, per_unit in recipes[ln.sku_id]:
+                out[(ln.pk, sku_id)] += plan[ln.pk] * per_unit
+    return dict(out)
 
 
 def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
@@ -185,36 +219,72 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: s
         raise ValidationFailed(
             "A tracking number is required.", details=[FieldError("tracking_number", "Required.", "required")]
         )
-    if shipment.state in (ShipmentState.SHIPPED, ShipmentState.SIGNED, ShipmentState.REJECTED):
-        if shipment.tracking_number != tracking:
-            raise Conflict(
-                f"Shipment {shipment.number} already shipped with tracking number {shipment.tracking_number}.",
-                code="tracking_mismatch",
-            )
-        return "ignored"
+    repeat = _parcel_repeat(shipment, tracking, data)
+    if repeat is not None:
+        return repeat
     weight = data.get("weight_g")
-    if weight is not None and (not isinstance(weight, int) or weight < 0):
+    if weight is not None and (not isinstance(weight, int) or isinstance(weight, bool) or weight < 0):
         raise ValidationFailed("weight_g is a whole number of grams.", code="invalid_weight")
-    line_ids = _shipped_lines(order, data)
+    packages = data.get("packages", 1)
+    if not isinstance(packages, int) or isinstance(packages, bool) or packages < 1:
+        raise ValidationFailed("packages is a whole number above 0.", code="invalid_packages")
+    lines, outstanding = outstanding_lines(order)
+    plan = parcel_plan(outstanding, data.get("lines"))
+    if not plan:
+        raise Conflict(f"Shipment {shipment.number} has nothing left to ship.", code="over_shipment")
+    left = sum(o.left for o in outstanding) - sum(plan.values())
     if order.status == Status.PENDING_DISPATCH:
         _accepted(order=order, shipment=shipment, data=data, actor=actor)
-    reservations_consume(ref_type=REF_TYPE, ref_ids=line_ids, warehouse_id=shipment.warehouse_id)
-    now = timezone.now()
-    shipment.state = ShipmentState.SHIPPED
-    shipment.tracking_number = tracking
-    shipment.weight_g = weight
-    shipment.package_count = int(data.get("packages") or 1)
-    shipment.shipped_at = now
-    shipment.save(update_fields=["state", "tracking_number", "weight_g", "package_count", "shipped_at"])
-    order.tracking_number = tracking
-    order.save(update_fields=["tracking_number"])
-    orders_transition(
-        orders=[order],
-        to_status=Status.SHIPPED.value,
-        actor=actor,
-        reason=f"shipped by {shipment.courier.code} {tracking}",
-        data={order.pk: {"tracking_number": tracking, "weight_g": weight, "shipment": shipment.number}},
+    reservations_consume(
+        ref_type=REF_TYPE,
+        ref_ids=sorted(plan),
+        warehouse_id=shipment.warehouse_id,
+        quantities=_consume_quantities(lines, plan),
     )
+    now = timezone.now()
+    parcel = Parcel.objects.create(
+        shipment=shipment,
+        order=order,
+        tracking_number=tracking,
+        weight_g=weight,
+        package_count=packages,
+        units=sum(plan.values()),
+        shipped_at=now,
+    )
+    ParcelLine.objects.bulk_create([ParcelLine(parcel=parcel, line_id=k, quantity=q) for k, q in sorted(plan.items())])
+    first = not shipment.tracking_number
+    shipment.state = ShipmentState.SHIPPED if left == 0 else ShipmentState.PARTIAL
+    if first:
+        shipment.tracking_number = tracking
+    if weight is not None:
+        shipment.weight_g = (shipment.weight_g or 0) + weight if not first else weight
+    shipment.package_count = packages if first else shipment.package_count + packages
+    if left == 0:
+        shipment.shipped_at = now
+    shipment.save(update_fields=["state", "tracking_number", "weight_g", "package_count", "shipped_at"])
+    if not order.tracking_number:
+        order.tracking_number = tracking
+        order.save(update_fields=["tracking_number"])
+    by_line = {o.line_id: o for o in outstanding}
+    parcel_lines = [{"line": by_line[k].line_no, "sku": by_line[k].sku, "quantity": q} for k, q in sorted(plan.items())]
+    target = Status.SHIPPED if left == 0 else Status.PARTIALLY_SHIPPED
+    summary = {"tracking_number": tracking, "weight_g": weight, "shipment": shipment.number, "lines": parcel_lines}
+    if order.status != target:
+        orders_transition(
+            orders=[order],
+            to_status=target.value,
+            actor=actor,
+            reason=f"shipped by {shipment.courier.code} {tracking}",
+            data={order.pk: summary},
+        )
+    else:
+        order_event_build(
+            order=order,
+            kind="parcel_shipped",
+            actor=actor,
+            reason=f"shipped by {shipment.courier.code} {tracking}",
+            data=summary,
+        ).save()
     payload = {
         "order": order.number,
         "shipment": shipment.number,
@@ -222,9 +292,12 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: s
         "tracking_number": tracking,
         "weight_g": weight,
         "shipped_at": now.isoformat(),
+        "lines": parcel_lines,
+        "units_left": left,
     }
-    outbox_publish(topic="order.shipped", aggregate=order, payload=payload)
-    # Tracking write-back (回传单号): one event per platform order this order answers for (merged orders: several).
+    outbox_publish(topic="order.shipped" if left == 0 else "order.partially_shipped", aggregate=order, payload=payload)
+    # Tracking write-back (回传单号), once per parcel: one event per platform order this order answers for
+    # (merged orders: several), naming the lines in the parcel so the platform can ship them in part (拆包发货).
     for platform_order_id in order.platform_order_ids or ([order.platform_order_id] if order.platform_order_id else []):
         outbox_publish(
             topic=f"platform.tracking.{order.channel.platform}",
@@ -237,20 +310,23 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: s
                 "courier_name": shipment.courier.name,
                 "tracking_number": tracking,
                 "shipped_at": now.isoformat(),
+                "lines": parcel_lines,
+                "partial": left > 0 or not first,
             },
         )
-    audit_record(
-        actor=actor,
-        action="order.ship",
-        obj=order,
-        after={"tracking_number": tracking, "weight_g": weight, "shipment": shipment.number},
-    )
+    audit_record(actor=actor, action="order.ship", obj=order, after=summary)
     return "applied"
 
 
 def _close(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str, state: str, status: str) -> str:
     if shipment.state == state:
         return "ignored"
+    if shipment.state == ShipmentState.PARTIAL:
+        raise Conflict(
+            f"Shipment {shipment.number} is partially shipped: the order is signed for or rejected once every "
+            "unit has shipped (or the rest is cancelled).",
+            code="not_shipped",
+        )
     if shipment.state != ShipmentState.SHIPPED:
         raise Conflict(f"Shipment {shipment.number} is {shipment.state}, not shipped.", code="not_shipped")
     reason = str(data.get("reason") or "")[:300]

@@ -445,6 +445,7 @@ def reservations_consume(
     ref_ids: Sequence[int],
     warehouse_id: int | None = None,
     kind: str = ReservationKind.SALES,
+    quantities: dict[tuple[int, int], int] | None = None,
     move_kind: str = MoveKind.SHIPMENT,
 ) -> int:
     """Consume the referenced lines' active reservations of ``kind`` when the goods leave the warehouse:
@@ -453,19 +454,58 @@ def reservations_consume(
 
     A line's channel reservation must be covered by warehouse reservations; with ``warehouse_id`` what is
     missing is taken from that warehouse's free stock on the spot, otherwise `Conflict` (``not_allocated``).
-    Returns the rows consumed.
+
+    ``quantities`` ((ref id, SKU id) → units) consumes only part of the lines — one parcel of a partial
+    shipment: exactly those units leave the shelf, taken from ``warehouse_id``'s rows first (what no row covers
+    comes from its free stock), and the channel rows drop by as much; a row consumed in part stays active with
+    the rest. Returns the rows consumed.
     """
     rows = active_reservations_for_update(ref_type=ref_type, ref_ids=ref_ids, kind=kind)
-    if not rows:
+    if not rows and quantities is None:
         return 0
-    at_wh: dict[tuple[int, int], int] = defaultdict(int)
-    on_ch: dict[tuple[int, int], int] = defaultdict(int)
-    for row in rows:
-        if row.scope == ReservationScope.WAREHOUSE:
-            at_wh[(row.ref_id, row.sku_id)] += row.quantity
-        else:
-            on_ch[(row.ref_id, row.sku_id)] += row.quantity
-    gaps = {k: q - at_wh.get(k, 0) for k, q in on_ch.items() if q > at_wh.get(k, 0)}
+    parts: list[Reservation] = []
+    remainders: list[Reservation] = []
+    if quantities is not None:
+        left_wh = {k: q for k, q in quantities.items() if q > 0}
+        left_ch = dict(left_wh)
+        taken: list[Reservation] = []
+        for row in sorted(rows, key=lambda r: (r.warehouse_id != warehouse_id, r.pk)):
+            left = left_wh if row.scope == ReservationScope.WAREHOUSE else left_ch
+            q = min(left.get((row.ref_id, row.sku_id), 0), row.quantity)
+            if q <= 0:
+                continue
+            left[(row.ref_id, row.sku_id)] -= q
+            if q == row.quantity:
+                taken.append(row)
+                continue
+            row.quantity -= q
+            remainders.append(row)
+            part = Reservation(
+                ref_type=row.ref_type,
+                ref_id=row.ref_id,
+                scope=row.scope,
+                kind=row.kind,
+                sku_id=row.sku_id,
+                channel_id=row.channel_id,
+                warehouse_id=row.warehouse_id,
+                quantity=q,
+                state=ReservationState.CONSUMED,
+                closed_at=timezone.now(),
+                reason="shipped (part of the line)",
+            )
+            parts.append(part)
+            taken.append(part)
+        rows = taken
+        gaps = {k: q for k, q in left_wh.items() if q > 0}
+    else:
+        at_wh: dict[tuple[int, int], int] = defaultdict(int)
+        on_ch: dict[tuple[int, int], int] = defaultdict(int)
+        for row in rows:
+            if row.scope == ReservationScope.WAREHOUSE:
+                at_wh[(row.ref_id, row.sku_id)] += row.quantity
+            else:
+                on_ch[(row.ref_id, row.sku_id)] += row.quantity
+        gaps = {k: q - at_wh.get(k, 0) for k, q in on_ch.items() if q > at_wh.get(k, 0)}
     extra: list[Reservation] = []
     if gaps:
         if warehouse_id is None:
@@ -519,9 +559,11 @@ def reservations_consume(
     channel_stock_of_skus = sorted({r.sku_id for r in rows} | {r.sku_id for r in shipped})
     channel_stocks_of_skus_for_update(channel_stock_of_skus)
     channel_stock_apply(deltas=_consumed_channel_deltas(rows))
-    if extra:
-        Reservation.objects.bulk_create(extra)
-    _close(rows, ReservationState.CONSUMED, "shipped")
+    if extra or parts:
+        Reservation.objects.bulk_create(extra + parts)
+    if remainders:
+        Reservation.objects.bulk_update(remainders, ["quantity"])
+    _close([r for r in rows if r.pk and r.state == ReservationState.ACTIVE], ReservationState.CONSUMED, "shipped")
     # The shelf the units left may feed other channels too: their quotas must shrink with it.
     channel_stock_reallocate(sku_ids=channel_stock_of_skus)
     return len(rows) + len(extra)

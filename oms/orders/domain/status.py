@@ -18,6 +18,7 @@ class Status(StrEnum):
     PENDING_SPLIT = "pending_split"
     PENDING_DISPATCH = "pending_dispatch"
     PENDING_SHIPMENT = "pending_shipment"
+    PARTIALLY_SHIPPED = "partially_shipped"
     SHIPPED = "shipped"
     SIGNED = "signed"
     CLOSED = "closed"
@@ -34,6 +35,7 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
     Status.PENDING_SPLIT: ("待拆单", "Pending split"),
     Status.PENDING_DISPATCH: ("待下发", "Pending dispatch"),
     Status.PENDING_SHIPMENT: ("待发货", "Pending shipment"),
+    Status.PARTIALLY_SHIPPED: ("部分发货", "Partially shipped"),
     Status.SHIPPED: ("已发货", "Shipped"),
     Status.SIGNED: ("已签收", "Signed"),
     Status.CLOSED: ("已关闭", "Closed"),
@@ -48,14 +50,17 @@ _CANCELLABLE = (Status.CANCELLED, Status.INVALID)
 _RETIRABLE = (Status.CLOSED,)
 
 # from -> allowed next statuses. Cancelling is possible until the parcel leaves the warehouse;
-# afterwards only the carrier's outcome (signed / rejected) and closing remain.
+# afterwards only the carrier's outcome (signed / rejected) and closing remain. A warehouse that ships some
+# parcels of an order leaves it partially shipped (部分发货) until every unit has left or the rest is cancelled
+# (both end in shipped): the order itself can no longer be cancelled or sent back to review.
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     Status.NEW: (Status.PENDING_PAYMENT, Status.PENDING_REVIEW, *_CANCELLABLE),
     Status.PENDING_PAYMENT: (Status.PENDING_REVIEW, *_CANCELLABLE),
     Status.PENDING_REVIEW: (Status.PENDING_SPLIT, Status.PENDING_DISPATCH, *_CANCELLABLE, *_RETIRABLE),
     Status.PENDING_SPLIT: (Status.PENDING_REVIEW, Status.PENDING_DISPATCH, *_CANCELLABLE, *_RETIRABLE),
     Status.PENDING_DISPATCH: (Status.PENDING_REVIEW, Status.PENDING_SHIPMENT, *_CANCELLABLE, *_RETIRABLE),
-    Status.PENDING_SHIPMENT: (Status.PENDING_REVIEW, Status.SHIPPED, Status.CANCELLED),
+    Status.PENDING_SHIPMENT: (Status.PENDING_REVIEW, Status.PARTIALLY_SHIPPED, Status.SHIPPED, Status.CANCELLED),
+    Status.PARTIALLY_SHIPPED: (Status.SHIPPED,),
     Status.SHIPPED: (Status.SIGNED, Status.REJECTED),
     Status.SIGNED: (Status.CLOSED,),
     Status.REJECTED: (Status.CLOSED,),
@@ -75,6 +80,7 @@ BUYER_STATUS: dict[Status, str | None] = {
     Status.PENDING_SPLIT: "待发货",
     Status.PENDING_DISPATCH: "待发货",
     Status.PENDING_SHIPMENT: "待发货",
+    Status.PARTIALLY_SHIPPED: "部分发货",
     Status.SHIPPED: "已发货",
     Status.SIGNED: "已签收",
     Status.CLOSED: "交易完成",

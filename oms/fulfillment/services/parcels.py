@@ -1,0 +1,84 @@
+"""The rest of a partially shipped order (部分发货): an operator cancels the units the warehouse has not
+shipped. Only their reservations are released (the parcels that left keep theirs consumed), open stockouts
+are cancelled, the WMS is told to stop (``wms.cancel.<warehouse>`` naming the lines and units withdrawn) and
+the order is shipped (已发货) with what left, so the carrier's outcome (signed / rejected) can follow.
+
+Money for the cancelled units is not touched here: the refund goes through after-sales.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from oms.audit.services import audit_record
+from oms.core.errors import Conflict, FieldError, ValidationFailed
+from oms.fulfillment.models import Shipment, ShipmentState
+from oms.fulfillment.services.common import REF_TYPE, lock_orders, orders_transition
+from oms.fulfillment.services.stockouts import stockouts_cancel
+from oms.fulfillment.services.wms import outstanding_lines
+from oms.inventory.services.reservations import reservations_release
+from oms.orders.domain.status import Status
+from oms.orders.models import Order
+from oms.outbox.services import outbox_publish
+
+
+@transaction.atomic(durable=True)
+def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str, Any]:
+    """Cancel what a partially shipped order has left to ship; returns the lines and units withdrawn.
+
+    422 without a reason; 409 unless the order is partially shipped (nothing changes)."""
+    reason = (reason or "").strip()[:300]
+    if not reason:
+        raise ValidationFailed(
+            "Give a reason for cancelling the rest.", details=[FieldError("reason", "Required.", "required")]
+        )
+    locked = lock_orders([order.pk])[order.pk]
+    if locked.status != Status.PARTIALLY_SHIPPED:
+        raise Conflict(
+            f"Order {locked.number} is {locked.status}: only a partially shipped order has a rest to cancel.",
+            code="not_partially_shipped",
+        )
+    shipment = (
+        Shipment.objects.select_for_update().select_related("warehouse").get(order=locked, state=ShipmentState.PARTIAL)
+    )
+    _lines, outstanding = outstanding_lines(locked)
+    withdrawn: list[dict[str, Any]] = [
+        {"line": o.line_no, "sku": o.sku, "quantity": o.left} for o in outstanding if o.left > 0
+    ]
+    released = reservations_release(
+        ref_type=REF_TYPE,
+        ref_ids=[o.line_id for o in outstanding],
+        reason=f"order {locked.number}: rest cancelled after partial shipment: {reason}",
+    )
+    stockouts = stockouts_cancel(order_ids=[locked.pk], reason=reason, actor=actor)
+    shipment.state = ShipmentState.SHIPPED
+    shipment.save(update_fields=["state"])
+    outbox_publish(
+        topic=f"wms.cancel.{shipment.warehouse.code}",
+        aggregate=shipment,
+        payload={"shipment": shipment.number, "order": locked.number, "reason": reason, "lines": withdrawn},
+    )
+    units = sum(w["quantity"] for w in withdrawn)
+    orders_transition(
+        orders=[locked],
+        to_status=Status.SHIPPED.value,
+        actor=actor,
+        reason=f"rest cancelled ({units} unit(s)): {reason}",
+        data={locked.pk: {"cancelled_lines": withdrawn}},
+    )
+    outbox_publish(
+        topic="order.remainder_cancelled",
+        aggregate=locked,
+        payload={"order": locked.number, "shipment": shipment.number, "lines": withdrawn, "reason": reason},
+    )
+    audit_record(
+        actor=actor,
+        action="order.cancel_remainder",
+        obj=locked,
+        before={"status": Status.PARTIALLY_SHIPPED.value},
+        after={"status": Status.SHIPPED.value, "cancelled_lines": withdrawn},
+        reason=reason,
+    )
+    return {"lines": withdrawn, "units": units, "reservations_released": released, "stockouts_cancelled": stockouts}

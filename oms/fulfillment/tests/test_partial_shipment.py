@@ -1,0 +1,298 @@
+"""Partial shipments (部分发货), on SQLite and PostgreSQL: an order leaving in two parcels, each consuming
+exactly its units' reservations and stock, written back per parcel for every platform order id; replays,
+over-shipment and a changed parcel refused or ignored without a change; the rest cancelled by an operator
+releasing only what did not ship."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oms.core.errors import Conflict, ValidationFailed
+from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
+from oms.fulfillment.models import Parcel, Shipment, ShipmentState, WmsCallback
+from oms.fulfillment.services.parcels import order_remainder_cancel
+from oms.fulfillment.services.pipeline import orders_advance
+from oms.fulfillment.services.wms import wms_callback_receive
+from oms.fulfillment.tests.conftest import World, active_reservations, consumed
+from oms.inventory.services.verify import stock_verify
+from oms.orders.models import Order
+from oms.orders.services.cancel import order_cancel
+from oms.outbox.models import OutboxMessage, WebhookEndpoint
+
+
+def _callback(world: World, wms_post: Any, body: dict[str, Any], event_id: str | None = None) -> Any:
+    raw, headers = wms_post(body, event_id=event_id)
+    return wms_callback_receive(warehouse_code="HZ01", headers=headers, body=raw)
+
+
+def _no_drift() -> None:
+    assert stock_verify().drift == []
+
+
+def _accepted_order(world: World, wms_post: Any, lines: list[tuple[str, int]]) -> tuple[Order, Shipment]:
+    WebhookEndpoint.objects.create(
+        name="all", url="http://127.0.0.1:9/hook", secret="s" * 32, topics=["wms.*", "platform.*", "order.*"]
+    )
+    order = world.order(lines)
+    orders_advance(orders=[order], actor=world.actor, dispatch=True)
+    shipment = Shipment.objects.get(order=order)
+    _callback(world, wms_post, {"type": "accepted", "shipment": shipment.number})
+    order.refresh_from_db()
+    assert order.status == "pending_shipment"
+    return order, shipment
+
+
+def _snapshot(world: World, order: Order) -> tuple[Any, ...]:
+    return (
+        Order.objects.get(pk=order.pk).status,
+        world.on_hand(world.hz, "TEA-001"),
+        world.reserved(world.hz, "TEA-001"),
+        world.on_hand(world.hz, "NUT-002"),
+        world.reserved(world.hz, "NUT-002"),
+        world.channel_stock("TEA-001").sales_reserved,
+        Parcel.objects.filter(order=order).count(),
+        OutboxMessage.objects.count(),
+    )
+
+
+def test_two_parcels_ship_an_order_with_stock_exact_at_every_step(world: World, wms_post: Any) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    world.receive(world.hz, "NUT-002", 5)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 3), ("NUT-002", 2)])
+    Order.objects.filter(pk=order.pk).update(platform_order_ids=["TB-A", "TB-B"])
+    assert active_reservations(order, "warehouse") == {(world.hz.pk, "TEA-001"): 3, (world.hz.pk, "NUT-002"): 2}
+    quota_before = world.channel_stock("TEA-001").quota
+
+    # Parcel 1: two of the three teas. Exactly those units leave the shelf; the rest stays reserved.
+    first = {
+        "type": "shipped",
+        "shipment": shipment.number,
+        "tracking_number": "ZT-P1",
+        "weight_g": 500,
+        "lines": [{"sku": "TEA-001", "quantity": 2}],
+    }
+    result = _callback(world, wms_post, first, event_id="parcel-1")
+    assert (result.outcome, result.order_status) == ("applied", "partially_shipped")
+    order.refresh_from_db()
+    assert order.status == "partially_shipped" and order.tracking_number == "ZT-P1"
+    assert world.on_hand(world.hz, "TEA-001") == 8 and world.reserved(world.hz, "TEA-001") == 1
+    assert world.on_hand(world.hz, "NUT-002") == 5 and world.reserved(world.hz, "NUT-002") == 2
+    assert active_reservations(order, "warehouse") == {(world.hz.pk, "TEA-001"): 1, (world.hz.pk, "NUT-002"): 2}
+    assert active_reservations(order, "channel") == {(None, "TEA-001"): 1, (None, "NUT-002"): 2}
+    assert consumed(order) == 2
+    assert world.channel_stock("TEA-001").sales_reserved == 1
+    assert world.channel_stock("TEA-001").quota == quota_before - 2
+    shipment.refresh_from_db()
+    assert shipment.state == ShipmentState.PARTIAL and shipment.shipped_at is None
+    tracking = OutboxMessage.objects.filter(topic="platform.tracking.tmall").order_by("id")
+    assert [(m.payload["platform_order_id"], m.payload["tracking_number"], m.payload["partial"]) for m in tracking] == [
+        ("TB-A", "ZT-P1", True),
+        ("TB-B", "ZT-P1", True),
+    ]
+    assert tracking[0].payload["lines"] == [{"line": 1, "sku": "TEA-001", "quantity": 2}]
+    assert OutboxMessage.objects.filter(topic="order.partially_shipped").count() == 1
+    assert not OutboxMessage.objects.filter(topic="order.shipped").exists()
+    _no_drift()
+
+    # Replays: the same event id gets its first answer; the same parcel under a new event id is ignored;
+    # the same tracking number with other lines, more than is left, signing now, cancelling: refused.
+    before = _snapshot(world, order)
+    assert _callback(world, wms_post, first, event_id="parcel-1").outcome == "duplicate"
+    assert _callback(world, wms_post, first).outcome == "ignored"
+    assert _callback(world, wms_post, {**first, "lines": [{"line": 1, "quantity": 2}]}).outcome == "ignored"
+    assert _callback(world, wms_post, {k: v for k, v in first.items() if k != "lines"}).outcome == "ignored"
+    with pytest.raises(Conflict) as info:
+        _callback(world, wms_post, {**first, "lines": [{"sku": "TEA-001", "quantity": 1}]})
+    assert info.value.code == "parcel_mismatch"
+    with pytest.raises(Conflict) as info:
+        _callback(world, wms_post, {**first, "tracking_number": "ZT-P2", "lines": [{"sku": "TEA-001", "quantity": 2}]})
+    assert info.value.code == "over_shipment" and info.value.extra["over"]["TEA-001"]["outstanding"] == 1
+    with pytest.raises(Conflict) as info:
+        _callback(world, wms_post, {"type": "signed", "shipment": shipment.number})
+    assert info.value.code == "not_shipped"
+    with pytest.raises(Conflict) as info:
+        order_cancel(order=order, actor=world.actor, reason="买家不要了")
+    assert info.value.code == "illegal_transition"
+    assert _snapshot(world, order) == before
+    _no_drift()
+
+    # Parcel 2 names no lines: everything left goes. The order is shipped.
+    result = _callback(
+        world,
+        wms_post,
+        {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT-P2", "weight_g": 2300},
+        event_id="parcel-2",
+    )
+    assert (result.outcome, result.order_status) == ("applied", "shipped")
+    assert world.on_hand(world.hz, "TEA-001") == 7 and world.reserved(world.hz, "TEA-001") == 0
+    assert world.on_hand(world.hz, "NUT-002") == 3 and world.reserved(world.hz, "NUT-002") == 0
+    assert active_reservations(order, "warehouse") == {} and active_reservations(order, "channel") == {}
+    assert consumed(order) == 5
+    assert world.channel_stock("TEA-001").sales_reserved == 0
+    assert world.channel_stock("TEA-001").quota == quota_before - 3
+    shipment.refresh_from_db()
+    assert shipment.state == ShipmentState.SHIPPED and shipment.shipped_at is not None
+    assert (shipment.tracking_number, shipment.weight_g, shipment.package_count) == ("ZT-P1", 2800, 2)
+    parcels = list(Parcel.objects.filter(shipment=shipment).prefetch_related("lines__line__sku"))
+    assert [(p.tracking_number, sorted((pl.line.sku.code, pl.quantity) for pl in p.lines.all())) for p in parcels] == [
+        ("ZT-P1", [("TEA-001", 2)]),
+        ("ZT-P2", [("NUT-002", 2), ("TEA-001", 1)]),
+    ]
+    tracking = OutboxMessage.objects.filter(topic="platform.tracking.tmall").order_by("id")
+    assert [(m.payload["platform_order_id"], m.payload["tracking_number"]) for m in tracking] == [
+        ("TB-A", "ZT-P1"),
+        ("TB-B", "ZT-P1"),
+        ("TB-A", "ZT-P2"),
+        ("TB-B", "ZT-P2"),
+    ]
+    assert OutboxMessage.objects.filter(topic="order.shipped").count() == 1
+    _no_drift()
+
+    # Fully shipped: a third tracking number is refused, the second parcel again is ignored.
+    before = _snapshot(world, order)
+    with pytest.raises(Conflict) as info:
+        _callback(world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT-P3"})
+    assert info.value.code == "tracking_mismatch"
+    assert (
+        _callback(world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT-P2"}).outcome
+        == "ignored"
+    )
+    assert _snapshot(world, order) == before
+    assert WmsCallback.objects.filter(event_id__in=["parcel-1", "parcel-2"]).count() == 2
+
+    result = _callback(world, wms_post, {"type": "signed", "shipment": shipment.number})
+    assert result.order_status == "signed"
+    assert list(order.events.filter(kind="status_changed").values_list("to_status", flat=True)) == [
+        "pending_review",
+        "pending_dispatch",
+        "pending_shipment",
+        "partially_shipped",
+        "shipped",
+        "signed",
+    ]
+    _no_drift()
+
+
+def test_cancelling_the_rest_releases_only_the_unshipped_reservations(world: World, wms_post: Any) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    world.receive(world.hz, "NUT-002", 5)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 3), ("NUT-002", 1)])
+    with pytest.raises(Conflict) as info:
+        order_remainder_cancel(order=order, actor=world.actor, reason="缺货不发了")
+    assert info.value.code == "not_partially_shipped"
+
+    _callback(
+        world,
+        wms_post,
+        {
+            "type": "shipped",
+            "shipment": shipment.number,
+            "tracking_number": "SF-1",
+            "lines": [{"line": 1, "quantity": 1}],
+        },
+    )
+    assert world.reserved(world.hz, "TEA-001") == 2 and world.on_hand(world.hz, "TEA-001") == 9
+    with pytest.raises(ValidationFailed):
+        order_remainder_cancel(order=order, actor=world.actor, reason="  ")
+    assert Order.objects.get(pk=order.pk).status == "partially_shipped"
+
+    outcome = order_remainder_cancel(order=order, actor=world.actor, reason="缺货不发了")
+    assert outcome["units"] == 3 and outcome["lines"] == [
+        {"line": 1, "sku": "TEA-001", "quantity": 2},
+        {"line": 2, "sku": "NUT-002", "quantity": 1},
+    ]
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    # The shipped tea stays consumed; the two teas and the nut that never left go back on sale.
+    assert world.on_hand(world.hz, "TEA-001") == 9 and world.reserved(world.hz, "TEA-001") == 0
+    assert world.on_hand(world.hz, "NUT-002") == 5 and world.reserved(world.hz, "NUT-002") == 0
+    assert active_reservations(order, "warehouse") == {} and active_reservations(order, "channel") == {}
+    assert consumed(order) == 1
+    assert world.channel_stock("TEA-001").sales_reserved == 0
+    cancel_doc = OutboxMessage.objects.get(topic="wms.cancel.HZ01")
+    assert cancel_doc.payload["lines"] == outcome["lines"]
+    shipment.refresh_from_db()
+    assert shipment.state == ShipmentState.SHIPPED
+    _no_drift()
+
+    with pytest.raises(Conflict):
+        _callback(world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": "SF-2"})
+    with pytest.raises(Conflict):
+        order_remainder_cancel(order=order, actor=world.actor, reason="again")
+    assert _callback(world, wms_post, {"type": "signed", "shipment": shipment.number}).order_status == "signed"
+    _no_drift()
+
+
+def test_a_bundle_line_ships_its_components_in_part(world: World, wms_post: Any) -> None:
+    from oms.catalog.models import BundleComponent, Sku
+
+    gift = Sku.objects.create(code="GIFT-BOX", name="茶礼盒", is_bundle=True, weight_g=700)
+    BundleComponent.objects.create(bundle=gift, component=world.skus["TEA-001"], quantity=2)
+    BundleComponent.objects.create(bundle=gift, component=world.skus["CUP-003"], quantity=1)
+    world.receive(world.hz, "TEA-001", 10)
+    world.receive(world.hz, "CUP-003", 5)
+    world.skus["GIFT-BOX"] = gift
+    _order, shipment = _accepted_order(world, wms_post, [("GIFT-BOX", 3)])
+    assert world.reserved(world.hz, "TEA-001") == 6 and world.reserved(world.hz, "CUP-003") == 3
+
+    _callback(
+        world,
+        wms_post,
+        {
+            "type": "shipped",
+            "shipment": shipment.number,
+            "tracking_number": "B-1",
+            "lines": [{"sku": "GIFT-BOX", "quantity": 1}],
+        },
+    )
+    assert world.on_hand(world.hz, "TEA-001") == 8 and world.reserved(world.hz, "TEA-001") == 4
+    assert world.on_hand(world.hz, "CUP-003") == 4 and world.reserved(world.hz, "CUP-003") == 2
+    _no_drift()
+    result = _callback(world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": "B-2"})
+    assert result.order_status == "shipped"
+    assert world.on_hand(world.hz, "TEA-001") == 4 and world.reserved(world.hz, "TEA-001") == 0
+    assert world.on_hand(world.hz, "CUP-003") == 2 and world.reserved(world.hz, "CUP-003") == 0
+    _no_drift()
+
+
+def _outstanding() -> st.SearchStrategy[list[Outstanding]]:
+    line = st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(1, 6), st.integers(0, 6))
+    return st.lists(line, min_size=1, max_size=5).map(
+        lambda rows: [
+            Outstanding(line_id=100 + i, line_no=i + 1, sku=sku, ordered=q, shipped=min(s, q))
+            for i, (sku, q, s) in enumerate(rows)
+        ]
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=_outstanding(),
+    asks=st.lists(
+        st.tuples(st.booleans(), st.integers(1, 6), st.sampled_from(["A", "B", "C"]), st.integers(1, 8)), max_size=4
+    ),
+)
+def test_a_parcel_plan_never_ships_more_than_is_left(lines: list[Outstanding], asks: list[Any]) -> None:
+    reported = [{"line": no, "quantity": q} if by_line else {"sku": sku, "quantity": q} for by_line, no, sku, q in asks]
+    try:
+        plan = parcel_plan(lines, reported or None)
+    except (Conflict, ValidationFailed):
+        return
+    left = {ln.line_id: ln.left for ln in lines}
+    assert all(0 < q <= left[k] for k, q in plan.items())
+    if not reported:
+        assert plan == {k: v for k, v in left.items() if v > 0}
+    else:
+        assert sum(plan.values()) == sum(q for *_x, q in asks)
+        by_sku: dict[str, int] = {}
+        for ln in lines:
+            by_sku[ln.sku] = by_sku.get(ln.sku, 0) + plan.get(ln.line_id, 0)
+        asked: dict[str, int] = {}
+        for by_line, no, sku, q in asks:
+            key = next(ln.sku for ln in lines if ln.line_no == no) if by_line else sku
+            asked[key] = asked.get(key, 0) + q
+        assert {k: v for k, v in by_sku.items() if v} == asked

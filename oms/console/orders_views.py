@@ -63,6 +63,7 @@ def _filters(request: HttpRequest) -> OrderFilters:
         buyer_phone=g.get("buyer_phone", "").strip()[:32],
         sku=g.get("sku", "").strip()[:64],
         q=g.get("q", "").strip()[:64],
+        living_only=g.get("living_only", "") == "1",
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.utils import timezone
 
 from oms.core.errors import NotFound, ValidationFailed
@@ -24,23 +24,26 @@ MAX_PAGE = 200
 @dataclass(frozen=True)
 class Replacements:
     """How an app above orders (split/merge) tells orders which orders it retired and what replaced them,
-    without orders importing it: ``retired_ids()`` is a subquery of the ids of replaced orders;
-    ``living(order_ids)`` maps each replaced order id to its living successors (the orders that nothing
-    replaced in turn, any status), in creation order. Registered in the app's ready()."""
+    without orders importing it: ``retired()`` is an ``Exists`` over ``OuterRef("pk")``, true for a replaced
+    order; ``living(order_ids)`` maps each replaced order id to its living successors (the orders nothing
+    replaced in turn, any status), oldest first. Registered in the app's ready()."""
 
-    retired_ids: Callable[[], QuerySet[Any]]
+    retired: Callable[[], Exists]
     living: Callable[[Sequence[int]], dict[int, list[Order]]]
 
 
 ORDER_REPLACEMENTS: list[Replacements] = []
 
 
-def retired_q() -> Q:
-    """Orders replaced by others (a split parent, a merged source): their successors carry on."""
-    q = Q(pk__in=[])
-    for r in ORDER_REPLACEMENTS:
-        q |= Q(pk__in=r.retired_ids())
-    return q
+def retired_expression() -> Any:
+    """A boolean per order row: replaced by others (a split parent, a merged source), so not living."""
+    found = [r.retired() for r in ORDER_REPLACEMENTS]
+    if not found:
+        return Value(False, output_field=BooleanField())
+    expr: Any = found[0]
+    for more in found[1:]:
+        expr = expr | more
+    return expr
 
 
 def order_living_successors(*, order_ids: Sequence[int]) -> dict[int, list[Order]]:
@@ -66,6 +69,13 @@ class OrderFilters:
     sku: str = ""
     q: str = ""  # free search: order number, platform order id, receiver phone or name
     customer_id: int | None = None
+    living_only: bool = False  # leave out orders replaced by a split or merge
+
+    @property
+    def living_first(self) -> bool:
+        """A look-up (platform order id, free search) finds an order and what replaced it: the living
+        orders come first, the replaced ones after them, marked. A few rows, so the sort is cheap."""
+        return bool(self.platform_order_id or self.q)
 
 
 @dataclass
@@ -80,13 +90,16 @@ def _day_start(d: date) -> datetime:
 
 
 def _cursor_encode(order: Order) -> str:
-    return base64.urlsafe_b64encode(f"{order.created_at.isoformat()}|{order.pk}".encode()).decode()
+    retired = "|1" if getattr(order, "is_retired", False) else "|0"
+    return base64.urlsafe_b64encode(f"{order.created_at.isoformat()}|{order.pk}{retired}".encode()).decode()
 
 
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
+def _cursor_decode(cursor: str) -> tuple[datetime, int, bool]:
     try:
-        created, pk = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created), int(pk)
+        created, pk, *rest = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if len(rest) > 1 or rest not in ([], ["0"], ["1"]):
+            raise ValueError(cursor)
+        return datetime.fromisoformat(created), int(pk), rest == ["1"]
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("The page cursor is not valid; start from the first page.", code="bad_cursor") from None
 
@@ -117,6 +130,9 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
         qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku__code=f.sku)))
     if f.customer_id:
         qs = qs.filter(customer_id=f.customer_id)
+    qs = qs.annotate(is_retired=retired_expression())
+    if f.living_only:
+        qs = qs.filter(is_retired=False)
     if f.q:
         term = f.q.strip()
         qs = qs.filter(
@@ -131,10 +147,16 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
 def order_list(*, filters: OrderFilters, cursor: str = "", limit: int = 50) -> Page:
     """One query: the page of orders (with channel and customer joined) plus one look-ahead row."""
     limit = max(1, min(limit, MAX_PAGE))
-    qs = _filtered(filters).select_related("channel", "customer").order_by("-created_at", "-id")
+    qs = _filtered(filters).select_related("channel", "customer")
+    qs = qs.order_by("is_retired", "-created_at", "-id") if filters.living_first else qs.order_by("-created_at", "-id")
     if cursor:
-        created, pk = _cursor_decode(cursor)
-        qs = qs.filter(Q(created_at__lt=created) | Q(created_at=created, id__lt=pk))
+        created, pk, retired = _cursor_decode(cursor)
+        after = Q(created_at__lt=created) | Q(created_at=created, id__lt=pk)
+        if filters.living_first:
+            after = Q(is_retired=retired) & after
+            if not retired:
+                after |= Q(is_retired=True)
+        qs = qs.filter(after)
     rows = list(qs[: limit + 1])
     items = rows[:limit]
     return Page(items=items, next_cursor=_cursor_encode(items[-1]) if len(rows) > limit else None, filters=filters)
@@ -150,6 +172,7 @@ def order_get(*, number: str) -> Order:
             Prefetch("events", queryset=OrderEvent.objects.order_by("at", "id")),
             Prefetch("platform_refs", queryset=OrderPlatformRef.objects.order_by("id")),
         )
+        .annotate(is_retired=retired_expression())
         .filter(number=number)
         .first()
     )

@@ -11,11 +11,11 @@ class SplitMergeConfig(AppConfig):
         from oms.orders.selectors import ORDER_REPLACEMENTS, Replacements
         from oms.review.selectors import FACT_PROVIDERS
         from oms.splitmerge.facts import unmerged_mergeable_orders
-        from oms.splitmerge.selectors import living_descendants, retired_order_ids
+        from oms.splitmerge.selectors import living_descendants, order_is_retired
 
         if unmerged_mergeable_orders not in FACT_PROVIDERS:
             FACT_PROVIDERS.append(unmerged_mergeable_orders)
         # Lookups by platform order id, intake replays and late payments find what replaced an order.
-        replacements = Replacements(retired_ids=retired_order_ids, living=living_descendants)
+        replacements = Replacements(retired=order_is_retired, living=living_descendants)
         if replacements not in ORDER_REPLACEMENTS:
             ORDER_REPLACEMENTS.append(replacements)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from oms.orders.models import Order
@@ -95,9 +95,9 @@ def order_lineage(*, order: Order) -> LineageGraph:
     return graph
 
 
-def retired_order_ids() -> QuerySet[Any]:
-    """Ids of the orders a split, merge or un-merge replaced (a subquery for orders' lookups)."""
-    return OrderLineage.objects.values("parent_id")
+def order_is_retired() -> Exists:
+    """True for an order (``OuterRef("pk")``) that a split, merge or un-merge replaced."""
+    return Exists(OrderLineage.objects.filter(parent_id=OuterRef("pk")))
 
 
 def living_descendants(order_ids: Sequence[int]) -> dict[int, list[Order]]:

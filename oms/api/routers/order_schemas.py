@@ -157,6 +157,8 @@ def order_summary(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "has_unmapped_lines": order.has_unmapped_lines,
         "has_short_lines": order.has_short_lines,
+        # Replaced by a split or merge (closed; its lineage names the orders that carry on).
+        "retired": bool(getattr(order, "is_retired", False)),
     }
 
 
@@ -286,6 +288,7 @@ class OrderSummaryOut(Schema):
     created_at: datetime
     has_unmapped_lines: bool
     has_short_lines: bool
+    retired: bool = False
 
 
 class OrderPageOut(Schema):

@@ -100,6 +100,18 @@ def _outcome_out(outcome: IntakeOutcome) -> dict[str, Any]:
             "error": outcome.error.as_dict(),
         }
     assert outcome.order is not None
+    if outcome.successors:
+        first = outcome.successors[0]
+        return {
+            "index": outcome.index,
+            "result": "existing",
+            "status": 200,
+            "order_number": first.number,
+            "order_status": first.status,
+            "replaced": True,
+            "original_number": outcome.order.number,
+            "order_numbers": [o.number for o in outcome.successors],
+        }
     return {
         "index": outcome.index,
         "result": "created" if outcome.created else "existing",
@@ -115,11 +127,20 @@ def order_create(request: HttpRequest, refuse_when_short: bool = False) -> HttpR
     """201 with the new order; 200 with the existing one for an identical replay of the same platform
     order; 409 when that platform order was taken in with other content (listing the differences) or,
     with ``refuse_when_short`` on a store/distributor/manual channel, when stock is short; 422 with every
-    invalid field."""
+    invalid field. A replay of a platform order whose order was since split or merged answers 200 with the
+    living orders that replaced it: ``{"replaced": true, "original_number", "order_numbers", "orders"}``."""
 
     def handle() -> tuple[int, Any]:
         outcome = order_intake(payload=_json(request), actor=request.user, refuse_when_short=refuse_when_short)
         assert outcome.order is not None
+        if outcome.successors:
+            return 200, {
+                "result": "existing",
+                "replaced": True,
+                "original_number": outcome.order.number,
+                "order_numbers": [o.number for o in outcome.successors],
+                "orders": [order_detail(order_get(number=o.number)) for o in outcome.successors],
+            }
         return (201 if outcome.created else 200), order_detail(order_get(number=outcome.order.number))
 
     return with_idempotency(request, handle)
@@ -166,6 +187,7 @@ class OrderListQuery(Schema):
     buyer_phone: str = ""
     sku: str = ""
     q: str = ""
+    living_only: bool = False
     cursor: str = ""
     limit: int = 50
 
@@ -173,6 +195,9 @@ class OrderListQuery(Schema):
 @router.get("/orders", response=OrderPageOut, summary="List orders (keyset pagination)")
 @require_perm("orders.view_order")
 def order_index(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str, Any]:
+    """Newest first. A look-up by ``platform_order_id`` or ``q`` finds an order and the orders a split or
+    merge made of it: living orders first, replaced ones after them (``retired: true``);
+    ``living_only=true`` leaves the replaced ones out."""
     page = order_list(
         filters=OrderFilters(
             status=query.status,
@@ -186,6 +211,7 @@ def order_index(request: HttpRequest, query: Query[OrderListQuery]) -> dict[str,
             buyer_phone=query.buyer_phone,
             sku=query.sku,
             q=query.q,
+            living_only=query.living_only,
         ),
         cursor=query.cursor,
         limit=query.limit,

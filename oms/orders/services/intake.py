@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from oms.orders.domain.intake import snapshot_diff
 from oms.orders.domain.payments import PaymentStatus, derive_payment_status
 from oms.orders.domain.status import Status
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderPlatformRef, Payment
+from oms.orders.selectors import order_living_successors
 from oms.orders.services.intake_prepare import Prepared, Refused, intake_prepare
 from oms.orders.services.stock_link import order_lines_reserve
 from oms.orders.services.timeline import order_event_build
@@ -43,6 +44,8 @@ class IntakeOutcome:
     order: Order | None = None
     created: bool = False
     error: ApplicationError | None = None
+    # A replay of a platform order that a split or merge replaced: the living orders that now stand for it.
+    successors: list[Order] = field(default_factory=list)
 
 
 def order_number_new(*, order_type: str, at: datetime) -> str:
@@ -305,7 +308,23 @@ def _intake_once(payloads: Sequence[Any], *, actor: Any, refuse_when_short: bool
         results[item.index] = (
             _replay(item, saved.order) if saved.order is not None else IntakeOutcome(item.index, error=saved.error)
         )
-    return [results[i] for i in range(len(payloads))]
+    outcomes = [results[i] for i in range(len(payloads))]
+    _attach_successors(outcomes)
+    return outcomes
+
+
+def _attach_successors(outcomes: list[IntakeOutcome]) -> None:
+    """Replays of platform orders whose order was replaced (closed by a split or merge) name the living
+    orders instead; no query unless a replayed order is closed."""
+    closed = {
+        o.order.pk for o in outcomes if o.order is not None and not o.created and o.order.status == Status.CLOSED.value
+    }
+    if not closed:
+        return
+    living = order_living_successors(order_ids=sorted(closed))
+    for o in outcomes:
+        if o.order is not None and not o.created and o.order.pk in living:
+            o.successors = living[o.order.pk]
 
 
 BATCH_ATTEMPTS = 3

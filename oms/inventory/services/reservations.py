@@ -445,8 +445,8 @@ def reservations_consume(
     ref_ids: Sequence[int],
     warehouse_id: int | None = None,
     kind: str = ReservationKind.SALES,
-    quantities: dict[tuple[int, int], int] | None = None,
     move_kind: str = MoveKind.SHIPMENT,
+    quantities: dict[tuple[int, int], int] | None = None,
 ) -> int:
     """Consume the referenced lines' active reservations of ``kind`` when the goods leave the warehouse:
     warehouse rows take units off the shelf (on_hand and reserved down, a shipment in the stock ledger, FEFO

@@ -200,6 +200,8 @@ class OrderLine(models.Model):
     paid_minor = models.BigIntegerField(_("paid"))
     promotions = models.JSONField(_("promotions"), default=list, blank=True)
     is_gift = models.BooleanField(_("gift"), default=False)
+    # Presale goods (预售) ship later than in-stock goods; an order with any presale line is a presale order.
+    is_presale = models.BooleanField(_("presale"), default=False)
     tax_rate_bp = models.PositiveIntegerField(_("tax rate (bp)"), default=0)
     short_quantity = models.PositiveIntegerField(_("short"), default=0)
 

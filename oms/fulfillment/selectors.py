@@ -8,6 +8,7 @@ from django.db.models import Count, Min, QuerySet, Sum
 
 from oms.fulfillment.models import (
     AllocationDecision,
+    Parcel,
     Shipment,
     Stockout,
     StockoutState,
@@ -59,6 +60,12 @@ def order_fulfilment(*, order: Order) -> dict[str, Any]:
         ),
         "stockouts": list(
             Stockout.objects.filter(order=order).select_related("sku", "warehouse", "line").order_by("created_at", "id")
+        ),
+        "parcels": list(
+            Parcel.objects.filter(order=order)
+            .select_related("shipment")
+            .prefetch_related("lines__line__sku")
+            .order_by("shipped_at", "id")
         ),
     }
 

@@ -10,11 +10,12 @@ from ninja.security import APIKeyHeader
 
 from oms.api.auth import require_perm
 from oms.core.errors import NotFound, ValidationFailed
-from oms.fulfillment.models import AllocationDecision, Shipment, Stockout, StockoutState, WarehouseTransfer
+from oms.fulfillment.models import AllocationDecision, Parcel, Shipment, Stockout, StockoutState, WarehouseTransfer
 from oms.fulfillment.selectors import order_fulfilment, shipment_list, stockout_list, stockouts_by_sku
 from oms.fulfillment.services.allocation import order_allocate
 from oms.fulfillment.services.courier import order_courier_set, orders_courier_assign
 from oms.fulfillment.services.dispatch import order_dispatch
+from oms.fulfillment.services.parcels import order_remainder_cancel
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.stockouts import stockouts_resolve
 from oms.fulfillment.services.transfer import order_warehouse_transfer
@@ -78,6 +79,22 @@ class ShipmentOut(Schema):
     shipped_at: datetime | None
 
 
+class ParcelLineOut(Schema):
+    line: int
+    sku: str
+    quantity: int
+
+
+class ParcelOut(Schema):
+    shipment: str
+    tracking_number: str
+    weight_g: int | None
+    packages: int
+    units: int
+    shipped_at: datetime
+    lines: list[ParcelLineOut]
+
+
 class StockoutOut(Schema):
     id: int
     order: str
@@ -108,6 +125,7 @@ class FulfilmentOut(Schema):
     decisions: list[DecisionOut]
     transfers: list[TransferOut]
     shipments: list[ShipmentOut]
+    parcels: list[ParcelOut]
     stockouts: list[StockoutOut]
 
 
@@ -142,6 +160,17 @@ class ResolveOut(Schema):
     resolved: int
     reduced: int
     cancelled: int
+
+
+class ReasonIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class RemainderOut(Schema):
+    order: str
+    status: str
+    units: int
+    lines: list[ParcelLineOut]
 
 
 class CallbackOut(Schema):
@@ -194,6 +223,21 @@ def _shipment_out(s: Shipment) -> ShipmentOut:
     )
 
 
+def _parcel_out(p: Parcel) -> ParcelOut:
+    return ParcelOut(
+        shipment=p.shipment.number,
+        tracking_number=p.tracking_number,
+        weight_g=p.weight_g,
+        packages=p.package_count,
+        units=p.units,
+        shipped_at=p.shipped_at,
+        lines=[
+            ParcelLineOut(line=pl.line.line_no, sku=pl.line.sku.code if pl.line.sku else "", quantity=pl.quantity)
+            for pl in p.lines.all()
+        ],
+    )
+
+
 def _stockout_out(s: Stockout) -> StockoutOut:
     return StockoutOut(
         id=s.pk,
@@ -220,6 +264,7 @@ def _fulfilment_out(number: str) -> FulfilmentOut:
         decisions=[_decision_out(d) for d in data["decisions"]],
         transfers=[_transfer_out(t) for t in data["transfers"]],
         shipments=[_shipment_out(s) for s in data["shipments"]],
+        parcels=[_parcel_out(p) for p in data["parcels"]],
         stockouts=[_stockout_out(s) for s in data["stockouts"]],
     )
 
@@ -278,6 +323,23 @@ def fulfilment_dispatch(request: HttpRequest, number: str) -> ShipmentOut:
     shipment = order_dispatch(order=_order(number), actor=request.user)
     return _shipment_out(
         Shipment.objects.select_related("order", "warehouse", "subsidiary", "courier").get(pk=shipment.pk)
+    )
+
+
+@router.post(
+    "/fulfillment/orders/{number}/cancel-rest",
+    response=RemainderOut,
+    summary="Cancel what a partially shipped order (部分发货) has left to ship",
+)
+@require_perm("orders.cancel_order")
+def order_cancel_rest(request: HttpRequest, number: str, body: ReasonIn) -> RemainderOut:
+    outcome = order_remainder_cancel(order=_order(number), actor=request.user, reason=body.reason)
+    order = Order.objects.only("number", "status").get(number=number)
+    return RemainderOut(
+        order=order.number,
+        status=order.status,
+        units=outcome["units"],
+        lines=[ParcelLineOut(**ln) for ln in outcome["lines"]],
     )
 
 

@@ -296,3 +296,49 @@ def test_a_parcel_plan_never_ships_more_than_is_left(lines: list[Outstanding], a
             key = next(ln.sku for ln in lines if ln.line_no == no) if by_line else sku
             asked[key] = asked.get(key, 0) + q
         assert {k: v for k, v in by_sku.items() if v} == asked
+
+
+def test_parcels_and_cancelling_the_rest_through_the_api(
+    client: Any, api_client: Any, make_operator: Any, world: World, wms_post: Any
+) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 4)])
+    raw, headers = wms_post(
+        {
+            "type": "shipped",
+            "shipment": shipment.number,
+            "tracking_number": "ZT-A",
+            "packages": 2,
+            "lines": [{"line": 1, "quantity": 3}],
+        }
+    )
+    r = client.post(
+        "/api/v1/fulfillment/wms/HZ01/callbacks", data=raw, content_type="application/json", headers=headers
+    )
+    assert r.status_code == 200 and r.json()["order_status"] == "partially_shipped"
+
+    coordinator = api_client(make_operator("warehouse_coordinator"))
+    service = api_client(make_operator("customer_service"))
+    body = coordinator.get(f"/api/v1/fulfillment/orders/{order.number}").json()
+    assert body["status"] == "partially_shipped"
+    assert [(p["tracking_number"], p["packages"], p["units"], p["lines"]) for p in body["parcels"]] == [
+        ("ZT-A", 2, 3, [{"line": 1, "sku": "TEA-001", "quantity": 3}])
+    ]
+    assert body["shipments"][0]["state"] == "partial"
+
+    url = f"/api/v1/fulfillment/orders/{order.number}/cancel-rest"
+    assert coordinator.post(url, {"reason": "不发了"}, content_type="application/json").status_code == 403
+    r = service.post(url, {"reason": ""}, content_type="application/json")
+    assert r.status_code == 422
+    assert Order.objects.get(pk=order.pk).status == "partially_shipped"
+    r = service.post(url, {"reason": "买家只要三盒"}, content_type="application/json")
+    assert r.status_code == 200, r.content
+    assert r.json() == {
+        "order": order.number,
+        "status": "shipped",
+        "units": 1,
+        "lines": [{"line": 1, "sku": "TEA-001", "quantity": 1}],
+    }
+    assert world.on_hand(world.hz, "TEA-001") == 7 and world.reserved(world.hz, "TEA-001") == 0
+    assert service.post(url, {"reason": "again"}, content_type="application/json").status_code == 409
+    _no_drift()

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from oms.core.db_retry import retry_on_deadlock
 from oms.fulfillment.conf import auto_dispatch, review_buffer_minutes
 from oms.fulfillment.conf import batch_size as default_batch_size
 from oms.fulfillment.services.allocation import allocatable, allocate_locked
@@ -72,23 +73,17 @@ def orders_advance(
         )
     )
     clock = time.perf_counter()
+    # Facts are read once for all the rule steps: review's (read under its locks just before) serve the
+    # warehouse and courier rules too, and nothing review or allocation writes is a fact.
+    reviewed_facts: dict[int, dict[str, Any]] = {}
     if due_review:
         outcomes = orders_review(orders=due_review, actor=actor)
         summary.reviewed = sum(1 for o in outcomes if o.passed)
         summary.held = sum(1 for o in outcomes if not o.passed)
+        reviewed_facts = {o.order.pk: o.facts for o in outcomes if o.passed}
 
     clock = _lap(summary, "review", clock)
-    # Facts are read once for both rule steps: nothing allocation writes is a fact.
-    facts: dict[int, dict[str, Any]] = {}
-    with transaction.atomic(durable=True):
-        locked = lock_orders(ids)
-        held = open_holds(ids)
-        due = [o for o in locked.values() if allocatable(o) and o.pk not in held]
-        facts = facts_for_rules(due)
-        results = allocate_locked(orders=due, actor=actor, facts=facts)
-        summary.allocated = sum(1 for r in results if r.plan.warehouse_id is not None)
-        summary.split_proposed = sum(1 for r in results if r.plan.outcome == "split")
-        summary.short = sum(1 for r in results if r.stockouts)
+    facts = _allocate_batch(ids, summary=summary, actor=actor, facts=reviewed_facts)
     clock = _lap(summary, "allocation", clock)
 
     with transaction.atomic(durable=True):
@@ -105,6 +100,25 @@ def orders_advance(
         summary.dispatched = len(orders_dispatch(orders=[Order(pk=pk) for pk in ids], actor=actor))
         _lap(summary, "dispatch", clock)
     return summary
+
+
+@retry_on_deadlock
+@transaction.atomic(durable=True)
+def _allocate_batch(
+    ids: list[int], *, summary: AdvanceSummary, actor: Any, facts: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """Allocate the batch's due orders in one transaction (re-run whole if PostgreSQL breaks a deadlock:
+    reserving many SKUs for many orders can cross a concurrent transaction's locks); returns the rule facts
+    (``facts``, those already known, plus the ones read here)."""
+    locked = lock_orders(ids)
+    held = open_holds(ids)
+    due = [o for o in locked.values() if allocatable(o) and o.pk not in held]
+    facts = {**facts, **facts_for_rules([o for o in due if o.pk not in facts])}
+    results = allocate_locked(orders=due, actor=actor, facts=facts)
+    summary.allocated = sum(1 for r in results if r.plan.warehouse_id is not None)
+    summary.split_proposed = sum(1 for r in results if r.plan.outcome == "split")
+    summary.short = sum(1 for r in results if r.stockouts)
+    return facts
 
 
 def _lap(summary: AdvanceSummary, step: str, since: float) -> float:

@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.db_retry import retry_on_deadlock
 from oms.fulfillment.models import Stockout, StockoutState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
 from oms.fulfillment.services.courier import orders_courier_assign
@@ -73,6 +74,7 @@ def stockouts_resolve(
     return summary
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Any) -> StockoutSummary:
     summary = StockoutSummary()

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.catalog.models import Sku
+from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.fulfillment.models import (
     AllocationDecision,
@@ -47,6 +48,7 @@ from oms.outbox.services import outbox_publish
 TRANSFERABLE = (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def order_warehouse_transfer(
     *, order: Order, to_warehouse: Warehouse | str, actor: Any, reason: str, allow_short: bool = False

@@ -19,6 +19,7 @@ from oms.audit.services import audit_record
 from oms.catalog.models import Sku
 from oms.channels.models import Channel, ChannelWarehouse
 from oms.channels.services.allocation import channel_stock_reallocate
+from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.inventory.models import (
     DocumentStatus,
@@ -165,6 +166,7 @@ def _expect(doc: StockDocument, *statuses: str) -> None:
 # ------------------------------------------------------------------------------- receipt / count / defective
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
     """Receive goods (入库): on_hand (or defective, for lines marked so) grows, into the named batch."""
@@ -195,6 +197,7 @@ def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: 
     return doc
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
     """Record a stock count (盘点): each line's ``quantity`` is the counted on-hand figure and the difference is
@@ -239,6 +242,7 @@ def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: An
     return doc
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_defective_mark(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
     """Mark sellable units defective (次品): they leave on_hand (FEFO batches) for the defective count. Only
@@ -271,6 +275,7 @@ def stock_defective_mark(*, warehouse_id: int, lines: Sequence[DocLine], actor: 
 # -------------------------------------------------------------------------------------------- transfers
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_transfer_create(
     *, source_id: int, dest_id: int, lines: Sequence[DocLine], actor: Any, note: str = ""
@@ -424,6 +429,7 @@ def _receive_document(
     return doc
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
     return _ship_document(
@@ -436,6 +442,7 @@ def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
     )
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_transfer_receive(*, document_id: int, actor: Any, received: Mapping[int, int] | None = None) -> StockDocument:
     """Receive a shipped transfer at the destination; ``received`` maps line id → units (default: all)."""
@@ -449,6 +456,7 @@ def stock_transfer_receive(*, document_id: int, actor: Any, received: Mapping[in
     )
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_document_cancel(*, document_id: int, actor: Any, reason: str) -> StockDocument:
     """Cancel a transfer or return that has not shipped: its reservations are released."""
@@ -486,6 +494,7 @@ def _refuse_if_promised(sku_ids: Sequence[int], before: set[tuple[int, int]]) ->
 # ------------------------------------------------------------------------------------ return to warehouse
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_return_create(
     *, channel_id: int, source_id: int, dest_id: int, lines: Sequence[DocLine], actor: Any, note: str = ""
@@ -538,6 +547,7 @@ def stock_return_create(
     return doc
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_return_ship(*, document_id: int, actor: Any) -> StockDocument:
     return _ship_document(
@@ -550,6 +560,7 @@ def stock_return_ship(*, document_id: int, actor: Any) -> StockDocument:
     )
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_return_receive(*, document_id: int, actor: Any, received: Mapping[int, int] | None = None) -> StockDocument:
     return _receive_document(

@@ -77,6 +77,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "channels.view_allocationrule",
             "channels.add_allocationrule",
             "channels.change_allocationrule",
+            "channels.delete_allocationrule",
             "channels.allocate_stock",
             "channels.push_channel_stock",
             "outbox.view_outboxmessage",

@@ -14,9 +14,16 @@ from django.views.decorators.http import require_POST
 from oms.console.permissions import console_view
 from oms.core.errors import ApplicationError
 from oms.fulfillment.models import Courier, ShipmentState, StockoutState
-from oms.fulfillment.selectors import order_fulfilment, shipment_list, stockout_list, stockouts_by_sku
+from oms.fulfillment.selectors import (
+    order_fulfilment,
+    order_parcels,
+    shipment_list,
+    stockout_list,
+    stockouts_by_sku,
+)
 from oms.fulfillment.services.courier import order_courier_set
 from oms.fulfillment.services.dispatch import order_dispatch
+from oms.fulfillment.services.parcels import order_remainder_cancel
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.stockouts import stockouts_resolve
 from oms.fulfillment.services.transfer import order_warehouse_transfer
@@ -104,6 +111,22 @@ def order_fulfilment_view(request: HttpRequest, number: str) -> HttpResponse:
             "can_transfer": user.has_perm("fulfillment.transfer_warehouse"),
             "can_courier": user.has_perm("fulfillment.assign_courier"),
             "can_dispatch": user.has_perm("fulfillment.dispatch_order"),
+            "can_cancel_rest": user.has_perm("orders.cancel_order"),
+        },
+    )
+
+
+@console_view("orders.view_order")
+def order_parcels_panel(request: HttpRequest, number: str) -> HttpResponse:
+    """The parcels (包裹) of an order, for its detail page (loaded with htmx)."""
+    order = get_object_or_404(Order, number=number)
+    return render(
+        request,
+        "console/fulfillment/_parcels.html",
+        {
+            "order": order,
+            "parcels": order_parcels(order=order),
+            "can_cancel_rest": request.user.has_perm("orders.cancel_order"),
         },
     )
 
@@ -179,4 +202,21 @@ def order_dispatch_action(request: HttpRequest, number: str) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Sent to the warehouse system as %(s)s.") % {"s": shipment.number})
+    return _back(request, number)
+
+
+@console_view("orders.cancel_order")
+@require_POST
+def order_cancel_rest_action(request: HttpRequest, number: str) -> HttpResponse:
+    order = get_object_or_404(Order, number=number)
+    try:
+        outcome = order_remainder_cancel(order=order, actor=request.user, reason=request.POST.get("reason", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(u)s unit(s) not shipped were cancelled; order %(n)s is shipped.")
+            % {"u": outcome["units"], "n": number},
+        )
     return _back(request, number)

@@ -8,20 +8,21 @@ on the page, field by field.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from oms.audit.services import audit_record, model_snapshot
 from oms.catalog.models import Category, Sku
 from oms.channels.models import AllocationRule, Channel, RuleMethod, RuleScope
+from oms.channels.selectors import stock_push_status_list
+from oms.channels.services import rules
 from oms.channels.services.allocation import allocation_preview, channel_stock_reallocate
+from oms.channels.services.push import stock_push_all
 from oms.console.permissions import console_view
 from oms.core.errors import ApplicationError, FieldError, ValidationFailed
 from oms.inventory import selectors
@@ -52,7 +53,12 @@ def stock_index(request: HttpRequest) -> HttpResponse:
         )
     }
     rows = [(sku, totals.get(sku.pk, {})) for sku in Sku.objects.filter(id__in=ids).order_by("code")]
-    return render(request, "console/stock/index.html", {"rows": rows, "q": q})
+    pushes = stock_push_status_list() if request.user.has_perm("channels.view_channel_stock") else []
+    return render(
+        request,
+        "console/stock/index.html",
+        {"rows": rows, "q": q, "pushes": pushes, "can_push": request.user.has_perm("channels.push_channel_stock")},
+    )
 
 
 @console_view("inventory.view_stock")
@@ -239,9 +245,8 @@ def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # ------------------------------------------------------------------------------------------ allocation rules
 
 
-def _rule_from_post(request: HttpRequest) -> AllocationRule:
+def _rule_from_post(request: HttpRequest, rule: AllocationRule | None = None) -> AllocationRule:
     p = request.POST
-    rule = AllocationRule.objects.filter(pk=_int(p.get("id"))).first() if p.get("id") else None
     rule = rule or AllocationRule()
     rule.channel_id = _int(p.get("channel"))
     rule.scope = p.get("scope", RuleScope.ALL)
@@ -259,19 +264,73 @@ def _rule_from_post(request: HttpRequest) -> AllocationRule:
     return rule
 
 
+def _rule_choices() -> dict[str, Any]:
+    return {
+        "channels": Channel.objects.filter(is_active=True).order_by("code"),
+        "categories": Category.objects.order_by("code"),
+        "scopes": RuleScope.choices,
+        "methods": RuleMethod.choices,
+    }
+
+
+def _preview_rows(rule: AllocationRule) -> list[dict[str, Any]]:
+    """Quotas now and with ``rule`` (unsaved; inactive to preview its removal) for its SKU or the 20 most stocked."""
+    skus = list(
+        StockItem.objects.values("sku_id")
+        .annotate(n=Sum("on_hand"))
+        .order_by("-n")
+        .values_list("sku_id", flat=True)[:20]
+    )
+    if rule.sku_id:
+        skus = [rule.sku_id]
+    rows = allocation_preview(rule=rule, sku_ids=skus)
+    names = dict(Channel.objects.values_list("id", "code"))
+    codes = dict(Sku.objects.filter(id__in={r.sku_id for r in rows}).values_list("id", "code"))
+    return [
+        {
+            "sku": codes.get(r.sku_id, r.sku_id),
+            "channel": names.get(r.channel_id, r.channel_id),
+            "reserved": r.reserved,
+            "current": r.current,
+            "proposed": r.proposed,
+        }
+        for r in rows
+    ]
+
+
+def _save_or_preview(request: HttpRequest, rule: AllocationRule, back: str) -> HttpResponse:
+    """Preview (htmx, nothing saved) or save a rule; saving re-allocates at once."""
+    try:
+        if request.POST.get("preview"):
+            rules.allocation_rule_validate(rule=rule)
+            return render(request, "console/stock/_preview.html", {"rows": _preview_rows(rule)})
+        rules.allocation_rule_save(rule=rule, actor=request.user)
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        if getattr(request, "htmx", False) or request.POST.get("preview"):
+            return render(request, "console/stock/_preview.html", {"rows": [], "errors": True})
+        return redirect(back)
+    summary = channel_stock_reallocate()
+    messages.success(request, _("Rule saved; %(n)s channel stock row(s) re-allocated.") % {"n": summary.rows_changed})
+    return redirect("console:stock_rules")
+
+
 @console_view("channels.view_allocationrule")
 def rule_list(request: HttpRequest) -> HttpResponse:
-    rules = AllocationRule.objects.select_related("channel", "category", "sku").order_by("channel__code", "priority")
+    rule_rows = AllocationRule.objects.select_related("channel", "category", "sku").order_by(
+        "channel__code", "priority"
+    )
+    user = request.user
     return render(
         request,
         "console/stock/rules.html",
         {
-            "rules": rules,
-            "channels": Channel.objects.filter(is_active=True).order_by("code"),
-            "categories": Category.objects.order_by("code"),
-            "scopes": RuleScope.choices,
-            "methods": RuleMethod.choices,
-            "can_edit": request.user.has_perm("channels.allocate_stock"),
+            "rules": rule_rows,
+            "new_rule": AllocationRule(),
+            **_rule_choices(),
+            "can_edit": user.has_perm("channels.allocate_stock"),
+            "can_change": user.has_perm("channels.allocate_stock") and user.has_perm("channels.change_allocationrule"),
+            "can_delete": user.has_perm("channels.allocate_stock") and user.has_perm("channels.delete_allocationrule"),
         },
     )
 
@@ -279,68 +338,67 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @console_view("channels.allocate_stock")
 def rule_save(request: HttpRequest) -> HttpResponse:
-    """Preview (htmx, nothing saved) or save a rule; saving re-allocates at once."""
-    rule = _rule_from_post(request)
-    try:
-        rule.full_clean()
-    except ValidationError as exc:
-        for field, errs in exc.message_dict.items():
-            for e in errs:
-                messages.error(request, f"{field}: {e}")
-        if getattr(request, "htmx", False):
-            return render(request, "console/stock/_preview.html", {"rows": [], "errors": True})
+    """Create a rule (or preview it)."""
+    return _save_or_preview(request, _rule_from_post(request), "console:stock_rules")
+
+
+@console_view("channels.allocate_stock", "channels.change_allocationrule")
+def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a rule: the same form and quota preview as a new one, then save and re-allocate."""
+    rule = AllocationRule.objects.select_related("channel", "category", "sku").filter(pk=pk).first()
+    if rule is None:
+        messages.error(request, _("No such allocation rule."))
         return redirect("console:stock_rules")
-    if request.POST.get("preview"):
-        skus = list(
-            StockItem.objects.values("sku_id")
-            .annotate(n=Sum("on_hand"))
-            .order_by("-n")
-            .values_list("sku_id", flat=True)[:20]
-        )
-        if rule.sku_id:
-            skus = [rule.sku_id]
-        rows = allocation_preview(rule=rule, sku_ids=skus)
-        names = dict(Channel.objects.values_list("id", "code"))
-        codes = dict(Sku.objects.filter(id__in={r.sku_id for r in rows}).values_list("id", "code"))
-        table = [
-            {
-                "sku": codes.get(r.sku_id, r.sku_id),
-                "channel": names.get(r.channel_id, r.channel_id),
-                "reserved": r.reserved,
-                "current": r.current,
-                "proposed": r.proposed,
-            }
-            for r in rows
-        ]
-        return render(request, "console/stock/_preview.html", {"rows": table})
-    with transaction.atomic():
-        before = (
-            model_snapshot(rule, ["ratio_bp", "fixed_quantity", "min_quantity", "max_quantity", "safety_stock"])
-            if rule.pk
-            else None
-        )
-        rule.save()
-        audit_record(
-            actor=request.user,
-            action="channels.allocation_rule.save",
-            obj=rule,
-            before=before,
-            after=model_snapshot(
-                rule,
-                [
-                    "channel",
-                    "scope",
-                    "method",
-                    "ratio_bp",
-                    "fixed_quantity",
-                    "min_quantity",
-                    "max_quantity",
-                    "safety_stock",
-                    "priority",
-                    "is_active",
-                ],
-            ),
-        )
+    if request.method == "POST":
+        return _save_or_preview(request, _rule_from_post(request, rule), request.path)
+    return render(request, "console/stock/rule_edit.html", {"rule": rule, **_rule_choices()})
+
+
+@console_view("channels.allocate_stock", "channels.delete_allocationrule")
+def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm (with the quotas the channels would get without the rule), then delete and re-allocate."""
+    rule = AllocationRule.objects.select_related("channel", "category", "sku").filter(pk=pk).first()
+    if rule is None:
+        messages.error(request, _("No such allocation rule."))
+        return redirect("console:stock_rules")
+    if request.method != "POST":
+        without = AllocationRule(**{f.attname: getattr(rule, f.attname) for f in AllocationRule._meta.concrete_fields})
+        without.is_active = False
+        return render(request, "console/stock/rule_delete.html", {"rule": rule, "rows": _preview_rows(without)})
+    try:
+        rules.allocation_rule_delete(rule_id=pk, actor=request.user, reason=request.POST.get("reason", "")[:200])
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        return redirect("console:stock_rules")
     summary = channel_stock_reallocate()
-    messages.success(request, _("Rule saved; %(n)s channel stock row(s) re-allocated.") % {"n": summary.rows_changed})
+    messages.success(request, _("Rule deleted; %(n)s channel stock row(s) re-allocated.") % {"n": summary.rows_changed})
     return redirect("console:stock_rules")
+
+
+# ------------------------------------------------------------------------------------------ platform pushes
+
+
+@require_POST
+@console_view("channels.push_channel_stock")
+def stock_push_now(request: HttpRequest) -> HttpResponse:
+    """Push changed available-to-sell figures of one online channel (or all) through the outbox now."""
+    code = request.POST.get("channel", "").strip()
+    try:
+        results = stock_push_all(actor=request.user, channel_codes=[code] if code else None)
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        return redirect("console:stock")
+    if not results:
+        messages.error(request, _("No active online channel %(code)s.") % {"code": code})
+    for r in results:
+        if r.skipped:
+            messages.error(
+                request, _("%(channel)s: no webhook endpoint receives its stock pushes.") % {"channel": r.channel}
+            )
+        else:
+            messages.success(
+                request,
+                _("%(channel)s: %(skus)s SKU(s) pushed in %(events)s event(s).")
+                % {"channel": r.channel, "skus": r.skus, "events": len(r.event_ids)},
+            )
+    return redirect("console:stock")

@@ -61,13 +61,18 @@ def order_fulfilment(*, order: Order) -> dict[str, Any]:
         "stockouts": list(
             Stockout.objects.filter(order=order).select_related("sku", "warehouse", "line").order_by("created_at", "id")
         ),
-        "parcels": list(
-            Parcel.objects.filter(order=order)
-            .select_related("shipment")
-            .prefetch_related("lines__line__sku")
-            .order_by("shipped_at", "id")
-        ),
+        "parcels": order_parcels(order=order),
     }
+
+
+def order_parcels(*, order: Order) -> list[Parcel]:
+    """The parcels that left for the order, with their lines, oldest first."""
+    return list(
+        Parcel.objects.filter(order=order)
+        .select_related("shipment")
+        .prefetch_related("lines__line__sku")
+        .order_by("shipped_at", "id")
+    )
 
 
 def shipment_list(*, state: str = "", warehouse_code: str = "") -> QuerySet[Shipment]:

@@ -342,3 +342,42 @@ def test_parcels_and_cancelling_the_rest_through_the_api(
     assert world.on_hand(world.hz, "TEA-001") == 7 and world.reserved(world.hz, "TEA-001") == 0
     assert service.post(url, {"reason": "again"}, content_type="application/json").status_code == 409
     _no_drift()
+
+
+def test_console_shows_parcels_and_cancels_the_rest_with_permission(
+    world: World, wms_post: Any, make_operator: Any
+) -> None:
+    from django.test import Client
+
+    world.receive(world.hz, "TEA-001", 10)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 2)])
+    _callback(
+        world,
+        wms_post,
+        {
+            "type": "shipped",
+            "shipment": shipment.number,
+            "tracking_number": "YT-77",
+            "lines": [{"line": 1, "quantity": 1}],
+        },
+    )
+
+    def logged_in(role: str) -> Client:
+        client = Client()
+        client.force_login(make_operator(role))
+        return client
+
+    coordinator, service = logged_in("warehouse_coordinator"), logged_in("customer_service")
+    html = coordinator.get(f"/orders/{order.number}/fulfilment/").content.decode()
+    assert "YT-77" in html and "TEA-001 × 1" in html and 'data-testid="cancel-rest"' not in html
+    assert 'data-testid="parcels-panel"' in service.get(f"/orders/{order.number}/").content.decode()
+    panel = service.get(f"/orders/{order.number}/parcels/").content.decode()
+    assert "YT-77" in panel and 'data-testid="cancel-rest"' in panel
+    assert coordinator.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": "x"}).status_code == 403
+    assert Order.objects.get(pk=order.pk).status == "partially_shipped"
+    r = service.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": ""})
+    assert r.status_code == 302 and Order.objects.get(pk=order.pk).status == "partially_shipped"
+    service.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": "买家只要一盒"})
+    assert Order.objects.get(pk=order.pk).status == "shipped"
+    assert world.reserved(world.hz, "TEA-001") == 0 and world.on_hand(world.hz, "TEA-001") == 9
+    _no_drift()

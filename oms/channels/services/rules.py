@@ -1,0 +1,69 @@
+"""Allocation rules (C1) as operators edit them: save (create or change) and delete, each with its operation-log
+row in the same transaction. Callers re-allocate the quotas afterwards (``channel_stock_reallocate``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from oms.audit.services import audit_record, model_snapshot
+from oms.channels.models import AllocationRule
+from oms.core.errors import FieldError, NotFound, ValidationFailed
+
+RULE_FIELDS = [
+    "channel",
+    "scope",
+    "category",
+    "sku",
+    "method",
+    "ratio_bp",
+    "fixed_quantity",
+    "forecast_days",
+    "min_quantity",
+    "max_quantity",
+    "safety_stock",
+    "priority",
+    "is_active",
+]
+
+
+def allocation_rule_validate(*, rule: AllocationRule) -> None:
+    """Model validation as the service's field-named `ValidationFailed` (nothing is written)."""
+    try:
+        rule.full_clean()
+    except ValidationError as exc:
+        details = [FieldError(field, str(msg), "invalid") for field, msgs in exc.message_dict.items() for msg in msgs]
+        raise ValidationFailed("The allocation rule is invalid.", details=details) from exc
+
+
+@transaction.atomic(durable=True)
+def allocation_rule_save(*, rule: AllocationRule, actor: Any) -> AllocationRule:
+    """Create ``rule`` or store its changes; the log row holds the saved values before and after."""
+    allocation_rule_validate(rule=rule)
+    before = None
+    if rule.pk:
+        saved = AllocationRule.objects.select_for_update().filter(pk=rule.pk).first()
+        if saved is None:
+            raise NotFound(f"No allocation rule {rule.pk}.")
+        before = model_snapshot(saved, RULE_FIELDS)
+    rule.save()
+    audit_record(
+        actor=actor,
+        action="channels.allocation_rule.save",
+        obj=rule,
+        before=before,
+        after=model_snapshot(rule, RULE_FIELDS),
+    )
+    return rule
+
+
+@transaction.atomic(durable=True)
+def allocation_rule_delete(*, rule_id: int, actor: Any, reason: str = "") -> None:
+    rule = AllocationRule.objects.select_for_update().filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound(f"No allocation rule {rule_id}.")
+    before = model_snapshot(rule, RULE_FIELDS)
+    audit_record(actor=actor, action="channels.allocation_rule.delete", obj=rule, before=before, reason=reason)
+    rule.delete()

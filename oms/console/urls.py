@@ -59,4 +59,7 @@ urlpatterns = [
     path("stock/documents/<int:pk>/<str:action>/", stock_views.document_action, name="stock_document_action"),
     path("stock/rules/", stock_views.rule_list, name="stock_rules"),
     path("stock/rules/save/", stock_views.rule_save, name="stock_rule_save"),
+    path("stock/rules/<int:pk>/edit/", stock_views.rule_edit, name="stock_rule_edit"),
+    path("stock/rules/<int:pk>/delete/", stock_views.rule_delete, name="stock_rule_delete"),
+    path("stock/push/", stock_views.stock_push_now, name="stock_push"),
 ]

@@ -33,6 +33,7 @@ class LineIn(Schema):
     line_discount: str | None = Field(None, description="Item discounts; defaults to the sum of promotions.")
     promotions: list[PromotionIn] = []
     is_gift: bool = False
+    presale: bool | None = Field(None, description="A presale line (预售); unset: as the order's presale flag.")
 
 
 class ReceiverIn(Schema):
@@ -181,6 +182,7 @@ def line_out(line: OrderLine, currency: str) -> dict[str, Any]:
             for p in line.promotions
         ],
         "is_gift": line.is_gift,
+        "presale": line.is_presale,
         "tax_rate_bp": line.tax_rate_bp,
         "unmapped": line.sku_id is None,
         "short_quantity": line.short_quantity,

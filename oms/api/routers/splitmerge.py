@@ -32,7 +32,10 @@ class MergeIn(Schema):
 
 
 class AutoSplitIn(Schema):
-    strategy: str = Field(description="warehouse (the plan allocation proposed), weight or category")
+    strategy: str = Field(
+        description="warehouse (the plan allocation proposed), presale (presale apart from in-stock lines), "
+        "weight or category"
+    )
     max_weight_g: int | None = Field(None, ge=1, le=1_000_000)
 
 

@@ -48,6 +48,8 @@ class LineIn:
     line_discount_minor: int
     promotions: tuple[Promotion, ...]
     is_gift: bool
+    # Presale (预售): None when the line does not say, and then the order's presale flag applies.
+    is_presale: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,13 @@ class IntakeCommand:
     stated: StatedTotals
 
     def snapshot(self) -> dict[str, Any]:
-        """JSON-safe, canonical: what the order said when it came in (kept on the order as its record)."""
+        """JSON-safe, canonical: what the order said when it came in (kept on the order as its record).
+        A line's presale flag appears only when the line states it, so orders taken in before lines could
+        say so keep their fingerprint (a replay of them is still recognised)."""
         plain: dict[str, Any] = _jsonable(self)
+        for line in plain["lines"]:
+            if line.get("is_presale") is None:
+                line.pop("is_presale", None)
         return plain
 
     def fingerprint(self) -> str:
@@ -211,6 +218,7 @@ def _line(r: FieldReader, data: Any, i: int, currency: str) -> LineIn | None:
         line_discount_minor=line_discount,
         promotions=tuple(promos),
         is_gift=r.flag(data, "is_gift", path),
+        is_presale=None if data.get("presale") in (None, "") else r.flag(data, "presale", path),
     )
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
 # Payment rows of this method are bookkeeping, not money: an order made by a split or merge carries its share
 # of what the buyer paid (or was refunded) on the retired original(s), whose own rows keep the cash. An order's
 # paid status counts them; cash figures across orders never do.

@@ -150,7 +150,8 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
             invoice_title=cmd.invoice.title,
             invoice_tax_id=cmd.invoice.tax_id,
             invoice_email=cmd.invoice.email,
-            is_presale=cmd.is_presale,
+            # A presale order is one with a presale line; a line says so, or follows the order's flag.
+            is_presale=any(cmd.is_presale if ln.is_presale is None else ln.is_presale for ln in cmd.lines),
             is_cod=cmd.is_cod,
             currency=cmd.currency,
             goods_minor=p.money.goods_minor,
@@ -212,6 +213,7 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
                         for pr in ln.promotions
                     ],
                     is_gift=ln.is_gift or bool(sku and sku.is_gift),
+                    is_presale=p.command.is_presale if ln.is_presale is None else ln.is_presale,
                     tax_rate_bp=sku.tax_rate_bp if sku else 0,
                 )
             )

@@ -22,6 +22,7 @@ class LineFacts:
     category: str
     is_gift: bool
     paid_minor: int
+    is_presale: bool = False
 
 
 Groups = list[dict[int, int]]
@@ -57,6 +58,14 @@ def split_by_category(lines: Sequence[LineFacts]) -> Groups:
         if not ln.is_gift:
             by_cat[ln.category or "-"][ln.line_no] = ln.quantity
     return _attach_gifts([by_cat[c] for c in sorted(by_cat)], lines)
+
+
+def split_by_presale(lines: Sequence[LineFacts]) -> Groups:
+    """Presale lines (预售) apart from in-stock lines (现货), so what is in stock ships now: whole lines,
+    in-stock group first. Gifts go with the larger group, as always."""
+    in_stock = {ln.line_no: ln.quantity for ln in lines if not ln.is_gift and not ln.is_presale}
+    presale = {ln.line_no: ln.quantity for ln in lines if not ln.is_gift and ln.is_presale}
+    return _attach_gifts([g for g in (in_stock, presale) if g], lines)
 
 
 def split_by_weight(lines: Sequence[LineFacts], max_weight_g: int) -> Groups:

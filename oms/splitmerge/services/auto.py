@@ -1,4 +1,5 @@
-"""Automatic split (by the warehouse plan, weight or category) and automatic merge of mergeable orders."""
+"""Automatic split (by the warehouse plan, presale vs in stock, weight or category) and automatic merge of
+mergeable orders."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from oms.core.errors import Conflict, ValidationFailed
 from oms.fulfillment.models import AllocationDecision
 from oms.orders.models import Order, OrderLine
 from oms.review.models import RefundRequest
-from oms.splitmerge.domain.strategies import LineFacts, split_by_category, split_by_lines, split_by_weight
+from oms.splitmerge.domain.strategies import (
+    LineFacts,
+    split_by_category,
+    split_by_lines,
+    split_by_presale,
+    split_by_weight,
+)
 from oms.splitmerge.selectors import merge_suggestions
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
 
-STRATEGIES = ("warehouse", "weight", "category")
+STRATEGIES = ("warehouse", "presale", "weight", "category")
 
 
 def _facts(order: Order) -> list[LineFacts]:
@@ -25,15 +32,16 @@ def _facts(order: Order) -> list[LineFacts]:
             category=ln.sku.category.code if ln.sku and ln.sku.category else "",
             is_gift=ln.is_gift,
             paid_minor=ln.paid_minor,
+            is_presale=ln.is_presale,
         )
         for ln in OrderLine.objects.filter(order=order).select_related("sku__category").order_by("line_no")
     ]
 
 
 def order_auto_split(*, order: Order, strategy: str, actor: Any, max_weight_g: int | None = None) -> list[Order]:
-    """Split by a strategy: ``warehouse`` executes the plan allocation proposed (pending_split), ``weight``
-    packs parcels under a weight limit, ``category`` separates categories. Refused when the strategy
-    leaves the order whole."""
+    """Split by a strategy: ``warehouse`` executes the plan allocation proposed (pending_split), ``presale``
+    separates presale lines from in-stock ones, ``weight`` packs parcels under a weight limit, ``category``
+    separates categories. Refused when the strategy leaves the order whole."""
     facts = _facts(order)
     if strategy == "warehouse":
         decision = (
@@ -43,6 +51,8 @@ def order_auto_split(*, order: Order, strategy: str, actor: Any, max_weight_g: i
             raise Conflict(f"Allocation proposed no split for order {order.number}.", code="no_split_plan")
         ids = {ln.pk: ln.line_no for ln in OrderLine.objects.filter(order=order)}
         groups = split_by_lines(facts, [[ids[i] for i in g["line_ids"] if i in ids] for g in decision.plan["groups"]])
+    elif strategy == "presale":
+        groups = split_by_presale(facts)
     elif strategy == "weight":
         groups = split_by_weight(facts, max_weight_g or 0)
     elif strategy == "category":

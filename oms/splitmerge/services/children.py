@@ -156,6 +156,9 @@ def replace_orders(
         )
         if not reviewed:
             order.reviewed_at = None
+        if "is_presale" not in spec.overrides:
+            # A presale order is one holding presale goods: split off the in-stock lines and they ship now.
+            order.is_presale = any(cl.source.is_presale for cl in spec.lines)
         order.goods_minor = sum(cl.amounts.gross_minor for cl in spec.lines)
         order.line_discount_minor = sum(cl.amounts.line_discount_minor for cl in spec.lines)
         order.order_discount_minor = sum(cl.amounts.order_discount_minor for cl in spec.lines)
@@ -227,6 +230,7 @@ def replace_orders(
                 paid_minor=cl.amounts.paid_minor,
                 promotions=cl.promotions,
                 is_gift=src.is_gift,
+                is_presale=src.is_presale,
                 tax_rate_bp=src.tax_rate_bp,
             )
             new_lines.append(line)

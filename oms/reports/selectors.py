@@ -24,6 +24,7 @@ PIPELINE: tuple[Status, ...] = (
     Status.PENDING_SPLIT,
     Status.PENDING_DISPATCH,
     Status.PENDING_SHIPMENT,
+    Status.PARTIALLY_SHIPPED,
     Status.SHIPPED,
 )
 
@@ -34,6 +35,7 @@ DEFAULT_STUCK_AFTER_MINUTES: dict[str, int] = {
     Status.PENDING_SPLIT: 120,
     Status.PENDING_DISPATCH: 60,
     Status.PENDING_SHIPMENT: 24 * 60,
+    Status.PARTIALLY_SHIPPED: 24 * 60,
     Status.SHIPPED: 7 * 24 * 60,
 }
 

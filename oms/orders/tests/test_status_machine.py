@@ -49,6 +49,14 @@ def test_no_way_back_from_shipped_to_cancelled() -> None:
     assert Status.CANCELLED not in TRANSITIONS[Status.SHIPPED]
 
 
+def test_partially_shipped_only_goes_on_to_shipped() -> None:
+    # Some parcels left: the order cannot be cancelled or sent back to review, only finished (the rest ships
+    # or is cancelled); the buyer sees 部分发货.
+    assert TRANSITIONS[Status.PARTIALLY_SHIPPED] == (Status.SHIPPED,)
+    assert Status.PARTIALLY_SHIPPED in TRANSITIONS[Status.PENDING_SHIPMENT]
+    assert BUYER_STATUS[Status.PARTIALLY_SHIPPED] == "部分发货"
+
+
 def test_transition_writes_timeline_and_operation_log(make_order: Any, admin_operator: Any) -> None:
     from django.db import transaction
 

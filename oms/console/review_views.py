@@ -3,6 +3,7 @@ validation and a dry run on a chosen order, and review actions on one order."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -13,13 +14,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
-from oms.core.errors import ApplicationError
+from oms.core.errors import ApplicationError, ValidationFailed
 from oms.core.rules import RuleParseError, compile_condition
 from oms.orders.models import Order
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import InterceptionState, Rule, RuleKind
 from oms.review.selectors import interception_list
 from oms.review.services import (
+    RULE_PARAM_CHECKS,
     interceptions_release,
     order_force_review,
     order_review,
@@ -105,6 +107,33 @@ def _rule_form_data(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+def _params_text(params: Any) -> str:
+    return json.dumps(params or {}, ensure_ascii=False, indent=2)
+
+
+def _params_errors(kind: str, text: str) -> tuple[Any, list[str]]:
+    """The parameters typed in the editor, parsed, and what is wrong with them for a rule of ``kind``: JSON,
+    an object, then the kind's own check (`RULE_PARAM_CHECKS`: warehouse and courier targets), as one line
+    per field."""
+    text = text.strip()
+    try:
+        params = json.loads(text) if text else {}
+    except json.JSONDecodeError as exc:
+        return None, [
+            _("Not valid JSON: %(msg)s (line %(line)s, column %(col)s).")
+            % {"msg": exc.msg, "line": exc.lineno, "col": exc.colno}
+        ]
+    if not isinstance(params, dict):
+        return None, [_('Parameters are a JSON object, e.g. {"warehouse": "HZ01"}.')]
+    check = RULE_PARAM_CHECKS.get(kind)
+    if check is not None:
+        try:
+            check(kind=kind, params=params)
+        except ValidationFailed as exc:
+            return params, [f"{d.field}: {d.message}" for d in exc.details] or [exc.message]
+    return params, []
+
+
 @console_view("review.view_rule")
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk) if pk else None
@@ -114,22 +143,34 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         if rule
         else {"kind": RuleKind.REVIEW, "priority": 100, "enabled": True, "condition": ""}
     )
+    form["params_text"] = _params_text(rule.params if rule else {})
     if request.method == "POST":
         if not request.user.has_perm("review.edit_rules"):
             messages.error(request, _("You may not edit rules."))
             return redirect("console:rules")
         form = _rule_form_data(request)
-        try:
-            saved = rule_save(rule=rule, data=form, actor=request.user)
-        except RuleParseError as exc:
-            errors = {"condition": [exc.message]}
-        except ApplicationError as exc:
-            errors = {"general": [exc.message]}
-        except Exception as exc:  # Django's ValidationError from full_clean
-            errors = getattr(exc, "message_dict", {"general": [str(exc)]})
+        # A form without the field (an older page) keeps the rule's parameters.
+        form["params_text"] = request.POST.get("params", _params_text(rule.params if rule else {}))
+        params, params_errors = _params_errors(str(form["kind"]), form["params_text"])
+        if params_errors:
+            errors = {"params": params_errors}
         else:
-            messages.success(request, _("Rule %(name)s saved.") % {"name": saved.name})
-            return redirect("console:rules")
+            try:
+                saved = rule_save(rule=rule, data={**form, "params": params}, actor=request.user)
+            except RuleParseError as exc:
+                errors = {"condition": [exc.message]}
+            except ValidationFailed as exc:
+                fields = [d for d in exc.details if d.field.startswith("params")]
+                errors = (
+                    {"params": [f"{d.field}: {d.message}" for d in fields]} if fields else {"general": [exc.message]}
+                )
+            except ApplicationError as exc:
+                errors = {"general": [exc.message]}
+            except Exception as exc:  # Django's ValidationError from full_clean
+                errors = getattr(exc, "message_dict", {"general": [str(exc)]})
+            else:
+                messages.success(request, _("Rule %(name)s saved.") % {"name": saved.name})
+                return redirect("console:rules")
     return render(
         request,
         "console/review/rule_edit.html",
@@ -142,6 +183,15 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "can_edit": request.user.has_perm("review.edit_rules"),
         },
     )
+
+
+@console_view("review.view_rule")
+def rule_params_validate(request: HttpRequest) -> HttpResponse:
+    """The editor's live check of the parameters (htmx), for the kind chosen in the form."""
+    data = request.POST if request.method == "POST" else request.GET
+    kind = data.get("kind", RuleKind.REVIEW)
+    _params, errors = _params_errors(kind if kind in RuleKind.values else RuleKind.REVIEW, data.get("params", ""))
+    return render(request, "console/review/_params_validation.html", {"errors": errors})
 
 
 @console_view("review.view_rule")

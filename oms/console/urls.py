@@ -23,6 +23,7 @@ urlpatterns = [
     path("rules/new/", review_views.rule_edit, name="rule_new"),
     path("rules/<int:pk>/", review_views.rule_edit, name="rule_edit"),
     path("rules/validate/", review_views.rule_validate, name="rule_validate"),
+    path("rules/validate-params/", review_views.rule_params_validate, name="rule_params_validate"),
     path("rules/dry-run/", review_views.rule_dry_run, name="rule_dry_run"),
     path("orders/<str:number>/review/", review_views.order_review_action, name="order_review"),
     path("orders/<str:number>/holds/", review_views.order_holds_panel, name="order_holds"),

@@ -149,7 +149,8 @@ def test_cursor_waits_for_changes_to_settle(shop, make_endpoint):  # noqa: F811
     _stock(wh, [(a, 4)])
     channel_stock_push(channel=ch)
     # Fresh changes may still have older uncommitted neighbours: read again next time, but not re-sent.
-    assert StockPushCursor.objects.get(channel=ch).last_change_id == 0
+    first_change = AvailabilityChange.objects.filter(channel=ch).earliest("id").pk
+    assert StockPushCursor.objects.get(channel=ch).last_change_id < first_change
     assert channel_stock_push(channel=ch).skus == 0
     _settle_all()
     result = channel_stock_push(channel=ch)
@@ -230,3 +231,37 @@ def test_command_task_and_schedule(shop, make_endpoint):  # noqa: F811
     assert settings.CELERY_BEAT_SCHEDULE["channels-stock-push"]["task"] == "channels.stock_push"
     assert app.tasks["channels.stock_push"].name == stock_push.name
     assert stock_push.apply().get() == {"TMALL1": {"skus": 0, "events": 0, "skipped": ""}}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_pushes_of_one_channel_send_each_figure_once(make_endpoint):  # noqa: F811
+    import threading
+
+    from django.db import connection
+
+    wh = make_warehouse()
+    ch = make_channel("TMALL1", warehouses=[wh])
+    AllocationRule.objects.create(channel=ch)
+    make_endpoint(topics=["platform.stock.*"])
+    _stock(wh, [(make_sku(f"S-{i}"), 1 + i) for i in range(30)])
+    start = threading.Barrier(4, timeout=10)
+    results, errors = [], []
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(channel_stock_push(channel=ch))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert sorted(r.skus for r in results) == [0, 0, 0, 30]
+    assert OutboxMessage.objects.count() == 1 and len(OutboxMessage.objects.get().payload["items"]) == 30

@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from oms.console.permissions import console_view
-from oms.reports.selectors import order_pipeline_board, orders_stuck
+from oms.core.domain.money import format_minor
+from oms.reports.selectors import cash_totals, order_pipeline_board, orders_stuck
 from oms.review.models import Interception, InterceptionState
 
 
@@ -27,6 +31,26 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     if user.has_perm("orders.view_order"):
         context["board"] = order_pipeline_board()
         context["stuck"] = orders_stuck(limit=15)
+    if user.has_perm("orders.view_payment"):
+        # Money that moved today and in the last 7 days: real payments only, never split/merge bookkeeping.
+        today = timezone.localdate()
+        context["cash"] = [
+            {
+                "label": label,
+                "rows": [
+                    {
+                        "currency": c.currency,
+                        "received": format_minor(c.received_minor, c.currency),
+                        "refunded": format_minor(c.refunded_minor, c.currency),
+                        "net": format_minor(c.net_minor, c.currency),
+                        "payments": c.payments,
+                        "refunds": c.refunds,
+                    }
+                    for c in cash_totals(day_from=start, day_to=today)
+                ],
+            }
+            for label, start in ((_("Today"), today), (_("Last 7 days"), today - timedelta(days=6)))
+        ]
     if user.has_perm("review.view_interception"):
         context["holds"] = list(
             Interception.objects.filter(state=InterceptionState.OPEN)

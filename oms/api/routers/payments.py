@@ -12,23 +12,25 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.security import APIKeyHeader
 from pydantic import Field
 
 from oms.api.auth import require_perm
 from oms.api.routers.order_schemas import order_detail, payment_out
-from oms.core.domain.money import parse_minor
-from oms.core.errors import ValidationFailed
+from oms.channels.models import Channel
+from oms.core.domain.money import format_minor, parse_minor
+from oms.core.errors import FieldError, ValidationFailed
 from oms.orders.models import PaymentKind
 from oms.orders.selectors import order_get
 from oms.orders.services.payments import PAYMENT_METHODS, payment_callback_receive, payment_record
 from oms.outbox.domain.signing import HEADER_SIGNATURE, SignatureInvalid, verify_signature
+from oms.reports.selectors import cash_totals
 
 router = Router(tags=["payments"])
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,4 +129,42 @@ def payment_callback(request: HttpRequest, method: str) -> dict[str, Any]:
         "payment": payment_out(result.payment),
         "order_status": result.order.status,
         "payment_status": result.order.payment_status,
+    }
+
+
+class TotalsQuery(Schema):
+    date_from: date | None = Field(None, alias="from")
+    date_to: date | None = Field(None, alias="to")
+    channel: str = ""
+
+
+@router.get("/payments/totals", summary="Cash received and refunded per currency (real payments only)")
+@require_perm("orders.view_payment")
+def payment_totals(request: HttpRequest, query: Query[TotalsQuery]) -> dict[str, Any]:
+    """By the day paid (``from``/``to`` inclusive, local days), optionally for one channel. Counts payment
+    records of real methods only: the shares that split and merged orders carry (method ``carried``) are
+    bookkeeping for each order's own paid status, and would count the same money twice."""
+    if query.date_from and query.date_to and query.date_from > query.date_to:
+        raise ValidationFailed(
+            "from is after to.", details=[FieldError("from", "The period starts after it ends.", "bad_range")]
+        )
+    channel_id = None
+    if query.channel:
+        channel_id = Channel.objects.filter(code=query.channel).values_list("pk", flat=True).first()
+        if channel_id is None:
+            raise ValidationFailed(
+                f"No channel {query.channel!r}.", details=[FieldError("channel", "No such channel.", "not_found")]
+            )
+    return {
+        "totals": [
+            {
+                "currency": c.currency,
+                "received": format_minor(c.received_minor, c.currency),
+                "refunded": format_minor(c.refunded_minor, c.currency),
+                "net": format_minor(c.net_minor, c.currency),
+                "payments": c.payments,
+                "refunds": c.refunds,
+            }
+            for c in cash_totals(day_from=query.date_from, day_to=query.date_to, channel_id=channel_id)
+        ]
     }

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import models, transaction
 
 from oms.audit.models import OperationLog
+from oms.core.bulk import bulk_insert
 from oms.core.context import current_context
 
 
@@ -95,4 +96,4 @@ def audit_record_many(
         _row(actor, action, obj._meta.label_lower, str(obj.pk), str(obj)[:200], before, after, reason, save=False)
         for obj, before, after, reason in entries
     ]
-    return OperationLog.objects.bulk_create(rows) if rows else []
+    return list(bulk_insert(rows, returning=True))

@@ -112,3 +112,56 @@ def prepare_facts(facts: Mapping[str, Any]) -> PreparedFacts:
 def condition_matches(rule: rule_engine.Rule, facts: Mapping[str, Any]) -> bool:
     """Evaluate a compiled condition against one order's facts (prepared or not)."""
     return bool(rule.matches(prepare_facts(facts)))
+
+
+def _symbols(node: Any, out: set[str]) -> bool:
+    """Collect the fact names a condition's syntax tree reads; False when it reads a built-in ($now…)."""
+    from rule_engine.ast import ASTNodeBase, SymbolExpression
+
+    if isinstance(node, SymbolExpression):
+        out.add(node.name)
+        return node.scope is None
+    if isinstance(node, list | tuple):
+        return all(_symbols(x, out) for x in node)
+    if isinstance(node, dict):
+        return all(_symbols(k, out) and _symbols(v, out) for k, v in node.items())
+    if not isinstance(node, ASTNodeBase):
+        return True
+    names = set(getattr(node, "__dict__", {}))
+    for cls in type(node).__mro__:
+        names.update(getattr(cls, "__slots__", ()))
+    return all(_symbols(getattr(node, name, None), out) for name in sorted(names - {"context"}))
+
+
+@lru_cache(maxsize=1024)
+def condition_symbols(rule: rule_engine.Rule) -> tuple[str, ...] | None:
+    """The names a compiled condition reads (facts, and local names of comprehensions, which do no harm),
+    or None when it reads a built-in such as ``$now``, whose value is not in the facts."""
+    out: set[str] = set()
+    return tuple(sorted(out)) if _symbols(rule.statement, out) else None
+
+
+_MISSING = object()
+
+
+class ConditionMemo:
+    """Evaluate conditions for a batch of orders once per distinct combination of the facts each condition
+    reads: ``has_remark`` has two answers however many orders there are. Same verdicts as
+    `condition_matches`; a condition reading built-ins, or unhashable values, is evaluated every time."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[Any, ...], bool] = {}
+
+    def matches(self, rule: rule_engine.Rule, facts: Mapping[str, Any]) -> bool:
+        prepared = prepare_facts(facts)
+        names = condition_symbols(rule)
+        if names is None:
+            return condition_matches(rule, prepared)
+        key = (rule, *(prepared.get(n, _MISSING) for n in names))
+        try:
+            return self._seen[key]
+        except KeyError:
+            verdict = self._seen[key] = condition_matches(rule, prepared)
+            return verdict
+        except TypeError:
+            return condition_matches(rule, prepared)

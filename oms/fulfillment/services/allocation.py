@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.channels.models import ChannelWarehouse
+from oms.core.bulk import bulk_insert, bulk_set
 from oms.core.errors import Conflict
+from oms.core.rules import ConditionMemo
 from oms.fulfillment.conf import warehouse_tie_breaks
 from oms.fulfillment.domain.allocation import (
     AllocationPlan,
@@ -107,6 +109,7 @@ def allocate_locked(
     }
     held = _held_at_warehouses([ln.pk for ln in all_lines])
     tie_breaks = warehouse_tie_breaks()
+    memo = ConditionMemo()
 
     results: list[AllocationResult] = []
     requests: list[WarehouseReserveRequest] = []
@@ -124,7 +127,8 @@ def allocate_locked(
             for key, q in held.get(ln.pk, {}).items():
                 own[key] += q
         directives: list[WarehouseDirective] = [
-            warehouse_directive(r.pk, r.code, r.params or {}) for r in matching_rules(rules, facts.get(order.pk, {}))
+            warehouse_directive(r.pk, r.code, r.params or {})
+            for r in matching_rules(rules, facts.get(order.pk, {}), memo)
         ]
         if own and len({w for w, _s in own}) == 1:
             (held_wh,) = {w for w, _s in own}
@@ -252,13 +256,12 @@ def _persist(
                 plan.reason,
             )
         )
-    AllocationDecision.objects.bulk_create(decisions)
+    bulk_insert(decisions)
     orders_update_grouped(changed_orders, ["warehouse_id", "final_warehouse_id", "has_short_lines", "updated_at"])
     audit_record_many(actor=actor, action="order.allocate", entries=audits)
-    if changed_lines:
-        OrderLine.objects.bulk_update(changed_lines, ["short_quantity"], batch_size=1000)
-    Stockout.objects.bulk_create(stockouts)
-    OrderEvent.objects.bulk_create(events)
+    bulk_set(changed_lines, ["short_quantity"])
+    bulk_insert(stockouts, returning=True)
+    bulk_insert(events)
     orders_transition(orders=to_split, to_status=Status.PENDING_SPLIT.value, actor=actor, reason="split proposed")
     for result in unplaceable:
         order_intercept(order=result.order, reason_code="no_warehouse", reason=result.plan.reason, actor=actor)

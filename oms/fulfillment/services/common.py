@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.catalog.models import BundleComponent
-from oms.core.rules import compile_condition, condition_matches, prepare_facts
+from oms.core.bulk import bulk_insert
+from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import transition_check
@@ -65,10 +66,14 @@ def enabled_rules(kind: str) -> list[CompiledRule]:
     ]
 
 
-def matching_rules(rules: Sequence[CompiledRule], facts: dict[str, Any]) -> list[Rule]:
-    """The rules whose condition holds for one order, in priority order."""
+def matching_rules(
+    rules: Sequence[CompiledRule], facts: dict[str, Any], memo: ConditionMemo | None = None
+) -> list[Rule]:
+    """The rules whose condition holds for one order, in priority order. A batch passes one ``memo`` for all
+    its orders: each condition runs once per distinct set of facts it reads."""
     prepared = prepare_facts(facts)
-    return [c.rule for c in rules if condition_matches(c.condition, prepared)]
+    check = memo.matches if memo is not None else condition_matches
+    return [c.rule for c in rules if check(c.condition, prepared)]
 
 
 def facts_when_needed(
@@ -189,7 +194,7 @@ def orders_transition(
         order.status = to_status
         order.updated_at = now
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=to_status, updated_at=now)
-    OrderEvent.objects.bulk_create(events)
+    bulk_insert(events)
     audit_record_many(
         actor=actor,
         action="order.transition",

@@ -11,7 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
+from oms.core.bulk import bulk_insert
 from oms.core.errors import Conflict, NotFound, ValidationFailed
+from oms.core.rules import ConditionMemo
 from oms.fulfillment.domain.courier import CourierChoice, CourierOption, CourierRequest, Rate, choose_courier
 from oms.fulfillment.domain.courier import capable as courier_capable
 from oms.fulfillment.domain.rule_params import courier_directive
@@ -112,6 +114,7 @@ def assign_couriers_locked(
     codes = dict(Warehouse.objects.values_list("id", "code"))
     now = timezone.now()
     who = actor_name(actor)
+    memo = ConditionMemo()
     results: list[CourierResult] = []
     decisions: list[AllocationDecision] = []
     events: list[OrderEvent] = []
@@ -129,7 +132,8 @@ def assign_couriers_locked(
             cod=order.is_cod,
             remarks=f"{order.buyer_remark} {order.seller_remark}",
             directives=tuple(
-                courier_directive(r.pk, r.code, r.params or {}) for r in matching_rules(rules, facts.get(order.pk, {}))
+                courier_directive(r.pk, r.code, r.params or {})
+                for r in matching_rules(rules, facts.get(order.pk, {}), memo)
             ),
         )
         if order.courier_id is not None:
@@ -172,10 +176,10 @@ def assign_couriers_locked(
             )
         )
         audits.append((order, None, {"courier_id": choice.courier_id, "rule": choice.rule_code}, choice.reason))
-    AllocationDecision.objects.bulk_create(decisions)
+    bulk_insert(decisions)
     orders_update_grouped([o for o in assigned if o.pk in chosen], ["courier_id", "updated_at"])
     audit_record_many(actor=actor, action="order.assign_courier", entries=audits)
-    OrderEvent.objects.bulk_create(events)
+    bulk_insert(events)
     orders_transition(
         orders=assigned, to_status=Status.PENDING_DISPATCH.value, actor=actor, reason="warehouse and courier assigned"
     )

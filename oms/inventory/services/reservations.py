@@ -29,6 +29,7 @@ from oms.channels.lock_objects import channel_stocks_for_update, channel_stocks_
 from oms.channels.models import Channel, ChannelStock
 from oms.channels.services.allocation import channel_stock_reallocate
 from oms.channels.services.counters import ChannelDelta, channel_stock_apply
+from oms.core.bulk import bulk_insert, bulk_set
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.inventory.domain.reservation import LineDemand, bundle_units, plan_grants
 from oms.inventory.lock_objects import active_reservations_for_update
@@ -377,10 +378,8 @@ def warehouse_reserve(
                         quantity=units,
                     )
                 )
-    if new_rows:
-        Reservation.objects.bulk_create(new_rows)
-    if grown:
-        Reservation.objects.bulk_update(grown, ["quantity"])
+    bulk_insert(new_rows)
+    bulk_set(grown, ["quantity"])
     transfer = dict(reserved) if kind == ReservationKind.TRANSFER else None
     ledger_post(moves=[], reserved=reserved, reserved_transfer=transfer, locked=items)
     return outcomes

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Min, QuerySet, Sum
+from django.db.models import Count, Min, Prefetch, QuerySet, Sum
 
 from oms.fulfillment.models import (
     AllocationDecision,
     Parcel,
+    ParcelLine,
     Shipment,
     Stockout,
     StockoutState,
@@ -70,7 +71,7 @@ def order_parcels(*, order: Order) -> list[Parcel]:
     return list(
         Parcel.objects.filter(order=order)
         .select_related("shipment")
-        .prefetch_related("lines__line__sku")
+        .prefetch_related(Prefetch("lines", queryset=ParcelLine.objects.select_related("line__sku")))
         .order_by("shipped_at", "id")
     )
 

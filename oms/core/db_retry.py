@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar, overload
 
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 
 logger = logging.getLogger("oms.db_retry")
 
@@ -97,3 +97,15 @@ def retry_on_deadlock(
     if func is not None:
         return decorate(func)
     return decorate
+
+
+def run_atomic(fn: Callable[[], R], *, attempts: int = ATTEMPTS, using: str | None = None) -> R:
+    """Run ``fn`` in its own outermost transaction, re-run whole on a deadlock: the form for a service whose
+    transaction is a ``with`` block with work after it (``run_atomic(lambda: ...)``)."""
+
+    @retry_on_deadlock(attempts=attempts, using=using)
+    def once() -> R:
+        with transaction.atomic(using=using, durable=True):
+            return fn()
+
+    return once()

@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from oms.core import db_retry
-from oms.core.db_retry import backoff_s, is_retryable, retry_on_deadlock
+from oms.core.db_retry import backoff_s, is_retryable, retry_on_deadlock, run_atomic
 
 
 class _DriverError(Exception):
@@ -97,6 +97,25 @@ def test_inside_an_open_transaction_it_runs_once_and_lets_the_outermost_caller_d
     with pytest.raises(OperationalError), transaction.atomic():
         inner()
     assert runs == [1]
+
+
+@pytest.mark.django_db
+def test_run_atomic_opens_the_transaction_and_rolls_back_each_failed_attempt() -> None:
+    from oms.catalog.models import Sku
+
+    runs: list[int] = []
+
+    def work() -> int:
+        runs.append(1)
+        Sku.objects.create(code=f"RETRY-{len(runs)}", name="x")
+        if len(runs) == 1:
+            raise _wrapped("40P01")
+        return Sku.objects.filter(code__startswith="RETRY-").count()
+
+    assert run_atomic(work) == 1  # the first attempt's row was rolled back with it
+    assert list(Sku.objects.filter(code__startswith="RETRY-").values_list("code", flat=True)) == ["RETRY-2"]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        run_atomic(lambda: 1)  # durable: never inside another transaction
 
 
 # ---------------------------------------------------------------------------------------------- PostgreSQL

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import ValidationFailed
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
@@ -45,6 +46,7 @@ def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
     return order
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def order_cancel(*, order: Order, actor: Any, reason: str) -> Order:
     """Cancel with a reason (required: it is what the buyer and the log see). Releases the order's

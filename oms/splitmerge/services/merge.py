@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from oms.core.db_retry import run_atomic
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.orders.lock_objects import orders_for_update
 from oms.orders.models import Order, OrderLine
@@ -115,8 +116,10 @@ def orders_merge(*, numbers: Sequence[str], actor: Any, reason: str = "", invoic
         raise ValidationFailed(
             "An order cannot be merged with itself.", details=[FieldError("orders", "Each order once.", "duplicate")]
         )
-    with transaction.atomic(durable=True):
-        merged = merge_locked(orders=_lock_by_numbers(numbers), actor=actor, reason=reason, invoice_from=invoice_from)
+    # Re-run whole if PostgreSQL breaks a deadlock: the merged order's reservations span several SKUs.
+    merged = run_atomic(
+        lambda: merge_locked(orders=_lock_by_numbers(numbers), actor=actor, reason=reason, invoice_from=invoice_from)
+    )
     children_follow_up(children=[merged], actor=actor)
     return merged
 

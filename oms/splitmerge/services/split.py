@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from oms.core.db_retry import run_atomic
 from oms.core.errors import FieldError, ValidationFailed
 from oms.orders.domain.split import plan_split
 from oms.orders.lock_objects import order_lock
@@ -74,8 +75,9 @@ def order_split(*, order: Order, groups: Sequence[Mapping[int, int]], actor: Any
     """Split an order into new orders, one per group of {line number: quantity}. The original is
     retired (closed) and kept with its history; money, reservations, remarks, invoice request and
     platform order ids carry over; holds and stockouts are judged again on the new orders."""
-    with transaction.atomic(durable=True):
-        locked = order_lock(pk=order.pk)
-        children = split_locked(order=locked, groups=groups, actor=actor, reason=reason)
+    # Re-run whole if PostgreSQL breaks a deadlock: the children's reservations span several SKUs.
+    children = run_atomic(
+        lambda: split_locked(order=order_lock(pk=order.pk), groups=groups, actor=actor, reason=reason)
+    )
     children_follow_up(children=children, actor=actor)
     return children

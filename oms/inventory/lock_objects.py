@@ -9,7 +9,8 @@
 Quota re-allocation locks ChannelStock rows and then *reads* the shelves without locking them; every
 transaction that changes a pool re-allocates before it commits, which keeps quotas and shelves in step.
 A transaction that makes several stock calls should touch its SKUs in the same order in each, or take all
-its locks in the first call; PostgreSQL aborts one side of a deadlock (retry it) rather than oversell.
+its locks in the first call; PostgreSQL aborts one side of a deadlock rather than oversell, and the service
+that opened the outermost transaction re-runs it whole (``oms.core.db_retry.retry_on_deadlock``).
 
 Each function evaluates its queryset at once, so the locks are taken when it returns.
 """

@@ -3,7 +3,8 @@ shipped. Only their reservations are released (the parcels that left keep theirs
 are cancelled, the WMS is told to stop (``wms.cancel.<warehouse>`` naming the lines and units withdrawn) and
 the order is shipped (已发货) with what left, so the carrier's outcome (signed / rejected) can follow.
 
-Money for the cancelled units is not touched here: the refund goes through after-sales.
+Money is not moved here: a ``refund_due`` event on the order's timeline names what the cancelled units were
+paid (each line's paid amount × units cancelled / units ordered, rounded down), for after-sales to refund.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.fulfillment.services.wms import outstanding_lines
 from oms.inventory.services.reservations import reservations_release
 from oms.orders.domain.status import Status
-from oms.orders.models import Order
+from oms.orders.models import Order, OrderLine
+from oms.orders.services.timeline import order_event_build
 from oms.outbox.services import outbox_publish
 
 
@@ -68,6 +70,16 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
         reason=f"rest cancelled ({units} unit(s)): {reason}",
         data={locked.pk: {"cancelled_lines": withdrawn}},
     )
+    paid = dict(OrderLine.objects.filter(pk__in=[o.line_id for o in outstanding]).values_list("pk", "paid_minor"))
+    due = sum(paid[o.line_id] * o.left // o.ordered for o in outstanding if o.left > 0 and o.ordered)
+    if due > 0 and locked.received_minor > locked.refunded_minor:
+        order_event_build(
+            order=locked,
+            kind="refund_due",
+            actor=actor,
+            reason=reason,
+            data={"amount_minor": min(due, locked.received_minor - locked.refunded_minor), "lines": withdrawn},
+        ).save()
     outbox_publish(
         topic="order.remainder_cancelled",
         aggregate=locked,

@@ -213,6 +213,8 @@ def test_cancelling_the_rest_releases_only_the_unshipped_reservations(world: Wor
     assert active_reservations(order, "warehouse") == {} and active_reservations(order, "channel") == {}
     assert consumed(order) == 1
     assert world.channel_stock("TEA-001").sales_reserved == 0
+    # Finance sees what the cancelled units were paid: 2 of 3 teas (10.00 each) and the nut (10.00).
+    assert order.events.get(kind="refund_due").data["amount_minor"] == 3000
     cancel_doc = OutboxMessage.objects.get(topic="wms.cancel.HZ01")
     assert cancel_doc.payload["lines"] == outcome["lines"]
     shipment.refresh_from_db()

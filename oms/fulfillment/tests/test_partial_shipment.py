@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oms.core.errors import Conflict, ValidationFailed
@@ -382,4 +382,51 @@ def test_console_shows_parcels_and_cancels_the_rest_with_permission(
     service.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": "买家只要一盒"})
     assert Order.objects.get(pk=order.pk).status == "shipped"
     assert world.reserved(world.hz, "TEA-001") == 0 and world.on_hand(world.hz, "TEA-001") == 9
+    _no_drift()
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    tea=st.integers(1, 4),
+    nut=st.integers(1, 3),
+    cuts=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3)), min_size=0, max_size=3),
+)
+def test_any_sequence_of_parcels_ships_exactly_the_order(
+    world: World, wms_post: Any, tea: int, nut: int, cuts: list[tuple[int, int]]
+) -> None:
+    world.receive(world.hz, "TEA-001", tea)
+    world.receive(world.hz, "NUT-002", nut)
+    order = world.order([("TEA-001", tea), ("NUT-002", nut)])
+    orders_advance(orders=[order], actor=world.actor, dispatch=True)
+    shipment = Shipment.objects.get(order=order)
+    start = {code: world.on_hand(world.hz, code) for code in ("TEA-001", "NUT-002")}
+    left = {"TEA-001": tea, "NUT-002": nut}
+    for i, (t, n) in enumerate(cuts):
+        ask = {"TEA-001": t, "NUT-002": n}
+        lines = [{"sku": code, "quantity": q} for code, q in ask.items() if q]
+        body = {"type": "shipped", "shipment": shipment.number, "tracking_number": f"H-{order.pk}-{i}", "lines": lines}
+        if not lines:
+            continue
+        if any(q > left[code] for code, q in ask.items()):
+            with pytest.raises(Conflict):
+                _callback(world, wms_post, body)
+            continue
+        _callback(world, wms_post, body)
+        for code, q in ask.items():
+            left[code] -= q
+        for code in left:
+            # Shipped units left the shelf; what is left stays reserved for this order.
+            assert world.on_hand(world.hz, code) == start[code] - ({"TEA-001": tea, "NUT-002": nut}[code] - left[code])
+            assert world.reserved(world.hz, code) == left[code]
+        expected = "shipped" if not any(left.values()) else "partially_shipped"
+        assert Order.objects.get(pk=order.pk).status == expected
+    if any(left.values()):
+        _callback(
+            world, wms_post, {"type": "shipped", "shipment": shipment.number, "tracking_number": f"H-{order.pk}-end"}
+        )
+    assert Order.objects.get(pk=order.pk).status == "shipped"
+    assert world.on_hand(world.hz, "TEA-001") == start["TEA-001"] - tea
+    assert world.on_hand(world.hz, "NUT-002") == start["NUT-002"] - nut
+    assert world.reserved(world.hz, "TEA-001") == 0 and world.reserved(world.hz, "NUT-002") == 0
+    assert active_reservations(order, "channel") == {} and active_reservations(order, "warehouse") == {}
     _no_drift()

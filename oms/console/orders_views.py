@@ -35,6 +35,7 @@ _BADGE = {
     Status.INVALID: "bad",
     Status.REJECTED: "bad",
     Status.PENDING_PAYMENT: "warn",
+    Status.PARTIALLY_SHIPPED: "warn",
     Status.SHIPPED: "ok",
     Status.SIGNED: "ok",
     Status.CLOSED: "ok",

@@ -17,8 +17,9 @@ calling again for a line that was short) never reserves twice.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -108,6 +109,7 @@ class ReservationAllocation:
 
 
 Recipe = tuple[tuple[int, int], ...]
+Line = TypeVar("Line", "ReserveRequest", "WarehouseReserveRequest")
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -244,21 +246,51 @@ def _channel_reserve(*, requests: Sequence[ReserveRequest], kind: str, refuse_wh
     ]
     if refuse_when_short and any(o.short for o in outcomes):
         raise _shortage_error(requests, skus, outcomes)
-    deltas: dict[tuple[int, int], ChannelDelta] = {}
+    new_rows, grown, units_at = _grant_rows(
+        requests=requests,
+        grants=grants,
+        recipes=recipes,
+        held=lambda r: held.get((r.ref_type, r.ref_id), {}),
+        scope=ReservationScope.CHANNEL,
+        kind=kind,
+    )
+    returned = kind == ReservationKind.RETURN
+    deltas = {
+        key: ChannelDelta(return_reserved=units) if returned else ChannelDelta(sales_reserved=units)
+        for key, units in units_at.items()
+    }
+    if new_rows:
+        Reservation.objects.bulk_create(new_rows)
+    if grown:
+        Reservation.objects.bulk_update(grown, ["quantity"])
+    channel_stock_apply(deltas=deltas, locked=stocks)
+    return outcomes
+
+
+def _grant_rows(
+    *,
+    requests: Sequence[Line],
+    grants: Sequence[int],
+    recipes: dict[int, Recipe],
+    held: Callable[[Line], dict[int, Reservation]],
+    scope: str,
+    kind: str,
+) -> tuple[list[Reservation], list[Reservation], dict[tuple[int, int], int]]:
+    """The reservation rows for ``grants`` (line units per request), not yet written: each component of a line
+    grows the line's active row (``held``: SKU id → row) or gets a new one. Also returns the units granted per
+    (channel or warehouse id, SKU id), for the counters."""
+    target = "channel_id" if scope == ReservationScope.CHANNEL else "warehouse_id"
     new_rows: list[Reservation] = []
     grown: list[Reservation] = []
+    units_at: dict[tuple[int, int], int] = defaultdict(int)
     for r, g in zip(requests, grants, strict=True):
         if g <= 0:
             continue
-        rows = held.get((r.ref_type, r.ref_id), {})
+        rows = held(r)
+        target_id = getattr(r, target)
         for sku_id, per_unit in recipes[r.sku_id]:
             units = g * per_unit
-            key = (r.channel_id, sku_id)
-            d = deltas.get(key, ChannelDelta())
-            if kind == ReservationKind.RETURN:
-                deltas[key] = ChannelDelta(d.sales_reserved, d.return_reserved + units, d.quota)
-            else:
-                deltas[key] = ChannelDelta(d.sales_reserved + units, d.return_reserved, d.quota)
+            units_at[(target_id, sku_id)] += units
             if sku_id in rows:
                 rows[sku_id].quantity += units
                 grown.append(rows[sku_id])
@@ -267,19 +299,14 @@ def _channel_reserve(*, requests: Sequence[ReserveRequest], kind: str, refuse_wh
                     Reservation(
                         ref_type=r.ref_type,
                         ref_id=r.ref_id,
-                        scope=ReservationScope.CHANNEL,
+                        scope=scope,
                         kind=kind,
                         sku_id=sku_id,
-                        channel_id=r.channel_id,
                         quantity=units,
+                        **{target: target_id},
                     )
                 )
-    if new_rows:
-        Reservation.objects.bulk_create(new_rows)
-    if grown:
-        Reservation.objects.bulk_update(grown, ["quantity"])
-    channel_stock_apply(deltas=deltas, locked=stocks)
-    return outcomes
+    return new_rows, grown, units_at
 
 
 def _existing(lines: Sequence[ReserveRequest | WarehouseReserveRequest], scope: str, kind: str) -> list[Reservation]:
@@ -353,31 +380,14 @@ def warehouse_reserve(
     ]
     if refuse_when_short and any(o.short for o in outcomes):
         raise _shortage_error(requests, skus, outcomes)
-    reserved: dict[tuple[int, int], int] = defaultdict(int)
-    new_rows: list[Reservation] = []
-    grown: list[Reservation] = []
-    for r, g in zip(requests, grants, strict=True):
-        if g <= 0:
-            continue
-        rows = held.get((r.ref_type, r.ref_id, r.warehouse_id), {})
-        for sku_id, per_unit in recipes[r.sku_id]:
-            units = g * per_unit
-            reserved[(r.warehouse_id, sku_id)] += units
-            if sku_id in rows:
-                rows[sku_id].quantity += units
-                grown.append(rows[sku_id])
-            else:
-                new_rows.append(
-                    Reservation(
-                        ref_type=r.ref_type,
-                        ref_id=r.ref_id,
-                        scope=ReservationScope.WAREHOUSE,
-                        kind=kind,
-                        sku_id=sku_id,
-                        warehouse_id=r.warehouse_id,
-                        quantity=units,
-                    )
-                )
+    new_rows, grown, reserved = _grant_rows(
+        requests=requests,
+        grants=grants,
+        recipes=recipes,
+        held=lambda r: held.get((r.ref_type, r.ref_id, r.warehouse_id), {}),
+        scope=ReservationScope.WAREHOUSE,
+        kind=kind,
+    )
     bulk_insert(new_rows)
     bulk_set(grown, ["quantity"])
     transfer = dict(reserved) if kind == ReservationKind.TRANSFER else None

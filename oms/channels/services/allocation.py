@@ -21,6 +21,9 @@ from django.utils import timezone
 from oms.catalog.models import Category, Sku
 from oms.channels.domain.allocation import Claim, Rule, allocate, rule_for, unbacked
 from oms.channels.models import AllocationRule, AvailabilityChange, ChannelStock, ChannelWarehouse
+from oms.channels.services.allocation_sql import Plan, set_based_plan
+from oms.channels.services.allocation_sql import probe as probe_set_based
+from oms.channels.services.allocation_sql import write as write_set_based
 from oms.inventory.domain.reservation import pushed_figure
 from oms.inventory.models import Reservation, ReservationKind, ReservationScope, ReservationState, StockItem
 
@@ -95,27 +98,54 @@ def _rule(r: AllocationRule) -> Rule:
     )
 
 
-def channel_stock_reallocate(*, sku_ids: Sequence[int] | None = None, chunk: int = 5000) -> AllocationSummary:
+def channel_stock_reallocate(
+    *, sku_ids: Sequence[int] | None = None, chunk: int = 5000, set_based: bool = True
+) -> AllocationSummary:
     """Recompute quotas. With ``sku_ids`` it runs in the caller's transaction (incremental, after a stock
-    change); without, over every stocked SKU in chunks, one transaction each (full, on demand)."""
+    change); without, over every stocked SKU in chunks, one transaction each (full, on demand). A full run
+    on PostgreSQL is set-based SQL when the channels' warehouse sets allow it (``set_based=False`` forces
+    the Python path, which gives the same result)."""
     ctx = allocation_context()
     summary = AllocationSummary()
     if sku_ids is not None:
         with transaction.atomic(savepoint=False):
             _reallocate_chunk(ctx, sorted(set(sku_ids)), summary)
         return summary
+    plan = set_based_plan(ctx) if set_based else None
+    if plan is not None:
+        return _reallocate_set_based(plan, chunk)
     for ids in _sku_chunks(chunk):
         # Probe without locks first: a scheduled full run mostly changes nothing, and then locks nothing. SKUs
         # that do change are re-done under lock with fresh rows; a SKU the probe saw as unchanged but that
         # changes meanwhile is re-allocated by the very transaction that changed its stock.
-        changed = _reallocate_chunk(ctx, ids, AllocationSummary(), full=True, lock=False, write=False)
+        probe = AllocationSummary()
+        changed = _reallocate_chunk(ctx, ids, probe, full=True, lock=False, write=False)
         if changed:
             subset = ids if len(changed) == len(ids) else sorted(changed)
             with transaction.atomic():
                 _reallocate_chunk(ctx, subset, summary, full=subset is ids)
             summary.skus += len(ids) - len(subset)
+            summary.over_committed += [pair for pair in probe.over_committed if pair[1] not in changed]
         else:
             summary.skus += len(ids)
+            summary.over_committed += probe.over_committed
+    return summary
+
+
+def _reallocate_set_based(plan: Plan, chunk: int) -> AllocationSummary:
+    """The full run in SQL: one unlocked statement finds the SKUs that change (usually none), then each chunk
+    of them is re-done in its own transaction, under the channel rows' locks, with fresh shelf figures."""
+    now = timezone.now()
+    summary = AllocationSummary(skus=Sku.objects.filter(is_bundle=False).count())
+    changed, over_committed = probe_set_based(plan, now)
+    changed_set = set(changed)
+    summary.over_committed += [pair for pair in over_committed if pair[1] not in changed_set]
+    for start in range(0, len(changed), chunk):
+        with transaction.atomic():
+            rows, pairs = write_set_based(plan, now, changed[start : start + chunk])
+        summary.rows_changed += rows
+        summary.over_committed += pairs
+    summary.over_committed.sort(key=lambda pair: (pair[1], pair[0]))
     return summary
 
 

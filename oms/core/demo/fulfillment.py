@@ -144,6 +144,7 @@ def load_demo_fulfilment(*, seed: int = 2026) -> dict[str, int]:
         waiting = list(Order.objects.filter(status=Status.PENDING_REVIEW).order_by("pk"))
         for start in range(0, len(waiting), 200):
             orders_advance(orders=waiting[start : start + 200], actor="system", buffer_minutes=0, dispatch=True)
+        split_parcels = 0
         for shipment in Shipment.objects.filter(state="sent").select_related("warehouse", "courier").order_by("pk"):
             roll = rng.random()
             if roll < 0.15:
@@ -152,6 +153,16 @@ def load_demo_fulfilment(*, seed: int = 2026) -> dict[str, int]:
             if roll < 0.3:
                 continue
             tracking = f"{shipment.courier.code}{rng.randint(10**11, 10**12 - 1)}"
+            doc_lines = shipment.document.get("lines") or []
+            if split_parcels < 2 and sum(ln["quantity"] for ln in doc_lines) > 1:
+                # Two parcels (部分发货): one unit leaves first; the rest has not yet (the first such order) or
+                # follows under a second tracking number.
+                split_parcels += 1
+                first = {"line": doc_lines[0]["line"], "quantity": 1}
+                _callback(secrets, shipment, {"type": "shipped", "tracking_number": f"{tracking}-1", "lines": [first]})
+                if split_parcels == 1:
+                    continue
+                tracking = f"{tracking}-2"
             _callback(
                 secrets, shipment, {"type": "shipped", "tracking_number": tracking, "weight_g": rng.randint(200, 5000)}
             )

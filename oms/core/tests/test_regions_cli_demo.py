@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db.models import Count
 
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
@@ -51,5 +52,11 @@ def test_demo_data_loads_once(db: Any) -> None:
     assert Sku.objects.filter(is_bundle=True, components__isnull=False).distinct().count() >= 10
     assert Sku.objects.filter(is_gift=True).exists()
     assert {"tmall", "jd", "vip", "store"} <= set(Channel.objects.values_list("platform", flat=True))
+    from oms.fulfillment.models import Parcel
+    from oms.orders.models import Order
+
+    # Some orders left in two parcels, some are still partially shipped (部分发货).
+    assert Parcel.objects.values("shipment").annotate(n=Count("id")).filter(n=2).exists()
+    assert Order.objects.filter(status="partially_shipped").exists()
     call_command("load_demo_data")
     assert (Channel.objects.count(), Warehouse.objects.count(), Sku.objects.count()) == counts

@@ -1,6 +1,8 @@
 """A Hypothesis state machine over intake, split (by line and quantity), merge, un-merge, cancel,
-pipeline, transfer warehouse and ship, on PostgreSQL. After every step, for each original order:
-its money summed over its living descendants equals the original to the cent; its remarks, invoice
+pipeline, transfer warehouse, ship, and payments and refunds named after an original (routed to its
+living descendants once it is replaced), on PostgreSQL. After every step, for each original order:
+its money summed over its living descendants equals the original to the cent (received and refunded
+including what reached them since); its remarks, invoice
 request and platform order ids are reachable from them; and stock holds (counters equal the ledger,
 nothing negative)."""
 
@@ -37,6 +39,7 @@ from oms.inventory.models import StockItem
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.cancel import order_cancel
+from oms.orders.services.payments import payment_record
 from oms.review.models import Interception
 from oms.review.services import interceptions_release
 from oms.splitmerge.models import LineOrigin, OrderLineage
@@ -88,6 +91,9 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         def __init__(self) -> None:
             super().__init__()
             self.tracked: list[Original] = []
+            # Paid or refunded since intake under an original's number, as far as it reached living orders.
+            self.received: dict[str, int] = defaultdict(int)
+            self.refunded: dict[str, int] = defaultdict(int)
 
         def _living(self, statuses: tuple[str, ...]) -> list[Order]:
             numbers = {leaf.number for o in self.tracked for leaf in _leaves(o.number)}
@@ -188,6 +194,26 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 order_cancel(order=data.draw(st.sampled_from(candidates)), actor=world.actor, reason="state machine")
 
         @precondition(lambda self: bool(self.tracked))
+        @rule(data=st.data(), refund=st.booleans(), amount=st.integers(1, 5_000))
+        def money_named_after_an_original(self, data: Any, refund: bool, amount: int) -> None:
+            """A late payment or a refund callback naming an original, replaced by now or not."""
+            original = data.draw(st.sampled_from(self.tracked))
+            order = Order.objects.get(number=original.number)
+            result = payment_record(
+                order=order,
+                method="alipay",
+                transaction_id=f"SM-{next(_seq)}",
+                amount_minor=amount,
+                paid_at=None,
+                actor=world.actor,
+                kind="refund" if refund else "payment",
+            )
+            replaced = OrderLineage.objects.filter(parent=order).exists()
+            reached = sum(share for _o, share in result.routed) if replaced else amount
+            (self.refunded if refund else self.received)[original.number] += reached
+            event("routed" if result.routed else "not routed")
+
+        @precondition(lambda self: bool(self.tracked))
         @rule()
         def advance(self) -> None:
             """An operator releases the holds of orders waiting for review, then the pipeline moves them on."""
@@ -260,8 +286,10 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
                 merged = ({number} | {n for g in joined for n in g[0]}, set(leaves) | {n for g in joined for n in g[1]})
                 groups = [g for g in groups if g not in joined] + [merged]
             for originals, leaves in groups:
-                got = sum(o.received_minor for o in Order.objects.filter(number__in=leaves))
-                assert got == sum(tracked[n].money[5] for n in originals)
+                living_orders = list(Order.objects.filter(number__in=leaves))
+                got = sum(o.received_minor for o in living_orders)
+                assert got == sum(tracked[n].money[5] + self.received[n] for n in originals)
+                assert sum(o.refunded_minor for o in living_orders) == sum(self.refunded[n] for n in originals)
 
         @invariant()
         def stock_is_exact(self) -> None:

@@ -74,6 +74,7 @@ def test_delete_asks_first_shows_the_quotas_without_the_rule_then_deletes(coordi
     confirm = coordinator.get(f"/stock/rules/{rule.pk}/delete/")
     body = confirm.content.decode()
     assert confirm.status_code == 200 and "TEA-1" in body and 'data-testid="confirm-delete"' in body
+    assert "配额会立即重新分配" in body  # the console speaks Chinese by default
     assert AllocationRule.objects.filter(pk=rule.pk).exists()
 
     r = coordinator.post(f"/stock/rules/{rule.pk}/delete/", {"reason": "季末"})
@@ -97,6 +98,7 @@ def test_edit_and_delete_need_their_own_permissions(make_operator, stocked):
 def test_stock_page_shows_pushes_and_push_now_writes_the_outbox(coordinator, stocked):
     page = coordinator.get("/stock/").content.decode()
     assert 'data-testid="stock-pushes"' in page and "TMALL1" in page
+    assert "平台库存回传" in page
     assert "/stock/push/" not in page  # no endpoint receives the channel's pushes yet: nothing to push to
     WebhookEndpoint.objects.create(name="tmall", url="http://127.0.0.1:9/", secret="x" * 16, topics=["platform.*"])
     page = coordinator.get("/stock/").content.decode()

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
@@ -19,11 +20,18 @@ from oms.orders.domain.split import plan_split, sum_amounts
 from oms.orders.models import Order, OrderLine
 from oms.splitmerge.models import LineageKind
 from oms.splitmerge.selectors import SPLIT_MERGE_LABELS, merge_suggestions, order_lineage, split_merge_status
+from oms.splitmerge.services.auto import STRATEGIES, order_auto_split
 from oms.splitmerge.services.children import line_amounts
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
 
 MAX_GROUPS = 6
+STRATEGY_LABELS = {
+    "warehouse": _lazy("By the warehouse plan"),
+    "presale": _lazy("Presale apart from in-stock"),
+    "weight": _lazy("By parcel weight limit"),
+    "category": _lazy("By category"),
+}
 
 
 def _groups_from_post(request: HttpRequest, lines: list[OrderLine], group_count: int) -> list[dict[int, int]]:
@@ -65,6 +73,23 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
                 request, _("Order %(n)s split into %(c)s.") % {"n": number, "c": ", ".join(c.number for c in children)}
             )
             return redirect("console:order_detail", number=number)
+    if request.method == "POST" and request.POST.get("action") == "auto":
+        # An automatic strategy on demand: presale vs in-stock, category, weight limit, warehouse plan.
+        try:
+            weight = int(request.POST.get("max_weight_g", "") or 0)
+        except ValueError:
+            weight = -1
+        try:
+            children = order_auto_split(
+                order=order, strategy=request.POST.get("strategy", ""), actor=request.user, max_weight_g=weight
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("Order %(n)s split into %(c)s.") % {"n": number, "c": ", ".join(c.number for c in children)}
+            )
+            return redirect("console:order_detail", number=number)
     # Default plan: everything in the first group; the operator moves quantities across.
     initial = {(0, line.line_no): line.quantity for line in lines}
     return render(
@@ -76,6 +101,7 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
             "groups": list(range(group_count)),
             "initial": initial,
             "next_groups": min(group_count + 1, MAX_GROUPS),
+            "strategies": [(code, STRATEGY_LABELS[code]) for code in STRATEGIES],
         },
     )
 

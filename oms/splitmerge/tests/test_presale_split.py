@@ -141,3 +141,27 @@ def test_auto_split_api_takes_the_presale_strategy(world: World, make_operator: 
     )
     assert response.status_code == 200, response.content
     assert len(response.json()) == 2
+
+
+def test_console_split_dialog_marks_presale_lines_and_splits_automatically(world: World, make_operator: Any) -> None:
+    from django.test import Client
+
+    _stocked(world)
+    order = _order(world, [_line("TEA-001", 1), _line("NUT-002", 1, presale=True)])
+    client = Client()
+    client.force_login(make_operator("order_reviewer"))
+    dialog = client.get(f"/orders/{order.number}/split/").content.decode()
+    assert 'data-testid="presale-2"' in dialog and 'data-testid="presale-1"' not in dialog
+    bad = client.post(f"/orders/{order.number}/split/", {"action": "auto", "strategy": "weight", "max_weight_g": "x"})
+    assert bad.status_code == 200 and "max_weight_g" in bad.content.decode()
+    order.refresh_from_db()
+    assert order.status != "closed"
+    done = client.post(f"/orders/{order.number}/split/", {"action": "auto", "strategy": "presale"})
+    assert done.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "closed"
+    assert sorted(
+        Order.objects.filter(status__in=["pending_review", "pending_dispatch"]).values_list("is_presale", flat=True)
+    ) == [False, True]
+    client.force_login(make_operator("customer_service"))
+    assert client.post(f"/orders/{order.number}/split/", {"action": "auto", "strategy": "presale"}).status_code == 403

@@ -27,7 +27,7 @@ rule_st = st.fixed_dictionaries(
     {
         "scope": st.sampled_from(["all", "all", "category", "sku"]),
         "target": st.integers(0, SKUS - 1),
-        "method": st.sampled_from(["ratio", "fixed", "forecast"]),
+        "method": st.sampled_from(["ratio", "fixed", "forecast", "forecast"]),
         "ratio_bp": st.integers(0, 10_000),
         "fixed_quantity": st.integers(0, 40),
         "forecast_days": st.sampled_from([7, 30]),

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models
+from django.db.models import Q
 from django.db.models.fields import AutoFieldMixin
+from django.db.models.lookups import In
 
 M = TypeVar("M", bound=models.Model)
 
@@ -54,7 +57,12 @@ def _column(field: models.Field[Any, Any], values: list[Any]) -> tuple[str, str]
         if isinstance(target, models.CharField | models.TextField):
             # varchar(n)[] would cut long values silently; the column itself refuses them.
             db_type = "text"
-        elif not isinstance(target, models.IntegerField | models.BooleanField | models.DateTimeField):
+            if all(type(v) is str for v in values):
+                return db_type, "{" + ",".join(map(_quote, values)) + "}"
+        elif isinstance(target, models.IntegerField) and not isinstance(target, models.BooleanField):
+            if all(type(v) is int or v is None for v in values):
+                return db_type, "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+        elif not isinstance(target, models.BooleanField | models.DateTimeField):
             values = [field.get_db_prep_value(v, connection, prepared=False) for v in values]
     return db_type, "{" + ",".join(map(_literal, values)) + "}"
 
@@ -128,3 +136,29 @@ def bulk_set(objs: Sequence[M], fields: Sequence[str]) -> None:
     sql = f"UPDATE {table} SET {sets} FROM {source} WHERE {table}.{qn(meta.pk.column)} = v.pk"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+@models.Field.register_lookup
+class InArray(In):
+    """``field__in_array=ids``: ``IN`` with one array parameter on PostgreSQL (``= ANY('{…}'::bigint[])``),
+    however many integers; elsewhere the plain ``IN``. A batch's thousands of ids otherwise cost one
+    placeholder each to build, quote and parse."""
+
+    lookup_name = "in_array"
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, Sequence[Any]]:
+        if not self.rhs_is_direct_value():
+            return self.as_sql(compiler, connection)
+        values = [v for v in self.rhs if v is not None]
+        if not values:
+            raise EmptyResultSet
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + ",".join(str(int(v)) for v in values) + "}"]
+
+
+models.ForeignObject.register_lookup(InArray)  # foreign keys keep their own lookup table
+
+
+def ids_in(field: str, ids: Iterable[int]) -> Q:
+    """``Q(<field>__in_array=ids)``: filter on many integer ids with one parameter (see `InArray`)."""
+    return Q(**{f"{field}__in_array": list(ids)})

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q, QuerySet
 
+from oms.core.bulk import ids_in
 from oms.core.domain.money import format_minor
 from oms.core.domain.regions import province_lookup
 from oms.orders.domain.status import Status
@@ -40,6 +41,21 @@ def _address_key(o: Order) -> tuple[str, str, str, str, str, str]:
     )
 
 
+class _Line(NamedTuple):
+    """The columns of an order line (and its SKU) that facts read; names are the ORM paths."""
+
+    order_id: int
+    sku_id: int | None
+    quantity: int
+    gross_minor: int
+    paid_minor: int
+    is_gift: bool
+    sku__code: str
+    sku__weight_g: int
+    sku__volume_cm3: int
+    sku__category__code: str | None
+
+
 # Contexts above review add facts they own (split/merge adds the unmerged-orders count) without review
 # importing them: each provider maps orders to {pk: {fact: value}}.
 FactProvider = Callable[[Sequence[Order]], dict[int, dict[str, Any]]]
@@ -51,11 +67,12 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
     if not orders:
         return {}
     ids = [o.pk for o in orders]
-    lines_by_order: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in (
-        OrderLine.objects.filter(order_id__in=ids).select_related("sku__category").order_by("order_id", "line_no")
+    # Tuples, not model instances: a pipeline batch reads thousands of lines.
+    lines_by_order: dict[int, list[_Line]] = defaultdict(list)
+    for row in (
+        OrderLine.objects.filter(ids_in("order_id", ids)).order_by("order_id", "line_no").values_list(*_Line._fields)
     ):
-        lines_by_order[line.order_id].append(line)
+        lines_by_order[row[0]].append(_Line(*row))
 
     phones = {o.receiver_phone for o in orders}
     buyer_ids = {o.customer.platform_buyer_id for o in orders if o.customer_id and o.customer}
@@ -66,12 +83,16 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
             | Q(kind=BlacklistKind.ADDRESS)
         ).values_list("kind", "value")
     )
-    refund_open = set(RefundRequest.objects.filter(order_id__in=ids, is_open=True).values_list("order_id", flat=True))
+    refund_open = set(
+        RefundRequest.objects.filter(ids_in("order_id", ids), is_open=True).values_list("order_id", flat=True)
+    )
 
     customer_ids = {o.customer_id for o in orders if o.customer_id}
     open_by_customer: dict[int, list[Order]] = defaultdict(list)
     if customer_ids:
-        for other in Order.objects.filter(customer_id__in=customer_ids, status__in=[s.value for s in UNSHIPPED]).only(
+        for other in Order.objects.filter(
+            ids_in("customer_id", customer_ids), status__in=[s.value for s in UNSHIPPED]
+        ).only(
             "pk",
             "customer_id",
             "receiver_name",
@@ -104,10 +125,10 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
             "discount_amount": _yuan(o.line_discount_minor + o.order_discount_minor, o.currency),
             "line_count": len(lines),
             "total_quantity": sum(ln.quantity for ln in lines),
-            "skus": sorted({ln.sku.code for ln in lines if ln.sku}),
-            "categories": sorted({ln.sku.category.code for ln in lines if ln.sku and ln.sku.category}),
-            "weight_g": sum(ln.sku.weight_g * ln.quantity for ln in lines if ln.sku),
-            "volume_cm3": sum(ln.sku.volume_cm3 * ln.quantity for ln in lines if ln.sku),
+            "skus": sorted({ln.sku__code for ln in lines if ln.sku_id is not None}),
+            "categories": sorted({ln.sku__category__code for ln in lines if ln.sku__category__code is not None}),
+            "weight_g": sum(ln.sku__weight_g * ln.quantity for ln in lines if ln.sku_id is not None),
+            "volume_cm3": sum(ln.sku__volume_cm3 * ln.quantity for ln in lines if ln.sku_id is not None),
             "buyer_remark": o.buyer_remark,
             "seller_remark": o.seller_remark,
             "has_remark": bool(o.buyer_remark.strip() or o.seller_remark.strip()),

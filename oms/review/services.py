@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
-from oms.core.bulk import bulk_insert
+from oms.core.bulk import bulk_insert, ids_in
 from oms.core.errors import Conflict, ValidationFailed
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.orders.domain.status import Status
@@ -52,20 +52,17 @@ def review_rules() -> list[Rule]:
     return list(Rule.objects.filter(kind=RuleKind.REVIEW, enabled=True).order_by("priority", "id"))
 
 
-def rules_evaluate(*, rules: Sequence[Rule], facts: dict[str, Any], memo: ConditionMemo | None = None) -> list[RuleHit]:
-    """Every rule's verdict on one order's facts, in rule order (the dry-run shows all of them). A batch
-    passes one ``memo`` for all its orders: each condition runs once per distinct set of facts it reads."""
-    facts = prepare_facts(facts)
+def rules_evaluate(*, rules: Sequence[Rule], facts: dict[str, Any]) -> list[RuleHit]:
+    """Every rule's verdict on one order's facts, in rule order (the dry-run shows all of them)."""
+    return _evaluate([(r, compile_condition(r.condition, ORDER_FACTS)) for r in rules], facts, None)
+
+
+def _evaluate(compiled: Sequence[tuple[Rule, Any]], facts: dict[str, Any], memo: ConditionMemo | None) -> list[RuleHit]:
+    prepared = prepare_facts(facts)
     check = memo.matches if memo is not None else condition_matches
     return [
-        RuleHit(
-            rule_id=r.pk,
-            code=r.code,
-            name=r.name,
-            reason=r.reason or r.name,
-            matched=check(compile_condition(r.condition, ORDER_FACTS), facts),
-        )
-        for r in rules
+        RuleHit(rule_id=r.pk, code=r.code, name=r.name, reason=r.reason or r.name, matched=check(condition, prepared))
+        for r, condition in compiled
     ]
 
 
@@ -86,7 +83,7 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
     ids = [o.pk for o in orders]
     handled: dict[int, set[str]] = {o.pk: set() for o in orders}
     open_codes: dict[int, set[str]] = {o.pk: set() for o in orders}
-    for order_id, code, state in Interception.objects.filter(order_id__in=ids).values_list(
+    for order_id, code, state in Interception.objects.filter(ids_in("order_id", ids)).values_list(
         "order_id", "reason_code", "state"
     ):
         (open_codes if state == InterceptionState.OPEN else handled)[order_id].add(code)
@@ -94,11 +91,13 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
     now = timezone.now()
     new_holds: list[Interception] = []
     outcomes: list[ReviewOutcome] = []
+    # Each condition is compiled once for the batch, and run once per distinct set of facts it reads.
+    compiled = [(r, compile_condition(r.condition, ORDER_FACTS)) for r in rules]
     memo = ConditionMemo()
     for order in orders:
         raised = [
             Interception(order=order, rule_id=hit.rule_id, reason_code=hit.code, reason=hit.reason[:300])
-            for hit in rules_evaluate(rules=rules, facts=facts[order.pk], memo=memo)
+            for hit in _evaluate(compiled, facts[order.pk], memo)
             if hit.matched and hit.code not in handled[order.pk] and hit.code not in open_codes[order.pk]
         ]
         new_holds += raised
@@ -135,7 +134,7 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
     )
     if passed:
         # Every order passed now gets the same time: one plain UPDATE, not a CASE per row.
-        Order.objects.filter(pk__in=[o.pk for o in passed]).update(reviewed_at=now, updated_at=now)
+        Order.objects.filter(ids_in("pk", [o.pk for o in passed])).update(reviewed_at=now, updated_at=now)
     bulk_insert(events)
     return outcomes
 
@@ -144,7 +143,9 @@ def _lock_with_relations(pks: list[int]) -> dict[int, Order]:
     """Lock the orders (pk order), then read them with channel and customer: FOR UPDATE cannot take
     the nullable side of the customer join, so the lock and the joined read are two statements."""
     list(orders_for_update(pks=pks).values_list("pk", flat=True))
-    return {o.pk: o for o in Order.objects.filter(pk__in=pks).select_related("channel", "customer").order_by("pk")}
+    return {
+        o.pk: o for o in Order.objects.filter(ids_in("pk", pks)).select_related("channel", "customer").order_by("pk")
+    }
 
 
 def orders_review(*, orders: Sequence[Order], actor: Any) -> list[ReviewOutcome]:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from oms.audit.models import OperationLog
 from oms.catalog.models import Sku
-from oms.core.bulk import bulk_insert, bulk_set
+from oms.core.bulk import bulk_insert, bulk_set, ids_in
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, condition_symbols
 from oms.review.domain.facts import ORDER_FACTS
 
@@ -126,3 +126,15 @@ def test_condition_memo_gives_the_same_verdicts(
             assert memo.matches(condition, facts) == condition_matches(condition, facts)
     assert condition_symbols(conditions[1]) == ("has_remark", "paid_amount")
     assert condition_symbols(conditions[4]) is None
+
+
+def test_in_array_filters_like_in_with_one_parameter() -> None:
+    skus = [Sku.objects.create(code=f"ARR-{i}", name="x") for i in range(5)]
+    wanted = [skus[0].pk, skus[3].pk, skus[3].pk, 10**12]
+    with CaptureQueriesContext(connection) as ctx:
+        got = sorted(Sku.objects.filter(ids_in("pk", wanted)).values_list("pk", flat=True))
+    assert got == sorted({skus[0].pk, skus[3].pk})
+    if connection.vendor == "postgresql":
+        assert "ANY(" in ctx.captured_queries[0]["sql"]
+    assert list(Sku.objects.filter(ids_in("pk", []))) == []
+    assert Sku.objects.filter(ids_in("category_id", [1, 2])).count() == 0

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.channels.models import ChannelWarehouse
-from oms.core.bulk import bulk_insert, bulk_set
+from oms.core.bulk import bulk_insert, bulk_set, ids_in
 from oms.core.errors import Conflict
 from oms.core.rules import ConditionMemo
 from oms.fulfillment.conf import warehouse_tie_breaks
@@ -35,16 +35,17 @@ from oms.fulfillment.domain.rule_params import warehouse_directive
 from oms.fulfillment.models import AllocationDecision, DecisionKind, Stockout
 from oms.fulfillment.services.common import (
     REF_TYPE,
+    LineRow,
     enabled_rules,
     facts_when_needed,
     line_needs,
     lock_orders,
     matching_rules,
     open_holds,
-    order_lines,
+    order_line_rows,
     orders_transition,
     orders_update_grouped,
-    recipes_for,
+    recipes_of,
     warehouse_options,
 )
 from oms.inventory.models import Reservation, ReservationScope, ReservationState, StockItem
@@ -74,7 +75,7 @@ def _held_at_warehouses(line_ids: list[int]) -> dict[int, dict[Key, int]]:
     if not line_ids:
         return held
     for ref_id, wh, sku, q in Reservation.objects.filter(
-        ref_type=REF_TYPE, ref_id__in=line_ids, scope=ReservationScope.WAREHOUSE, state=ReservationState.ACTIVE
+        ids_in("ref_id", line_ids), ref_type=REF_TYPE, scope=ReservationScope.WAREHOUSE, state=ReservationState.ACTIVE
     ).values_list("ref_id", "warehouse_id", "sku_id", "quantity"):
         held[ref_id][(wh, sku)] += q
     return held
@@ -88,9 +89,9 @@ def allocate_locked(
     if not orders:
         return []
     ids = [o.pk for o in orders]
-    lines_by_order = order_lines(ids)
+    lines_by_order = order_line_rows(ids)
     all_lines = [ln for lines in lines_by_order.values() for ln in lines]
-    recipes = recipes_for(all_lines)
+    recipes = recipes_of({ln.sku_id: ln.is_bundle for ln in all_lines if ln.sku_id is not None})
     rules = enabled_rules(RuleKind.WAREHOUSE)
     facts = facts_when_needed(orders, rules, facts)
     warehouses = warehouse_options()
@@ -113,7 +114,7 @@ def allocate_locked(
 
     results: list[AllocationResult] = []
     requests: list[WarehouseReserveRequest] = []
-    by_line: dict[int, OrderLine] = {ln.pk: ln for ln in all_lines}
+    by_line: dict[int, LineRow] = {ln.pk: ln for ln in all_lines}
     line_warehouse: dict[int, int] = {}
     for order in orders:
         lines = lines_by_order.get(order.pk, [])
@@ -167,7 +168,7 @@ def allocate_locked(
 
 def _persist(
     results: list[AllocationResult],
-    lines_by_order: dict[int, list[OrderLine]],
+    lines_by_order: dict[int, list[LineRow]],
     line_warehouse: dict[int, int],
     short: dict[int, int],
     actor: Any,
@@ -210,7 +211,7 @@ def _persist(
                 assert ln.sku_id is not None
                 so = Stockout(
                     order=order,
-                    line=ln,
+                    line_id=ln.pk,
                     sku_id=ln.sku_id,
                     warehouse_id=line_warehouse[ln.pk],
                     quantity=missing,
@@ -219,8 +220,7 @@ def _persist(
                 stockouts.append(so)
                 result.stockouts.append(so)
             if ln.short_quantity != missing:
-                ln.short_quantity = missing
-                changed_lines.append(ln)
+                changed_lines.append(OrderLine(pk=ln.pk, short_quantity=missing))
         order.has_short_lines = bool(result.stockouts)
         if plan.outcome == Outcome.SPLIT:
             to_split.append(order)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.catalog.models import BundleComponent
-from oms.core.bulk import bulk_insert
+from oms.core.bulk import bulk_insert, ids_in
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
 from oms.inventory.models import Warehouse
@@ -31,14 +31,16 @@ __all__ = ["REF_TYPE"]
 Recipe = tuple[tuple[int, int], ...]
 
 
-def lock_orders(pks: Iterable[int]) -> dict[int, Order]:
-    """Lock the orders (primary-key order) and read them with their channel, in two statements: FOR UPDATE
-    cannot take the nullable side of a join."""
+def lock_orders(pks: Iterable[int], *, related: bool = True) -> dict[int, Order]:
+    """Lock the orders (primary-key order) and read them with their channel and customer (unless not
+    ``related``: the pipeline's batches need neither), in two statements: FOR UPDATE cannot take the
+    nullable side of a join."""
     ids = sorted(set(pks))
     if not ids:
         return {}
     list(orders_for_update(pks=ids).values_list("pk", flat=True))
-    return {o.pk: o for o in Order.objects.filter(pk__in=ids).select_related("channel", "customer").order_by("pk")}
+    rows = Order.objects.filter(ids_in("pk", ids)).order_by("pk")
+    return {o.pk: o for o in (rows.select_related("channel", "customer") if related else rows)}
 
 
 def open_holds(order_ids: Sequence[int]) -> set[int]:
@@ -46,7 +48,7 @@ def open_holds(order_ids: Sequence[int]) -> set[int]:
     if not order_ids:
         return set()
     return set(
-        Interception.objects.filter(order_id__in=order_ids, state=InterceptionState.OPEN).values_list(
+        Interception.objects.filter(ids_in("order_id", order_ids), state=InterceptionState.OPEN).values_list(
             "order_id", flat=True
         )
     )
@@ -93,13 +95,16 @@ def facts_for_rules(orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
     """Facts for the orders when any warehouse or courier rule is enabled (else none are needed)."""
     if not orders or not Rule.objects.filter(kind__in=["warehouse", "courier"], enabled=True).exists():
         return {}
-    return order_facts_many(orders=orders)
+    # Facts read each order's channel and customer: fetch them along with the orders.
+    return order_facts_many(
+        orders=list(Order.objects.filter(ids_in("pk", [o.pk for o in orders])).select_related("channel", "customer"))
+    )
 
 
 def order_lines(order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
     by_order: dict[int, list[OrderLine]] = defaultdict(list)
     for line in (
-        OrderLine.objects.filter(order_id__in=order_ids)
+        OrderLine.objects.filter(ids_in("order_id", order_ids))
         .select_related("sku")
         .only(
             "id",
@@ -119,18 +124,44 @@ def order_lines(order_ids: Sequence[int]) -> dict[int, list[OrderLine]]:
     return by_order
 
 
+class LineRow(NamedTuple):
+    """What allocation reads of an order line: a tuple, not a model instance (a batch has thousands)."""
+
+    pk: int
+    order_id: int
+    sku_id: int | None
+    quantity: int
+    short_quantity: int
+    is_bundle: bool
+
+
+def order_line_rows(order_ids: Sequence[int]) -> dict[int, list[LineRow]]:
+    by_order: dict[int, list[LineRow]] = defaultdict(list)
+    for row in (
+        OrderLine.objects.filter(ids_in("order_id", order_ids))
+        .order_by("order_id", "line_no")
+        .values_list("id", "order_id", "sku_id", "quantity", "short_quantity", "sku__is_bundle")
+    ):
+        line = LineRow(*row[:5], bool(row[5]))
+        by_order[line.order_id].append(line)
+    return by_order
+
+
 def recipes_for(lines: Iterable[OrderLine]) -> dict[int, Recipe]:
     """Stocked components per SKU id: itself for a plain SKU, the recipe for a bundle (组合装)."""
+    return recipes_of({ln.sku_id: ln.sku is not None and ln.sku.is_bundle for ln in lines if ln.sku_id is not None})
+
+
+def recipes_of(skus: dict[int, bool]) -> dict[int, Recipe]:
+    """`recipes_for` from SKU id → whether it is a bundle."""
     recipes: dict[int, Recipe] = {}
     bundles: list[int] = []
-    for line in lines:
-        if line.sku_id is None or line.sku_id in recipes:
-            continue
-        if line.sku is not None and line.sku.is_bundle:
-            bundles.append(line.sku_id)
-            recipes[line.sku_id] = ()
+    for sku_id, is_bundle in skus.items():
+        if is_bundle:
+            bundles.append(sku_id)
+            recipes[sku_id] = ()
         else:
-            recipes[line.sku_id] = ((line.sku_id, 1),)
+            recipes[sku_id] = ((sku_id, 1),)
     if bundles:
         parts: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for b, c, q in BundleComponent.objects.filter(bundle_id__in=bundles).values_list(
@@ -142,7 +173,7 @@ def recipes_for(lines: Iterable[OrderLine]) -> dict[int, Recipe]:
     return recipes
 
 
-def line_needs(lines: Sequence[OrderLine], recipes: dict[int, Recipe]) -> tuple[LineNeed, ...]:
+def line_needs(lines: Sequence[OrderLine | LineRow], recipes: dict[int, Recipe]) -> tuple[LineNeed, ...]:
     return tuple(LineNeed(ln.pk, recipes[ln.sku_id], ln.quantity) for ln in lines if ln.sku_id is not None)
 
 
@@ -168,9 +199,11 @@ def orders_transition(
     actor: Any,
     reason: str = "",
     data: dict[int, dict[str, Any]] | None = None,
+    fields: Sequence[str] = (),
 ) -> None:
     """`order_transition` for many orders in a constant number of statements plus one audit row each: the
-    same transition table check, timeline event and operation-log row. The caller holds the row locks."""
+    same transition table check, timeline event and operation-log row. The caller holds the row locks.
+    ``fields`` the caller changed on the orders are written in the same UPDATE (one per distinct value)."""
     if not orders:
         return
     for order in orders:
@@ -193,7 +226,10 @@ def orders_transition(
         )
         order.status = to_status
         order.updated_at = now
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=to_status, updated_at=now)
+    if fields:
+        orders_update_grouped(orders, [*fields, "status", "updated_at"])
+    else:
+        Order.objects.filter(ids_in("pk", [o.pk for o in orders])).update(status=to_status, updated_at=now)
     bulk_insert(events)
     audit_record_many(
         actor=actor,
@@ -209,4 +245,4 @@ def orders_update_grouped(orders: Sequence[Order], fields: Sequence[str]) -> Non
     for order in orders:
         groups[tuple(getattr(order, f) for f in fields)].append(order.pk)
     for values, pks in groups.items():
-        Order.objects.filter(pk__in=pks).update(**dict(zip(fields, values, strict=True)))
+        Order.objects.filter(ids_in("pk", pks)).update(**dict(zip(fields, values, strict=True)))

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
-from oms.core.bulk import bulk_insert
+from oms.core.bulk import bulk_insert, ids_in
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.core.rules import ConditionMemo
 from oms.fulfillment.domain.courier import CourierChoice, CourierOption, CourierRequest, Rate, choose_courier
@@ -35,7 +35,6 @@ from oms.fulfillment.services.common import (
     open_holds,
     order_lines,
     orders_transition,
-    orders_update_grouped,
 )
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import Status
@@ -83,7 +82,9 @@ def orders_short(order_ids: Sequence[int]) -> set[int]:
     if not order_ids:
         return set()
     return set(
-        Stockout.objects.filter(order_id__in=order_ids, state=StockoutState.OPEN).values_list("order_id", flat=True)
+        Stockout.objects.filter(ids_in("order_id", order_ids), state=StockoutState.OPEN).values_list(
+            "order_id", flat=True
+        )
     )
 
 
@@ -119,7 +120,6 @@ def assign_couriers_locked(
     decisions: list[AllocationDecision] = []
     events: list[OrderEvent] = []
     assigned: list[Order] = []
-    chosen: set[int] = set()
     audits: list[tuple[Order, dict[str, Any] | None, dict[str, Any] | None, str]] = []
     for order in orders:
         assert order.final_warehouse_id is not None
@@ -165,7 +165,6 @@ def assign_couriers_locked(
         order.courier_id = choice.courier_id
         order.updated_at = now
         assigned.append(order)
-        chosen.add(order.pk)
         events.append(
             order_event_build(
                 order=order,
@@ -177,11 +176,15 @@ def assign_couriers_locked(
         )
         audits.append((order, None, {"courier_id": choice.courier_id, "rule": choice.rule_code}, choice.reason))
     bulk_insert(decisions)
-    orders_update_grouped([o for o in assigned if o.pk in chosen], ["courier_id", "updated_at"])
     audit_record_many(actor=actor, action="order.assign_courier", entries=audits)
     bulk_insert(events)
+    # The courier and the new status in one UPDATE per courier.
     orders_transition(
-        orders=assigned, to_status=Status.PENDING_DISPATCH.value, actor=actor, reason="warehouse and courier assigned"
+        orders=assigned,
+        to_status=Status.PENDING_DISPATCH.value,
+        actor=actor,
+        reason="warehouse and courier assigned",
+        fields=["courier_id"],
     )
     for result in results:
         if result.choice.courier_id is None:

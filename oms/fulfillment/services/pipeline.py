@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from oms.core.bulk import ids_in
 from oms.core.db_retry import retry_on_deadlock
 from oms.fulfillment.conf import auto_dispatch, review_buffer_minutes
 from oms.fulfillment.conf import batch_size as default_batch_size
@@ -68,7 +69,7 @@ def orders_advance(
         return summary
     cutoff = review_cutoff(now, buffer_minutes)
     due_review = list(
-        Order.objects.filter(pk__in=ids, status=Status.PENDING_REVIEW, reviewed_at__isnull=True).filter(
+        Order.objects.filter(ids_in("pk", ids), status=Status.PENDING_REVIEW, reviewed_at__isnull=True).filter(
             Q(paid_at__lte=cutoff) | Q(paid_at__isnull=True, placed_at__lte=cutoff)
         )
     )
@@ -87,7 +88,7 @@ def orders_advance(
     clock = _lap(summary, "allocation", clock)
 
     with transaction.atomic(durable=True):
-        locked = lock_orders(ids)
+        locked = lock_orders(ids, related=False)
         blocked = open_holds(ids) | orders_short(ids)
         due = [o for o in locked.values() if courier_due(o) and o.pk not in blocked]
         facts.update(facts_for_rules([o for o in due if o.pk not in facts]))
@@ -110,7 +111,7 @@ def _allocate_batch(
     """Allocate the batch's due orders in one transaction (re-run whole if PostgreSQL breaks a deadlock:
     reserving many SKUs for many orders can cross a concurrent transaction's locks); returns the rule facts
     (``facts``, those already known, plus the ones read here)."""
-    locked = lock_orders(ids)
+    locked = lock_orders(ids, related=False)
     held = open_holds(ids)
     due = [o for o in locked.values() if allocatable(o) and o.pk not in held]
     facts = {**facts, **facts_for_rules([o for o in due if o.pk not in facts])}

@@ -2,10 +2,16 @@
 
 Order intake reserves plain SKUs for new lines far more often than anything else, and on a best-selling SKU
 (爆款) every transaction queues on the same ChannelStock row. What matters there is how long the row stays
-locked, so this path takes two statements: lock and read the rows, then (after `plan_grants` decides) write
-the counters, the pushed figure, the change log and the ledger rows at once, leaving only the COMMIT. The
-pushed figure is computed in SQL the way `pushed_figure` does it; `stock_verify` checks every row against the
-Python definition.
+locked, so this path sends two statements in one round trip: the first locks the rows in the global order
+(channel, SKU); the second plans the grants first come first served in request order (what `plan_grants`
+does for plain SKUs, as a running sum) and writes the counters, the pushed figure, the change log and the
+ledger rows — leaving only the COMMIT inside the lock, much like a bare conditional UPDATE. The pushed figure
+is computed in SQL the way `pushed_figure` does it; `stock_verify` checks every row against the Python
+definition.
+
+Why two statements and not one: under READ COMMITTED a single statement that locks in a CTE and updates the
+same rows can plan on values older than the ones it locked (the concurrency test caught over-grants). The
+second statement takes its snapshot after the locks are held, so it reads exactly what was locked.
 
 Lines it cannot take — bundles, lines that already hold a reservation, SKUs with no channel-stock row yet —
 come back unplanned and go through the general path in the same transaction.
@@ -13,13 +19,14 @@ come back unplanned and go through the general path in the same transaction.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from oms.channels.models import AvailabilityChange, ChannelStock
-from oms.inventory.domain.reservation import LineDemand, plan_grants
+from oms.catalog.models import Sku
+from oms.channels.models import AvailabilityChange, Channel, ChannelStock
 from oms.inventory.models import Reservation
 
 if TYPE_CHECKING:
@@ -35,95 +42,216 @@ def _pushed_sql(available: str) -> str:
 
 def _lock_statement() -> str:
     cs_table = ChannelStock._meta.db_table
-    res_table = Reservation._meta.db_table
     return f"""
-SELECT cs.id, cs.channel_id, cs.sku_id, cs.quota - cs.sales_reserved - cs.return_reserved AS free,
-       EXISTS (SELECT 1 FROM {res_table} x
-               WHERE x.ref_type = ANY(%s::text[]) AND x.ref_id = ANY(%s::bigint[]) AND x.sku_id = cs.sku_id
-                 AND x.state = 'active' AND x.scope = 'channel' AND x.kind = 'sales') AS held
-FROM {cs_table} cs
+SELECT cs.id FROM {cs_table} cs
 WHERE (cs.channel_id, cs.sku_id) IN (SELECT * FROM unnest(%s::bigint[], %s::bigint[]))
 ORDER BY cs.channel_id, cs.sku_id
 FOR NO KEY UPDATE OF cs
 """  # noqa: S608 - table names are ours; every value is a parameter
 
 
-def _write_statement() -> str:
+def _reserve_statement() -> str:
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
-    pushed = _pushed_sql("(cs.quota - cs.sales_reserved - t.total - cs.return_reserved)")
+    pushed = _pushed_sql("(cs.quota - cs.sales_reserved - tot.total - cs.return_reserved)")
     return f"""
-WITH t AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS t(cs_id, total)
+WITH req AS (
+    SELECT * FROM unnest(%s::int[], %s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
+        AS r(ord, ref_type, ref_id, channel_id, sku_id, quantity)
+), locked AS (
+    SELECT cs.id, cs.channel_id, cs.sku_id, GREATEST(cs.quota - cs.sales_reserved - cs.return_reserved, 0) AS free
+    FROM {cs_table} cs
+    WHERE (cs.channel_id, cs.sku_id) IN (SELECT channel_id, sku_id FROM req)
+), held AS (
+    SELECT DISTINCT req.channel_id, req.sku_id
+    FROM {res_table} x JOIN req ON x.ref_type = req.ref_type AND x.ref_id = req.ref_id AND x.sku_id = req.sku_id
+    WHERE x.ref_type = ANY(%s::varchar[]) AND x.ref_id = ANY(%s::bigint[]) AND x.kind = 'sales'
+      AND x.sku_id = ANY(%s::bigint[]) AND x.state = 'active' AND x.scope = 'channel'
+), plan AS MATERIALIZED (
+    SELECT req.ord, req.ref_type, req.ref_id, req.channel_id, req.sku_id, locked.id AS cs_id,
+           GREATEST(LEAST(req.quantity, locked.free - COALESCE(SUM(req.quantity) OVER (
+               PARTITION BY locked.id ORDER BY req.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)), 0)
+               AS granted
+    FROM req JOIN locked ON locked.channel_id = req.channel_id AND locked.sku_id = req.sku_id
+    WHERE (req.channel_id, req.sku_id) NOT IN (SELECT channel_id, sku_id FROM held)
+), tot AS (
+    SELECT cs_id, SUM(granted) AS total FROM plan GROUP BY cs_id HAVING SUM(granted) > 0
 ), upd AS (
     UPDATE {cs_table} cs
-    SET sales_reserved = cs.sales_reserved + t.total,
+    SET sales_reserved = cs.sales_reserved + tot.total,
         pushed = {pushed},
         pushed_at = CASE WHEN {pushed} <> cs.pushed OR cs.pushed_at IS NULL THEN now() ELSE cs.pushed_at END,
         updated_at = now()
-    FROM t
-    WHERE cs.id = t.cs_id
+    FROM tot
+    WHERE cs.id = tot.cs_id
     RETURNING cs.channel_id, cs.sku_id, cs.quota - cs.sales_reserved - cs.return_reserved AS available, cs.pushed,
               cs.pushed_at = now() AS changed
 ), log AS (
     INSERT INTO {log_table} (channel_id, sku_id, available, pushed, created_at)
     SELECT channel_id, sku_id, available, pushed, now() FROM upd WHERE changed
+), ins AS (
+    INSERT INTO {res_table} (ref_type, ref_id, scope, kind, sku_id, channel_id, warehouse_id, quantity, state,
+                             reason, created_at, closed_at)
+    SELECT ref_type, ref_id, 'channel', 'sales', sku_id, channel_id, NULL, granted, 'active', '', now(), NULL
+    FROM plan WHERE granted > 0
 )
-INSERT INTO {res_table} (ref_type, ref_id, scope, kind, sku_id, channel_id, warehouse_id, quantity, state,
-                         reason, created_at, closed_at)
-SELECT r.ref_type, r.ref_id, 'channel', 'sales', r.sku_id, r.channel_id, NULL, r.quantity, 'active', '', now(), NULL
-FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
-    AS r(ref_type, ref_id, sku_id, channel_id, quantity)
+SELECT ord, granted FROM plan
 """  # noqa: S608 - table names are ours; every value is a parameter
 
 
-def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
-    """Reserve what it can in two statements (lock and read; write everything); returns request index → units
-    granted for the lines it planned. Must run inside the caller's transaction; PostgreSQL only."""
+def _whole_statement() -> str:
+    """Every line of the call on one (channel, SKU) row, granted in full or not at all, in one conditional
+    UPDATE — the row is locked only from this statement to COMMIT, like the bare UPDATE baseline. PostgreSQL
+    re-checks the WHERE on the newest row version once the lock is free, so "free >= total" is decided on
+    what is locked. When it is not updated the statement reports the row's free units (as of its start) and
+    whether a line already holds a reservation, so the caller knows whether to try the general way."""
+    cs_table = ChannelStock._meta.db_table
+    res_table = Reservation._meta.db_table
+    log_table = AvailabilityChange._meta.db_table
+    pushed = _pushed_sql("(cs.quota - cs.sales_reserved - %(total)s - cs.return_reserved)")
+    held = f"""EXISTS (SELECT 1 FROM {res_table} x
+                  WHERE x.ref_type = ANY(%(ref_types)s::varchar[]) AND x.ref_id = ANY(%(ref_ids)s::bigint[])
+                    AND x.kind = 'sales' AND x.sku_id = %(sku)s::bigint AND x.state = 'active'
+                    AND x.scope = 'channel')"""  # noqa: S608 - our table name; values are parameters
+    return f"""
+WITH upd AS (
+    UPDATE {cs_table} cs
+    SET sales_reserved = cs.sales_reserved + %(total)s::bigint,
+        pushed = {pushed},
+        pushed_at = CASE WHEN {pushed} <> cs.pushed OR cs.pushed_at IS NULL THEN now() ELSE cs.pushed_at END,
+        updated_at = now()
+    WHERE cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint
+      AND cs.quota - cs.sales_reserved - cs.return_reserved >= %(total)s::bigint AND NOT {held}
+    RETURNING cs.channel_id, cs.sku_id, cs.quota - cs.sales_reserved - cs.return_reserved AS available, cs.pushed,
+              cs.pushed_at = now() AS changed
+), log AS (
+    INSERT INTO {log_table} (channel_id, sku_id, available, pushed, created_at)
+    SELECT channel_id, sku_id, available, pushed, now() FROM upd WHERE changed
+), ins AS (
+    INSERT INTO {res_table} (ref_type, ref_id, scope, kind, sku_id, channel_id, warehouse_id, quantity, state,
+                             reason, created_at, closed_at)
+    SELECT r.ref_type, r.ref_id, 'channel', 'sales', upd.sku_id, upd.channel_id, NULL, r.quantity, 'active', '',
+           now(), NULL
+    FROM unnest(%(lines_ref_types)s::varchar[], %(lines_ref_ids)s::bigint[], %(lines_qty)s::bigint[])
+        AS r(ref_type, ref_id, quantity), upd
+)
+SELECT (SELECT count(*) FROM upd),
+       (SELECT cs.quota - cs.sales_reserved - cs.return_reserved FROM {cs_table} cs
+        WHERE cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint),
+       {held}
+"""  # noqa: S608 - table names are ours; every value is a parameter
+
+
+def _numbered(sql: str, names: Sequence[str] = ()) -> str:
+    """``%s`` (in order) or ``%(name)s`` (by position in ``names``) placeholders → ``$1, $2 …`` for PREPARE."""
+    for k, name in enumerate(names, start=1):
+        sql = sql.replace(f"%({name})s", f"${k}")
+    parts = sql.split("%s")
+    return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
+
+
+LOCK_NAME, RESERVE_NAME, WHOLE_NAME = "oms_fast_reserve_lock", "oms_fast_reserve_write", "oms_fast_reserve_whole"
+WHOLE_PARAMS = ("total", "ref_types", "ref_ids", "sku", "channel", "lines_ref_types", "lines_ref_ids", "lines_qty")
+_prepared: weakref.WeakSet[object] = weakref.WeakSet()  # the psycopg connections that hold the statements
+
+
+def _prepare_statements() -> str:
+    """The PREPAREs this session still needs, to be sent ahead of the first EXECUTE: the statements are
+    prepared once per database session so the planner does not run inside the lock on every call (the write
+    statement takes about a millisecond to plan). A prepared statement outlives rollbacks and lasts as long
+    as the session; behind a transaction-pooling proxy, turn this path off."""
+    if connection.connection in _prepared:
+        return ""
+    return (
+        f"PREPARE {LOCK_NAME} AS {_numbered(_lock_statement())};\n"
+        f"PREPARE {RESERVE_NAME} AS {_numbered(_reserve_statement())};\n"
+        f"PREPARE {WHOLE_NAME} AS {_numbered(_whole_statement(), WHOLE_PARAMS)};\n"
+    )
+
+
+def _run(prepare: str, sql: str, params: list[Any], skip: int) -> list[tuple[Any, ...]]:
+    """Send the pending PREPAREs and ``sql`` as one query; rows of the statement after ``skip`` others."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            _lock_statement(),
-            [
-                sorted({r.ref_type for r in requests}),
-                sorted({r.ref_id for r in requests}),
-                [r.channel_id for r in requests],
-                [r.sku_id for r in requests],
-            ],
-        )
-        rows = {(c, s): (cs_id, free, held) for cs_id, c, s, free, held in cursor.fetchall()}
-        # A SKU some line already holds goes the general way (the check above is coarse: same SKU, any of the refs).
-        planned = [
-            i
-            for i, r in enumerate(requests)
-            if (r.channel_id, r.sku_id) in rows and not rows[(r.channel_id, r.sku_id)][2]
-        ]
-        if not planned:
-            return {}
-        free = {key: max(v[1], 0) for key, v in rows.items()}
-        grants = plan_grants(
-            free,
-            [LineDemand(requests[i].channel_id, ((requests[i].sku_id, 1),), requests[i].quantity) for i in planned],
-        )
-        granted = dict(zip(planned, grants, strict=True))
-        totals: dict[int, int] = {}
-        for i, g in granted.items():
-            r = requests[i]
-            cs_id = rows[(r.channel_id, r.sku_id)][0]
-            totals[cs_id] = totals.get(cs_id, 0) + g
-        totals = {k: v for k, v in totals.items() if v > 0}
-        if totals:
-            made = [(requests[i], g) for i, g in granted.items() if g > 0]
-            cursor.execute(
-                _write_statement(),
-                [
-                    list(totals),
-                    list(totals.values()),
-                    [r.ref_type for r, _g in made],
-                    [r.ref_id for r, _g in made],
-                    [r.sku_id for r, _g in made],
-                    [r.channel_id for r, _g in made],
-                    [g for _r, g in made],
-                ],
-            )
-        return granted
+        cursor.execute(prepare + sql, params)
+        if prepare:
+            _prepared.add(connection.connection)
+        for _ in range(prepare.count("PREPARE ") + skip):
+            cursor.nextset()
+        return list(cursor.fetchall())
+
+
+# The ledger rows reference the channel and the SKU; their foreign-key checks (deferred to COMMIT) take a
+# KEY SHARE lock on both rows, which every concurrent order shares — a MultiXact to create or extend. Taking
+# those locks before the hot row's lock keeps that work out of the window in which everyone waits.
+_KEY_SHARE = (
+    f"SELECT 1 FROM {Channel._meta.db_table} c, {Sku._meta.db_table} s "  # noqa: S608 - our table names
+    "WHERE c.id = %s AND s.id = %s FOR KEY SHARE"
+)
+
+
+def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] | None:
+    """Grant every line of a one-row call in full with one statement; None when the call needs the planning
+    path (a line holds a reservation already, no channel-stock row, or only part of it can be granted)."""
+    first = requests[0]
+    values = {
+        "total": sum(r.quantity for r in requests),
+        "ref_types": sorted({r.ref_type for r in requests}),
+        "ref_ids": sorted({r.ref_id for r in requests}),
+        "sku": first.sku_id,
+        "channel": first.channel_id,
+        "lines_ref_types": [r.ref_type for r in requests],
+        "lines_ref_ids": [r.ref_id for r in requests],
+        "lines_qty": [r.quantity for r in requests],
+    }
+    placeholders = ", ".join(["%s"] * len(WHOLE_PARAMS))
+    [(updated, free, held)] = _run(
+        prepare,
+        f"{_KEY_SHARE};\nEXECUTE {WHOLE_NAME} ({placeholders})",
+        [first.channel_id, first.sku_id, *(values[name] for name in WHOLE_PARAMS)],
+        1,
+    )
+    if updated:
+        return {i: r.quantity for i, r in enumerate(requests)}
+    if not held and free is not None and int(free) <= 0:
+        return dict.fromkeys(range(len(requests)), 0)  # sold out when the statement began: short, nothing locked
+    return None
+
+
+def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
+    """Reserve what it can; returns request index → units granted for the lines it planned (the others go the
+    general way). Must run inside the caller's transaction; PostgreSQL only.
+
+    A call whose lines all draw on one (channel, SKU) row — a single order line most of the time — first tries
+    `_whole_statement`. Otherwise (or when that cannot grant everything) two prepared statements go in one
+    round trip (the client-side-binding cursor Django uses sends semicolon-separated statements as one
+    query): the first locks the rows in the global order, the second — whose snapshot is taken once the locks
+    are held, so it reads what was locked — plans and writes everything. Either way the only client turn
+    inside a lock is the one before COMMIT."""
+    keys = sorted({(r.channel_id, r.sku_id) for r in requests})
+    connection.ensure_connection()
+    prepare = _prepare_statements()
+    if len(keys) == 1:
+        done = _whole(requests, prepare)
+        if done is not None:
+            return done
+        prepare = ""
+    rows = _run(
+        prepare,
+        f"EXECUTE {LOCK_NAME} (%s, %s);\nEXECUTE {RESERVE_NAME} (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        [
+            [c for c, _s in keys],
+            [s for _c, s in keys],
+            list(range(len(requests))),
+            [r.ref_type for r in requests],
+            [r.ref_id for r in requests],
+            [r.channel_id for r in requests],
+            [r.sku_id for r in requests],
+            [r.quantity for r in requests],
+            sorted({r.ref_type for r in requests}),
+            sorted({r.ref_id for r in requests}),
+            sorted({r.sku_id for r in requests}),
+        ],
+        1,
+    )
+    return {int(i): int(g) for i, g in rows}

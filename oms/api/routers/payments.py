@@ -102,6 +102,8 @@ def payment_create(request: HttpRequest, number: str, payload: PaymentRecordIn) 
         "created": result.created,
         "payment": payment_out(result.payment),
         "order": order_detail(order_get(number=number)),
+        # For an order a split or merge replaced: the living orders the money reached, and how much each.
+        "routed": [{"order": o.number, "amount": format_minor(share, o.currency)} for o, share in result.routed],
     }
 
 
@@ -129,6 +131,7 @@ def payment_callback(request: HttpRequest, method: str) -> dict[str, Any]:
         "payment": payment_out(result.payment),
         "order_status": result.order.status,
         "payment_status": result.order.payment_status,
+        "routed": [{"order": o.number, "amount": format_minor(share, o.currency)} for o, share in result.routed],
     }
 
 

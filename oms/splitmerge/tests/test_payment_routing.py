@@ -70,6 +70,10 @@ def test_payment_for_a_split_parent_goes_to_its_children_by_what_they_owe(world:
     response = callback(parent, sum(owed) + extra, txn="COD-PAID-1")
     assert response.status_code == 200, response.content
     assert response.json()["result"] == "recorded"
+    assert response.json()["routed"] == [
+        {"order": first.number, "amount": format_minor(owed[0], "CNY")},
+        {"order": second.number, "amount": format_minor(owed[1], "CNY")},
+    ]
     for child, due in zip((first, second), owed, strict=True):
         child.refresh_from_db()
         assert child.received_minor == due

@@ -317,16 +317,28 @@ def _intake_once(payloads: Sequence[Any], *, actor: Any, refuse_when_short: bool
 
 def _attach_successors(outcomes: list[IntakeOutcome]) -> None:
     """Replays of platform orders whose order was replaced (closed by a split or merge) name the living
-    orders instead; no query unless a replayed order is closed."""
+    orders instead (a replay with other content: beside the original, as ``living_orders``); no query
+    unless a replayed order is closed or conflicts."""
     closed = {
         o.order.pk for o in outcomes if o.order is not None and not o.created and o.order.status == Status.CLOSED.value
     }
-    if not closed:
+    conflicts = [o.error for o in outcomes if o.error is not None and o.error.code == "platform_order_conflict"]
+    conflicting: dict[str, int] = {}
+    if conflicts:
+        numbers = {str(e.extra.get("order_number", "")) for e in conflicts}
+        conflicting = dict(
+            Order.objects.filter(number__in=numbers, status=Status.CLOSED.value).values_list("number", "pk")
+        )
+    if not closed and not conflicting:
         return
-    living = order_living_successors(order_ids=sorted(closed))
+    living = order_living_successors(order_ids=sorted(closed | set(conflicting.values())))
     for o in outcomes:
         if o.order is not None and not o.created and o.order.pk in living:
             o.successors = living[o.order.pk]
+    for e in conflicts:
+        pk = conflicting.get(str(e.extra.get("order_number", "")))
+        if pk in living:
+            e.extra["living_orders"] = [s.number for s in living[pk]]
 
 
 BATCH_ATTEMPTS = 3

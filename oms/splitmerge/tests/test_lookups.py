@@ -108,6 +108,12 @@ def test_intake_replay_of_a_split_platform_order_answers_with_the_living_orders(
     assert result["result"] == "existing" and result["replaced"] is True
     assert result["order_numbers"] == [c.number for c in children]
     assert result["order_number"] == children[0].number
+    # The same platform order with other content: 409 naming the original and the living orders.
+    changed = client.post("/api/v1/orders", {**body, "buyer_remark": "改了"}, content_type="application/json")
+    assert changed.status_code == 409
+    error = changed.json()["error"]
+    assert error["order_number"] == original.number
+    assert error["living_orders"] == [c.number for c in children]
     assert Order.objects.count() == count
 
 

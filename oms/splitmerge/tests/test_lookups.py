@@ -48,13 +48,16 @@ def _stocked(world: World) -> None:
         world.receive(world.hz, code, 50)
 
 
-def test_platform_order_id_lookup_lists_living_orders_first_and_marks_the_replaced(world: World) -> None:
+def test_platform_order_id_lookup_lists_living_orders_first_and_marks_the_replaced(
+    world: World, django_assert_num_queries: Any
+) -> None:
     _stocked(world)
     original = _intake(world, _body(world, "LOOK-1", [("TEA-001", 2), ("NUT-002", 1), ("CUP-003", 1)]))
     first, second = order_split(order=original, groups=[{1: 2}, {2: 1, 3: 1}], actor=world.actor)
     # Split the second child again: its children are newer, the first child is older than them but living.
     second_a, second_b = order_split(order=second, groups=[{1: 1}, {2: 1}], actor=world.actor)
-    page = order_list(filters=OrderFilters(platform_order_id="LOOK-1"))
+    with django_assert_num_queries(1):
+        page = order_list(filters=OrderFilters(platform_order_id="LOOK-1"))
     numbers = [o.number for o in page.items]
     living = {first.number, second_a.number, second_b.number}
     assert set(numbers[:3]) == living

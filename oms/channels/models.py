@@ -171,7 +171,10 @@ class ChannelStock(models.Model):
     min_quantity = models.BigIntegerField(_("minimum"), default=0)
     max_quantity = models.BigIntegerField(_("maximum"), null=True, blank=True)
     pushed = models.BigIntegerField(_("pushed figure"), default=0)
-    pushed_at = models.DateTimeField(_("pushed figure changed at"), null=True, blank=True, db_index=True)
+    # Not indexed on purpose: reservations update this row more than any other in the system, and an indexed
+    # column changing would make every one of those updates non-HOT (a new entry in every index). The feed's
+    # "changed since" reads one channel's rows through (channel, SKU) and filters on this column.
+    pushed_at = models.DateTimeField(_("pushed figure changed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

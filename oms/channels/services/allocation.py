@@ -137,7 +137,7 @@ def _reallocate_set_based(plan: Plan, chunk: int) -> AllocationSummary:
     of them is re-done in its own transaction, under the channel rows' locks, with fresh shelf figures."""
     now = timezone.now()
     summary = AllocationSummary(skus=Sku.objects.filter(is_bundle=False).count())
-    changed, over_committed = probe_set_based(plan, now)
+    changed, over_committed = probe_set_based(plan, now, chunk)
     changed_set = set(changed)
     summary.over_committed += [pair for pair in over_committed if pair[1] not in changed_set]
     for start in range(0, len(changed), chunk):

@@ -123,9 +123,12 @@ def _path(ctx: AllocationContext, category_id: int | None) -> list[int]:
     return path
 
 
-def _calc_sql(plan: Plan, now: dt.datetime, sku_ids: Sequence[int] | None) -> tuple[str, dict[str, Any]]:
+def _calc_sql(
+    plan: Plan, now: dt.datetime, sku_ids: Sequence[int] | None, *, targets_only: bool = False
+) -> tuple[str, dict[str, Any]]:
     """The CTEs computing, per (channel, SKU) of the active channels and stocked SKUs: the new quota, the
-    stored row, the pushed figure and whether it changes. ``sku_ids`` (sorted) limits it to those SKUs."""
+    stored row, the pushed figure and whether it changes (``calc``). ``sku_ids`` (sorted) limits it to those
+    SKUs; ``targets_only`` stops at each channel's target and reserved units (``wanted``)."""
     params: dict[str, Any] = {}
 
     def p(value: Any) -> str:
@@ -263,6 +266,10 @@ def _calc_sql(plan: Plan, now: dt.datetime, sku_ids: Sequence[int] | None) -> tu
                        END, b.minq), b.maxq) AS want,
                    GREATEST(b.reserved, 0) AS floor_units
             FROM (SELECT base.*, {shares} FROM base) b)""",
+    ]
+    if targets_only:
+        return "WITH " + ",\n".join(cte), params
+    cte += [
         """drawn AS (
             SELECT w.*,
                    LEAST(w.floor_units, GREATEST(w.p - COALESCE(SUM(w.floor_units) OVER ahead, 0)::bigint, 0))
@@ -293,22 +300,49 @@ def _calc_sql(plan: Plan, now: dt.datetime, sku_ids: Sequence[int] | None) -> tu
     return "WITH " + ",\n".join(cte), params
 
 
-def probe(plan: Plan, now: dt.datetime) -> tuple[list[int], list[tuple[int, int]]]:
+def probe(plan: Plan, now: dt.datetime, chunk: int) -> tuple[list[int], list[tuple[int, int]]]:
     """Without locking anything: the SKUs whose channel rows would change, and the (channel, SKU) pairs
-    holding more reserved than their warehouses back (over-committed)."""
-    head, params = _calc_sql(plan, now, None)
+    holding more reserved than their warehouses back (over-committed).
+
+    One statement over everything assumes no group of channels is short of stock — its pool covers what its
+    channels have reserved and every target beyond — and then each channel gets exactly that, no running sums
+    needed; it also names the SKUs where a group is short, which are then computed in full, chunk by chunk."""
+    head, params = _calc_sql(plan, now, None, targets_only=True)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(WORK_MEM)
         cursor.execute(
-            f"""{head}
-            SELECT array_agg(DISTINCT sku_id) FILTER (WHERE changed),
-                   array_agg(channel_id ORDER BY sku_id, channel_id) FILTER (WHERE floor_got < reserved),
-                   array_agg(sku_id ORDER BY sku_id, channel_id) FILTER (WHERE floor_got < reserved)
-            FROM calc""",
+            f"""{head},
+            groups AS (
+                SELECT sku_id, SUM(floor_units) + SUM(GREATEST(want - reserved, 0)) > MIN(p) AS short,
+                       bool_or(CASE WHEN cs_id IS NULL THEN quota <> 0
+                                    ELSE (quota, safety, minq, maxq)
+                                         IS DISTINCT FROM (old_quota, old_safety, old_minq, old_maxq) END)
+                           AS changed
+                FROM (SELECT wanted.*, GREATEST(want, reserved) + allocated AS quota FROM wanted) w
+                GROUP BY sku_id, grp)
+            SELECT array_agg(DISTINCT sku_id) FILTER (WHERE short),
+                   array_agg(DISTINCT sku_id) FILTER (WHERE changed AND NOT short)
+            FROM groups""",
             params,
         )
-        changed, oc_channels, oc_skus = cursor.fetchone()
-    return sorted(changed or []), list(zip(oc_channels or [], oc_skus or [], strict=True))
+        short, changed = cursor.fetchone()
+        changed_set = set(changed or [])
+        over_committed: list[tuple[int, int]] = []
+        short = sorted(short or [])
+        for start in range(0, len(short), chunk):
+            head, params = _calc_sql(plan, now, short[start : start + chunk])
+            cursor.execute(
+                f"""{head}
+                SELECT array_agg(DISTINCT sku_id) FILTER (WHERE changed),
+                       array_agg(channel_id ORDER BY sku_id, channel_id) FILTER (WHERE floor_got < reserved),
+                       array_agg(sku_id ORDER BY sku_id, channel_id) FILTER (WHERE floor_got < reserved)
+                FROM calc""",
+                params,
+            )
+            more, oc_channels, oc_skus = cursor.fetchone()
+            changed_set.update(more or [])
+            over_committed += zip(oc_channels or [], oc_skus or [], strict=True)
+    return sorted(changed_set), over_committed
 
 
 def write(plan: Plan, now: dt.datetime, sku_ids: Sequence[int]) -> tuple[int, list[tuple[int, int]]]:

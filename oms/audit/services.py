@@ -8,7 +8,7 @@ from typing import Any
 from django.db import models, transaction
 
 from oms.audit.models import OperationLog
-from oms.core.bulk import bulk_insert
+from oms.core.bulk import bulk_insert_columns
 from oms.core.context import current_context
 
 
@@ -87,13 +87,32 @@ def audit_record_many(
     actor: Any,
     action: str,
     entries: Sequence[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None, str]],
-) -> list[OperationLog]:
+) -> int:
     """`audit_record` for many objects of one action in one INSERT (batch services: the fulfilment pipeline).
-    ``entries`` are (object, before, after, reason). Same rows, same rule: inside the change's transaction."""
+    ``entries`` are (object, before, after, reason). Same rows, same rule: inside the change's transaction.
+    The rows are written column by column (no instance per row); returns how many."""
     if not transaction.get_connection().in_atomic_block:
         raise AuditOutsideTransaction("audit_record_many must be called inside the transaction of the change")
-    rows = [
-        _row(actor, action, obj._meta.label_lower, str(obj.pk), str(obj)[:200], before, after, reason, save=False)
-        for obj, before, after, reason in entries
-    ]
-    return list(bulk_insert(rows, returning=True))
+    if not entries:
+        return 0
+    ctx = current_context()
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    bulk_insert_columns(
+        OperationLog,
+        len(entries),
+        {
+            "actor_id": actor.pk if is_user else None,
+            "actor_name": actor.get_username() if is_user else (str(actor) if actor else "system"),
+            "action": action,
+            "object_type": [obj._meta.label_lower for obj, *_ in entries],
+            "object_id": [str(obj.pk) for obj, *_ in entries],
+            "object_repr": [str(obj)[:200] for obj, *_ in entries],
+            "before": [before for _o, before, _a, _r in entries],
+            "after": [after for _o, _b, after, _r in entries],
+            "reason": [reason for *_, reason in entries],
+            "request_id": ctx.request_id,
+            "client_address": ctx.client_address,
+            "via": ctx.channel,
+        },
+    )
+    return len(entries)

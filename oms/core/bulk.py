@@ -21,6 +21,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.lookups import In
+from django.utils import timezone
 
 M = TypeVar("M", bound=models.Model)
 
@@ -162,3 +163,54 @@ models.ForeignObject.register_lookup(InArray)  # foreign keys keep their own loo
 def ids_in(field: str, ids: Iterable[int]) -> Q:
     """``Q(<field>__in_array=ids)``: filter on many integer ids with one parameter (see `InArray`)."""
     return Q(**{f"{field}__in_array": list(ids)})
+
+
+def bulk_insert_columns(model: type[models.Model], count: int, values: dict[str, Any]) -> None:
+    """Insert ``count`` rows of ``model`` given column by column, without a model instance per row: each
+    entry of ``values`` (field name or attname → a list of ``count`` values, or one value that every row
+    takes) — foreign keys as ids; fields left out take their default (``auto_now``/``auto_now_add``: now).
+    One statement on PostgreSQL; elsewhere the instances are built and ``bulk_create`` writes them."""
+    if count <= 0:
+        return
+    meta = model._meta
+    unknown = set(values) - {f.name for f in meta.concrete_fields} - {f.attname for f in meta.concrete_fields}
+    if unknown:
+        raise ValueError(f"{model.__name__} has no fields {sorted(unknown)}")
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            [model(**{k: (v[i] if isinstance(v, list) else v) for k, v in values.items()}) for i in range(count)]
+        )
+        return
+    qn = connection.ops.quote_name
+    columns: list[str] = []
+    selects: list[str] = []
+    arrays: list[str] = []
+    casts: list[str] = []
+    constants: list[Any] = []
+    for field in meta.concrete_fields:
+        if field.primary_key and isinstance(field, AutoFieldMixin):
+            continue
+        key = field.attname if field.attname in values else field.name
+        if key in values:
+            value = values[key]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = timezone.now()
+        else:
+            value = field.get_default()
+        columns.append(qn(field.column))
+        if isinstance(value, list):
+            assert len(value) == count, f"{key}: {len(value)} values for {count} rows"
+            cast, literal = _column(field, value)
+            selects.append(f"v.c{len(arrays)}")
+            casts.append(f"%s::{cast}[]")
+            arrays.append(literal)
+        else:
+            cast, literal = _column(field, [value])
+            selects.append(f"(%s::{cast}[])[1]")
+            constants.append(literal)
+    names = ", ".join(f"c{i}" for i in range(len(arrays)))
+    source = f"unnest({', '.join(casts)}) AS v({names})" if arrays else f"generate_series(1, {int(count)})"
+    # Names come from the model; every value is a parameter.
+    sql = f"INSERT INTO {qn(meta.db_table)} ({', '.join(columns)}) SELECT {', '.join(selects)} FROM {source}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*constants, *arrays])

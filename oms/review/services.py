@@ -15,13 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
-from oms.core.bulk import bulk_insert, ids_in
+from oms.core.bulk import ids_in
 from oms.core.errors import Conflict, ValidationFailed
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order
-from oms.orders.services.timeline import actor_or_none, order_event_build
+from oms.orders.services.timeline import EventRow, actor_or_none, order_event_build, order_events_insert
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, RefundRequest, Rule, RuleKind
 from oms.review.selectors import order_facts_many
@@ -109,22 +109,23 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
         )
     Interception.objects.bulk_create(new_holds)
 
-    events = []
+    events: list[EventRow] = []
     passed = [o.order for o in outcomes if o.passed]
     for outcome in outcomes:
         order = outcome.order
         if outcome.passed:
             order.reviewed_at = now
             order.updated_at = now
-            events.append(order_event_build(order=order, kind="reviewed", actor=actor))
+            events.append((order.pk, "reviewed", "", "", "", None))
         elif outcome.raised:
             events.append(
-                order_event_build(
-                    order=order,
-                    kind="intercepted",
-                    actor=actor,
-                    reason="; ".join(h.reason for h in outcome.raised)[:500],
-                    data={"codes": [h.reason_code for h in outcome.raised]},
+                (
+                    order.pk,
+                    "intercepted",
+                    "",
+                    "",
+                    "; ".join(h.reason for h in outcome.raised)[:500],
+                    {"codes": [h.reason_code for h in outcome.raised]},
                 )
             )
     audit_record_many(
@@ -135,7 +136,7 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
     if passed:
         # Every order passed now gets the same time: one plain UPDATE, not a CASE per row.
         Order.objects.filter(ids_in("pk", [o.pk for o in passed])).update(reviewed_at=now, updated_at=now)
-    bulk_insert(events)
+    order_events_insert(rows=events, actor=actor)
     return outcomes
 
 

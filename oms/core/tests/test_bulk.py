@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from oms.audit.models import OperationLog
 from oms.catalog.models import Sku
-from oms.core.bulk import bulk_insert, bulk_set, ids_in
+from oms.core.bulk import bulk_insert, bulk_insert_columns, bulk_set, ids_in
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, condition_symbols
 from oms.review.domain.facts import ORDER_FACTS
 
@@ -138,3 +138,30 @@ def test_in_array_filters_like_in_with_one_parameter() -> None:
         assert "ANY(" in ctx.captured_queries[0]["sql"]
     assert list(Sku.objects.filter(ids_in("pk", []))) == []
     assert Sku.objects.filter(ids_in("category_id", [1, 2])).count() == 0
+
+
+def test_insert_columns_takes_lists_constants_and_defaults() -> None:
+    with CaptureQueriesContext(connection) as ctx:
+        bulk_insert_columns(
+            OperationLog,
+            3,
+            {
+                "action": "order.allocate",
+                "object_id": ["1", "2", "3"],
+                "after": [{"w": 1}, None, {"w": "华东"}],
+                "reason": 'said "so", {1,2}',
+            },
+        )
+        bulk_insert_columns(Sku, 2, {"code": ["COL-1", "COL-2"], "name": "x", "is_gift": [True, False]})
+        bulk_insert_columns(OperationLog, 0, {"action": "never"})
+    if connection.vendor == "postgresql":
+        assert len(ctx.captured_queries) == 2
+    rows = {r.object_id: r for r in OperationLog.objects.filter(action="order.allocate")}
+    assert set(rows) == {"1", "2", "3"} and rows["3"].after == {"w": "华东"} and rows["2"].after is None
+    assert {r.reason for r in rows.values()} == {'said "so", {1,2}'} and all(r.at for r in rows.values())
+    assert {r.actor_name for r in rows.values()} == {""} and not OperationLog.objects.filter(action="never").exists()
+    skus = {s.code: s for s in Sku.objects.filter(code__startswith="COL-")}
+    assert skus["COL-1"].is_gift and not skus["COL-2"].is_gift and skus["COL-2"].is_active
+    assert all(s.created_at is not None for s in skus.values())
+    with pytest.raises(ValueError, match="no_such_field"):
+        bulk_insert_columns(Sku, 1, {"no_such_field": 1})

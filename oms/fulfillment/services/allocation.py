@@ -32,9 +32,10 @@ from oms.fulfillment.domain.allocation import (
     plan_take,
 )
 from oms.fulfillment.domain.rule_params import warehouse_directive
-from oms.fulfillment.models import AllocationDecision, DecisionKind, Stockout
+from oms.fulfillment.models import DecisionKind, Stockout
 from oms.fulfillment.services.common import (
     REF_TYPE,
+    DecisionRows,
     LineRow,
     enabled_rules,
     facts_when_needed,
@@ -51,8 +52,8 @@ from oms.fulfillment.services.common import (
 from oms.inventory.models import Reservation, ReservationScope, ReservationState, StockItem
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.orders.domain.status import Status
-from oms.orders.models import Order, OrderEvent, OrderLine
-from oms.orders.services.timeline import actor_name, order_event_build
+from oms.orders.models import Order, OrderLine
+from oms.orders.services.timeline import EventRow, order_events_insert
 from oms.review.models import RuleKind
 from oms.review.services import order_intercept
 
@@ -62,6 +63,10 @@ class AllocationResult:
     order: Order
     plan: AllocationPlan
     stockouts: list[Stockout] = field(default_factory=list)
+
+
+# The order fields allocation sets.
+ORDER_FIELDS = ("warehouse_id", "final_warehouse_id", "has_short_lines")
 
 
 def allocatable(order: Order) -> bool:
@@ -81,13 +86,38 @@ def _held_at_warehouses(line_ids: list[int]) -> dict[int, dict[Key, int]]:
     return held
 
 
+@dataclass
+class AllocationPlans:
+    """A batch planned on an unlocked read of free stock: what to reserve, and what the plan expects short."""
+
+    results: list[AllocationResult]
+    lines_by_order: dict[int, list[LineRow]]
+    line_warehouse: dict[int, int]
+    requests: list[WarehouseReserveRequest]
+    expected_short: dict[int, int]
+
+
 @transaction.atomic(savepoint=False)
 def allocate_locked(
     *, orders: Sequence[Order], actor: Any, facts: dict[int, dict[str, Any]] | None = None
 ) -> list[AllocationResult]:
-    """Allocate orders the caller has locked (`lock_orders`) and checked with `allocatable`."""
+    """Allocate orders the caller has locked (`lock_orders`) and checked with `allocatable`: reserve (under
+    the stock-item locks), then record what the reservation granted."""
+    plans = allocation_plans(orders=orders, facts=facts)
+    allocation_record(plans, short=allocation_reserve(plans), actor=actor)
+    return plans.results
+
+
+def allocation_reserve(plans: AllocationPlans) -> dict[int, int]:
+    """Take the warehouse reservations the plans need (locks the stock items); returns line id → units short."""
+    outcomes = warehouse_reserve(requests=plans.requests, refuse_when_short=False)
+    return {o.ref_id: o.short for o in outcomes if o.short > 0}
+
+
+def allocation_plans(*, orders: Sequence[Order], facts: dict[int, dict[str, Any]] | None = None) -> AllocationPlans:
+    """Plan each order's warehouse (no writes, no locks beyond the caller's order locks)."""
     if not orders:
-        return []
+        return AllocationPlans([], {}, {}, [], {})
     ids = [o.pk for o in orders]
     lines_by_order = order_line_rows(ids)
     all_lines = [ln for lines in lines_by_order.values() for ln in lines]
@@ -160,47 +190,39 @@ def allocate_locked(
                         quantity=by_line[line_id].quantity,
                     )
                 )
-    outcomes = warehouse_reserve(requests=requests, refuse_when_short=False)
-    short = {o.ref_id: o.short for o in outcomes if o.short > 0}
-    _persist(results, lines_by_order, line_warehouse, short, actor)
-    return results
+    expected = {s.line_id: s.quantity for r in results for s in r.plan.shortfalls if s.quantity > 0}
+    return AllocationPlans(results, lines_by_order, line_warehouse, requests, expected)
 
 
-def _persist(
-    results: list[AllocationResult],
-    lines_by_order: dict[int, list[LineRow]],
-    line_warehouse: dict[int, int],
-    short: dict[int, int],
-    actor: Any,
-) -> None:
+def allocation_record(
+    plans: AllocationPlans, *, short: dict[int, int], actor: Any, write_orders: bool = True
+) -> list[Order]:
+    """Record the plans with ``short`` (line id → units the shelf did not cover): decisions, stockouts, events,
+    operation log, the orders' warehouse fields (unless not ``write_orders``: the caller writes them with its
+    own UPDATE), split proposals and no-warehouse holds. Returns the orders whose fields changed."""
+    results, lines_by_order, line_warehouse = plans.results, plans.lines_by_order, plans.line_warehouse
     now = timezone.now()
-    decisions: list[AllocationDecision] = []
-    events: list[OrderEvent] = []
+    decisions = DecisionRows(DecisionKind.WAREHOUSE, actor)
+    events: list[EventRow] = []
     stockouts: list[Stockout] = []
     changed_orders: list[Order] = []
     changed_lines: list[OrderLine] = []
     to_split: list[Order] = []
     unplaceable: list[AllocationResult] = []
     audits: list[tuple[Order, dict[str, Any] | None, dict[str, Any] | None, str]] = []
-    who = actor_name(actor)
     for result in results:
         order, plan = result.order, result.plan
-        decisions.append(
-            AllocationDecision(
-                order=order,
-                kind=DecisionKind.WAREHOUSE,
-                outcome=plan.outcome.value,
-                warehouse_id=plan.warehouse_id,
-                rule_id=plan.rule_id,
-                rule_code=plan.rule_code,
-                reason=plan.reason[:300],
-                plan={
-                    "groups": [{"warehouse_id": g.warehouse_id, "line_ids": list(g.line_ids)} for g in plan.groups],
-                    "eligible": list(plan.eligible),
-                },
-                actor_name=who,
-                created_at=now,
-            )
+        decisions.add(
+            order_id=order.pk,
+            outcome=plan.outcome.value,
+            warehouse_id=plan.warehouse_id,
+            rule_id=plan.rule_id,
+            rule_code=plan.rule_code,
+            reason=plan.reason,
+            plan={
+                "groups": [{"warehouse_id": g.warehouse_id, "line_ids": list(g.line_ids)} for g in plan.groups],
+                "eligible": list(plan.eligible),
+            },
         )
         if plan.outcome == Outcome.NONE:
             unplaceable.append(result)
@@ -230,12 +252,13 @@ def _persist(
         order.updated_at = now
         changed_orders.append(order)
         events.append(
-            order_event_build(
-                order=order,
-                kind="warehouse_allocated" if plan.outcome != Outcome.SPLIT else "split_proposed",
-                actor=actor,
-                reason=plan.reason,
-                data={
+            (
+                order.pk,
+                "warehouse_allocated" if plan.outcome != Outcome.SPLIT else "split_proposed",
+                "",
+                "",
+                plan.reason,
+                {
                     "outcome": plan.outcome.value,
                     "warehouse_id": plan.warehouse_id,
                     "rule": plan.rule_code,
@@ -256,15 +279,17 @@ def _persist(
                 plan.reason,
             )
         )
-    bulk_insert(decisions)
-    orders_update_grouped(changed_orders, ["warehouse_id", "final_warehouse_id", "has_short_lines", "updated_at"])
+    decisions.insert(now)
+    if write_orders:
+        orders_update_grouped(changed_orders, [*ORDER_FIELDS, "updated_at"])
     audit_record_many(actor=actor, action="order.allocate", entries=audits)
     bulk_set(changed_lines, ["short_quantity"])
     bulk_insert(stockouts, returning=True)
-    bulk_insert(events)
+    order_events_insert(rows=events, actor=actor)
     orders_transition(orders=to_split, to_status=Status.PENDING_SPLIT.value, actor=actor, reason="split proposed")
     for result in unplaceable:
         order_intercept(order=result.order, reason_code="no_warehouse", reason=result.plan.reason, actor=actor)
+    return changed_orders
 
 
 @transaction.atomic(durable=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from django.db import transaction
@@ -13,15 +14,16 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.catalog.models import BundleComponent
-from oms.core.bulk import bulk_insert, ids_in
+from oms.core.bulk import bulk_insert_columns, ids_in
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
+from oms.fulfillment.models import AllocationDecision
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import transition_check
 from oms.orders.lock_objects import orders_for_update
-from oms.orders.models import Order, OrderEvent, OrderLine
+from oms.orders.models import Order, OrderLine
 from oms.orders.services.stock_link import REF_TYPE
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import EventRow, actor_name, order_events_insert
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, Rule
 from oms.review.selectors import order_facts_many
@@ -191,6 +193,28 @@ def warehouse_options() -> list[WarehouseOption]:
     ]
 
 
+class DecisionRows:
+    """Allocation decisions of one kind gathered column by column and written in one statement (a batch
+    records thousands; no model instance each)."""
+
+    COLUMNS = ("order_id", "outcome", "warehouse_id", "courier_id", "rule_id", "rule_code", "reason", "plan")
+
+    def __init__(self, kind: str, actor: Any) -> None:
+        self.kind = kind
+        self.who = actor_name(actor)
+        self.columns: dict[str, list[Any]] = {name: [] for name in (*self.COLUMNS, "cost_minor")}
+
+    def add(self, *, order_id: int, outcome: str, reason: str, plan: dict[str, Any], **ids: Any) -> None:
+        row = {"order_id": order_id, "outcome": outcome, "reason": reason[:300], "plan": plan, "rule_code": "", **ids}
+        for name, values in self.columns.items():
+            values.append(row.get(name))
+
+    def insert(self, now: datetime) -> None:
+        count = len(self.columns["order_id"])
+        values = {"kind": self.kind, "actor_name": self.who, "created_at": now, **self.columns}
+        bulk_insert_columns(AllocationDecision, count, values)
+
+
 @transaction.atomic(savepoint=False)
 def orders_transition(
     *,
@@ -209,28 +233,18 @@ def orders_transition(
     for order in orders:
         transition_check(order.status, to_status)
     now = timezone.now()
-    events: list[OrderEvent] = []
+    events: list[EventRow] = []
     befores: dict[int, str] = {}
     for order in orders:
         befores[order.pk] = order.status
-        events.append(
-            order_event_build(
-                order=order,
-                kind="status_changed",
-                actor=actor,
-                from_status=order.status,
-                to_status=to_status,
-                reason=reason,
-                data=(data or {}).get(order.pk),
-            )
-        )
+        events.append((order.pk, "status_changed", order.status, to_status, reason, (data or {}).get(order.pk)))
         order.status = to_status
         order.updated_at = now
     if fields:
         orders_update_grouped(orders, [*fields, "status", "updated_at"])
     else:
         Order.objects.filter(ids_in("pk", [o.pk for o in orders])).update(status=to_status, updated_at=now)
-    bulk_insert(events)
+    order_events_insert(rows=events, actor=actor)
     audit_record_many(
         actor=actor,
         action="order.transition",

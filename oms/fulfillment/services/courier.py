@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
-from oms.core.bulk import bulk_insert, ids_in
+from oms.core.bulk import ids_in
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.core.rules import ConditionMemo
 from oms.fulfillment.domain.courier import CourierChoice, CourierOption, CourierRequest, Rate, choose_courier
@@ -28,6 +28,7 @@ from oms.fulfillment.models import (
     StockoutState,
 )
 from oms.fulfillment.services.common import (
+    DecisionRows,
     enabled_rules,
     facts_when_needed,
     lock_orders,
@@ -38,8 +39,8 @@ from oms.fulfillment.services.common import (
 )
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import Status
-from oms.orders.models import Order, OrderEvent
-from oms.orders.services.timeline import actor_name, order_event_build
+from oms.orders.models import Order
+from oms.orders.services.timeline import EventRow, actor_name, order_event_build, order_events_insert
 from oms.review.models import RuleKind
 from oms.review.services import order_intercept
 
@@ -97,10 +98,15 @@ def order_weights(order_ids: Sequence[int]) -> dict[int, int]:
 
 @transaction.atomic(savepoint=False)
 def assign_couriers_locked(
-    *, orders: Sequence[Order], actor: Any, facts: dict[int, dict[str, Any]] | None = None
+    *,
+    orders: Sequence[Order],
+    actor: Any,
+    facts: dict[int, dict[str, Any]] | None = None,
+    fields: Sequence[str] = (),
 ) -> list[CourierResult]:
     """Choose couriers for orders the caller locked and checked (`courier_due`, no hold, no stockout); the
-    chosen ones move to pending_dispatch."""
+    chosen ones move to pending_dispatch. Other ``fields`` the caller changed on them are written with the
+    courier and the status, in the same UPDATE."""
     if not orders:
         return []
     rules = enabled_rules(RuleKind.COURIER)
@@ -114,11 +120,10 @@ def assign_couriers_locked(
     rates = rate_table()
     codes = dict(Warehouse.objects.values_list("id", "code"))
     now = timezone.now()
-    who = actor_name(actor)
     memo = ConditionMemo()
     results: list[CourierResult] = []
-    decisions: list[AllocationDecision] = []
-    events: list[OrderEvent] = []
+    decisions = DecisionRows(DecisionKind.COURIER, actor)
+    events: list[EventRow] = []
     assigned: list[Order] = []
     audits: list[tuple[Order, dict[str, Any] | None, dict[str, Any] | None, str]] = []
     for order in orders:
@@ -144,21 +149,16 @@ def assign_couriers_locked(
             continue
         choice = choose_courier(request, couriers, rates)
         results.append(CourierResult(order, choice))
-        decisions.append(
-            AllocationDecision(
-                order=order,
-                kind=DecisionKind.COURIER,
-                outcome="assigned" if choice.courier_id else "no_match",
-                courier_id=choice.courier_id,
-                warehouse_id=order.final_warehouse_id,
-                rule_id=choice.rule_id,
-                rule_code=choice.rule_code,
-                reason=choice.reason[:300],
-                cost_minor=choice.cost_minor,
-                plan={"weight_g": request.weight_g, "cod": request.cod},
-                actor_name=who,
-                created_at=now,
-            )
+        decisions.add(
+            order_id=order.pk,
+            outcome="assigned" if choice.courier_id else "no_match",
+            courier_id=choice.courier_id,
+            warehouse_id=order.final_warehouse_id,
+            rule_id=choice.rule_id,
+            rule_code=choice.rule_code,
+            reason=choice.reason,
+            cost_minor=choice.cost_minor,
+            plan={"weight_g": request.weight_g, "cod": request.cod},
         )
         if choice.courier_id is None:
             continue
@@ -166,25 +166,26 @@ def assign_couriers_locked(
         order.updated_at = now
         assigned.append(order)
         events.append(
-            order_event_build(
-                order=order,
-                kind="courier_assigned",
-                actor=actor,
-                reason=choice.reason,
-                data={"courier_id": choice.courier_id, "rule": choice.rule_code, "cost_minor": choice.cost_minor},
+            (
+                order.pk,
+                "courier_assigned",
+                "",
+                "",
+                choice.reason,
+                {"courier_id": choice.courier_id, "rule": choice.rule_code, "cost_minor": choice.cost_minor},
             )
         )
         audits.append((order, None, {"courier_id": choice.courier_id, "rule": choice.rule_code}, choice.reason))
-    bulk_insert(decisions)
+    decisions.insert(now)
     audit_record_many(actor=actor, action="order.assign_courier", entries=audits)
-    bulk_insert(events)
+    order_events_insert(rows=events, actor=actor)
     # The courier and the new status in one UPDATE per courier.
     orders_transition(
         orders=assigned,
         to_status=Status.PENDING_DISPATCH.value,
         actor=actor,
         reason="warehouse and courier assigned",
-        fields=["courier_id"],
+        fields=["courier_id", *fields],
     )
     for result in results:
         if result.choice.courier_id is None:

@@ -12,6 +12,7 @@ from oms.fulfillment.models import AllocationDecision, Stockout
 from oms.fulfillment.services import pipeline
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.tests.conftest import World, active_reservations
+from oms.fulfillment.tests.test_concurrency_pg import run_threads
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order, OrderEvent
@@ -76,4 +77,35 @@ def test_granted_as_planned_writes_each_order_once_with_warehouse_courier_and_st
         assert kinds == ["courier", "warehouse"]
         assert _kinds(order) == ["courier_assigned", "reviewed", "status_changed", "warehouse_allocated"]
     assert world.reserved(world.hz, "TEA-001") == 3
+    assert stock_verify().drift == []
+
+
+@pytest.mark.postgres
+def test_racing_batches_record_each_order_once_and_never_oversell(transactional_db: Any, world: World) -> None:
+    """Two batches plan on the same unlocked figures and race for the shelf: whichever reserves second finds
+    less than planned, falls back, and still records every order once, exactly as granted."""
+    world.receive(world.hz, "TEA-001", 9)
+    world.receive(world.gz, "TEA-001", 4)
+    orders = [world.order([("TEA-001", 2)]) for _ in range(12)]  # 24 units wanted, 13 on the shelves
+    batches = [orders[0::2], orders[1::2]]
+    errors = run_threads([lambda b=b: orders_advance(orders=b, actor="system") for b in batches])  # type: ignore[misc]
+    assert errors == []
+    short = dict(Stockout.objects.filter(state="open").values_list("order_id", "quantity"))
+    reserved = 0
+    for order in orders:
+        order.refresh_from_db()
+        units = sum(active_reservations(order, "warehouse").values())
+        reserved += units
+        assert units + short.get(order.pk, 0) == 2
+        assert list(AllocationDecision.objects.filter(order=order, kind="warehouse").values_list("order_id")) == [
+            (order.pk,)
+        ]
+        if order.pk in short:
+            assert order.status == "pending_review" and order.has_short_lines and order.courier_id is None
+            assert _kinds(order) == ["reviewed", "warehouse_allocated"]
+        else:
+            assert order.status == "pending_dispatch" and order.courier_id is not None
+            assert _kinds(order) == ["courier_assigned", "reviewed", "status_changed", "warehouse_allocated"]
+    assert reserved == 13 and sum(short.values()) == 11
+    assert world.reserved(world.hz, "TEA-001") == 9 and world.reserved(world.gz, "TEA-001") == 4
     assert stock_verify().drift == []

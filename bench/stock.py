@@ -8,8 +8,9 @@ conditional UPDATE (`SET reserved = reserved + 1 WHERE quota - reserved >= 1`) o
 granted reservations/s for both, the ratio, and units oversold (must be 0), plus `oms stock verify`.
 
 B4 full available-to-sell recompute: 100,000 SKUs × 5 channels over 2 warehouses; `channel_stock_reallocate`
-over everything (rules changed, so every quota is rewritten; then again with nothing changed) against one raw
-GROUP BY of the same stock per (channel, SKU). Results go to bench/results/stock-*.json.
+over everything (rules changed, so every channel row is rewritten and logged; then again with nothing changed)
+against one raw GROUP BY of the same stock per (channel, SKU). For scale, a bare UPDATE of every channel row
+(rolled back) is timed too: the floor of any run that rewrites them all. Results go to bench/results/stock-*.json.
 """
 
 from __future__ import annotations
@@ -279,10 +280,11 @@ def _b4_fixture(run: str, skus: int, channels: int) -> list[int]:
 
 
 def run_b4(*, skus: int = 100_000, channels: int = 5, chunk: int = 10_000) -> dict[str, Any]:
-    from django.db import connection
+    from django.db import connection, transaction
 
     from oms.channels.models import AllocationRule, ChannelStock
-    from oms.channels.services.allocation import channel_stock_reallocate
+    from oms.channels.services.allocation import allocation_context, channel_stock_reallocate
+    from oms.channels.services.allocation_sql import set_based_plan
 
     run = datetime.now(UTC).strftime("%y%m%d%H%M%S")
     t0 = time.perf_counter()
@@ -314,6 +316,20 @@ def run_b4(*, skus: int = 100_000, channels: int = 5, chunk: int = 10_000) -> di
             return len(cur.fetchall())
 
     raw_s, raw_rows = timed(group_by)
+
+    def raw_write() -> int:
+        # The write floor of the all-changed run: one bare UPDATE of every channel row (and nothing else), undone.
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                "UPDATE channels_channelstock SET safety_stock = safety_stock + 1, pushed = pushed + 1,"
+                " pushed_at = now(), updated_at = now() WHERE channel_id IN (SELECT id FROM channels_channel"
+                " WHERE code LIKE %s)",
+                [f"B4{run}-%"],
+            )
+            transaction.set_rollback(True)
+            return cur.rowcount
+
+    write_s, write_rows = timed(raw_write)
     rows = ChannelStock.objects.filter(channel__code__startswith=f"B4{run}-").count()
     return {
         "skus": skus,
@@ -324,6 +340,8 @@ def run_b4(*, skus: int = 100_000, channels: int = 5, chunk: int = 10_000) -> di
         "full_recompute_all_changed": {"seconds": round(full_s, 3), "rows_changed": full.rows_changed},
         "full_recompute_unchanged": {"seconds": round(steady_s, 3), "rows_changed": steady.rows_changed},
         "raw_group_by": {"seconds": round(raw_s, 3), "rows": raw_rows},
+        "raw_update_every_row": {"seconds": round(write_s, 3), "rows": write_rows},
+        "set_based": set_based_plan(allocation_context()) is not None,
         "ratio_all_changed": round(full_s / raw_s, 2),
         "ratio_unchanged": round(steady_s / raw_s, 2),
     }
@@ -390,6 +408,11 @@ def table(result: dict[str, Any]) -> str:
             _row("full recompute, every quota rewritten", full["seconds"], full["rows_changed"]),
             _row("full recompute, nothing changed", steady["seconds"], steady["rows_changed"]),
             _row("raw GROUP BY", b4["raw_group_by"]["seconds"], f"{b4['raw_group_by']['rows']} rows"),
+            *(
+                [_row("raw UPDATE of every row (undone)", raw_write["seconds"], f"{raw_write['rows']} rows")]
+                if (raw_write := b4.get("raw_update_every_row"))
+                else []
+            ),
             f"ratios {b4['ratio_all_changed']} (all changed), {b4['ratio_unchanged']} (unchanged)",
         ]
     return "\n".join(lines)

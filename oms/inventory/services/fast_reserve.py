@@ -100,7 +100,7 @@ SELECT ord, granted FROM plan
 """  # noqa: S608 - table names are ours; every value is a parameter
 
 
-def _whole_statement() -> str:
+def _whole_statement(*, one_line: bool) -> str:
     """Every line of the call on one (channel, SKU) row, granted in full or not at all, in one conditional
     UPDATE — the row is locked only from this statement to COMMIT, like the bare UPDATE baseline. PostgreSQL
     re-checks the WHERE on the newest row version once the lock is free, so "free >= total" is decided on
@@ -110,8 +110,16 @@ def _whole_statement() -> str:
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
     pushed = _pushed_sql("(cs.quota - cs.sales_reserved - %(total)s - cs.return_reserved)")
+    # One line (the common case): every column of the one-active-row unique index is compared for equality,
+    # so the look-up is that index's single entry whatever the statistics say. With ANY over two arrays the
+    # planner may use the index on its first column only and walk every active row of the SKU.
+    refs = (
+        "x.ref_type = (%(ref_types)s::varchar[])[1] AND x.ref_id = (%(ref_ids)s::bigint[])[1]"
+        if one_line
+        else "x.ref_type = ANY(%(ref_types)s::varchar[]) AND x.ref_id = ANY(%(ref_ids)s::bigint[])"
+    )
     held = f"""EXISTS (SELECT 1 FROM {res_table} x
-                  WHERE x.ref_type = ANY(%(ref_types)s::varchar[]) AND x.ref_id = ANY(%(ref_ids)s::bigint[])
+                  WHERE {refs}
                     AND x.kind = 'sales' AND x.sku_id = %(sku)s::bigint AND x.state = 'active'
                     AND x.scope = 'channel')"""  # noqa: S608 - our table name; values are parameters
     return f"""
@@ -152,6 +160,7 @@ def _numbered(sql: str, names: Sequence[str] = ()) -> str:
 
 
 LOCK_NAME, RESERVE_NAME, WHOLE_NAME = "oms_fast_reserve_lock", "oms_fast_reserve_write", "oms_fast_reserve_whole"
+WHOLE_ONE_NAME = "oms_fast_reserve_whole_one"
 WHOLE_PARAMS = ("total", "ref_types", "ref_ids", "sku", "channel", "lines_ref_types", "lines_ref_ids", "lines_qty")
 _prepared: weakref.WeakSet[object] = weakref.WeakSet()  # the psycopg connections that hold the statements
 
@@ -166,7 +175,8 @@ def _prepare_statements() -> str:
     return (
         f"PREPARE {LOCK_NAME} AS {_numbered(_lock_statement())};\n"
         f"PREPARE {RESERVE_NAME} AS {_numbered(_reserve_statement())};\n"
-        f"PREPARE {WHOLE_NAME} AS {_numbered(_whole_statement(), WHOLE_PARAMS)};\n"
+        f"PREPARE {WHOLE_NAME} AS {_numbered(_whole_statement(one_line=False), WHOLE_PARAMS)};\n"
+        f"PREPARE {WHOLE_ONE_NAME} AS {_numbered(_whole_statement(one_line=True), WHOLE_PARAMS)};\n"
     )
 
 
@@ -207,7 +217,7 @@ def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] |
     placeholders = ", ".join(["%s"] * len(WHOLE_PARAMS))
     [(updated, free, held)] = _run(
         prepare,
-        f"{_KEY_SHARE};\nEXECUTE {WHOLE_NAME} ({placeholders})",
+        f"{_KEY_SHARE};\nEXECUTE {WHOLE_ONE_NAME if len(requests) == 1 else WHOLE_NAME} ({placeholders})",
         [first.channel_id, first.sku_id, *(values[name] for name in WHOLE_PARAMS)],
         1,
     )

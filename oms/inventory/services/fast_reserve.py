@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
-from oms.catalog.models import Sku
-from oms.channels.models import AvailabilityChange, Channel, ChannelStock
+from oms.channels.models import AvailabilityChange, ChannelStock
 from oms.inventory.models import Reservation
 
 if TYPE_CHECKING:
@@ -191,15 +190,6 @@ def _run(prepare: str, sql: str, params: list[Any], skip: int) -> list[tuple[Any
         return list(cursor.fetchall())
 
 
-# The ledger rows reference the channel and the SKU; their foreign-key checks (deferred to COMMIT) take a
-# KEY SHARE lock on both rows, which every concurrent order shares — a MultiXact to create or extend. Taking
-# those locks before the hot row's lock keeps that work out of the window in which everyone waits.
-_KEY_SHARE = (
-    f"SELECT 1 FROM {Channel._meta.db_table} c, {Sku._meta.db_table} s "  # noqa: S608 - our table names
-    "WHERE c.id = %s AND s.id = %s FOR KEY SHARE"
-)
-
-
 def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] | None:
     """Grant every line of a one-row call in full with one statement; None when the call needs the planning
     path (a line holds a reservation already, no channel-stock row, or only part of it can be granted)."""
@@ -217,9 +207,9 @@ def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] |
     placeholders = ", ".join(["%s"] * len(WHOLE_PARAMS))
     [(updated, free, held)] = _run(
         prepare,
-        f"{_KEY_SHARE};\nEXECUTE {WHOLE_ONE_NAME if len(requests) == 1 else WHOLE_NAME} ({placeholders})",
-        [first.channel_id, first.sku_id, *(values[name] for name in WHOLE_PARAMS)],
-        1,
+        f"EXECUTE {WHOLE_ONE_NAME if len(requests) == 1 else WHOLE_NAME} ({placeholders})",
+        [values[name] for name in WHOLE_PARAMS],
+        0,
     )
     if updated:
         return {i: r.quantity for i, r in enumerate(requests)}

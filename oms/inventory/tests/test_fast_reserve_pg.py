@@ -56,7 +56,7 @@ def test_one_line_in_stock_is_one_statement(assert_no_drift):
         [out] = channel_reserve(requests=[ReserveRequest("t", 2, ch, sku, 4)])
     assert (out.reserved, out.short) == (4, 0)
     assert [q["sql"].split()[0] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")] == [
-        "SELECT"  # key-share locks and the EXECUTE of the conditional UPDATE, sent as one query
+        "EXECUTE"  # the prepared conditional UPDATE with the ledger and change-log rows
     ]
     assert ChannelStock.objects.get(channel_id=ch, sku_id=sku).sales_reserved == 5
     assert_no_drift()

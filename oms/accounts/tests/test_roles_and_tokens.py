@@ -60,6 +60,15 @@ def test_token_is_stored_hashed_and_authenticates_its_operator(make_operator: An
     assert OperationLog.objects.filter(action="api_token.create", object_id=str(token.pk)).exists()
 
 
+def test_token_whose_secret_contains_underscores_authenticates(make_operator: Any, monkeypatch: Any) -> None:
+    op = make_operator("finance")
+    monkeypatch.setattr("oms.accounts.tokens.secrets.token_urlsafe", lambda n: "a_b__c-" + "x" * 36)
+    _tok, plaintext = _token(op)
+    assert plaintext.endswith("_a_b__c-" + "x" * 36)
+    assert api_token_authenticate(plaintext) == op
+    assert api_token_authenticate(plaintext.replace("a_b__c", "a_b_c_")) is None
+
+
 def test_revoked_expired_or_inactive_token_is_refused(make_operator: Any) -> None:
     op = make_operator("finance")
     token, plaintext = _token(op)

@@ -99,7 +99,9 @@ class AllocationRule(models.Model):
     sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), null=True, blank=True, on_delete=models.CASCADE)
     method = models.CharField(_("method"), max_length=8, choices=RuleMethod.choices, default=RuleMethod.RATIO)
     ratio_bp = models.PositiveIntegerField(
-        _("ratio (basis points)"), default=10_000, help_text=_("5000 means 50% of the pool.")
+        _("ratio (basis points)"),
+        default=10_000,
+        help_text=_("5000 means half of the pool (basis points: 10000 is all of it)."),
     )
     fixed_quantity = models.PositiveIntegerField(_("fixed quantity"), default=0)
     forecast_days = models.PositiveIntegerField(_("forecast window (days)"), default=30)

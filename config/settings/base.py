@@ -182,8 +182,7 @@ OMS_OUTBOX = {
 }
 # Lets tests and side-by-side deployments keep their own queue on a shared broker.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
-# Periodic work for `celery beat` (or `oms worker --beat`). Later work adds review-after-buffer,
-# the unpaid timeout and stock reallocation/pushes here.
+# Periodic work for `celery beat` (or `oms worker --beat`); each app's section below adds its own.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-relay": {"task": "outbox.relay", "schedule": OMS_OUTBOX["RELAY_INTERVAL_S"]},
 }
@@ -224,6 +223,11 @@ OMS_AUTO_SPLIT_BY_WAREHOUSE = os.environ.get("OMS_AUTO_SPLIT_BY_WAREHOUSE", "1")
 CELERY_BEAT_SCHEDULE["channels-stock-push"] = {
     "task": "channels.stock_push",
     "schedule": float(os.environ.get("OMS_STOCK_PUSH_INTERVAL_S", "60")),
+}
+# Full quota re-allocation (forecast shares move as sales age; rule edits): rows that change only.
+CELERY_BEAT_SCHEDULE["channels-reallocate"] = {
+    "task": "channels.reallocate",
+    "schedule": float(os.environ.get("OMS_REALLOCATE_INTERVAL_S", "900")),
 }
 CELERY_BEAT_SCHEDULE["split-merge-auto-split"] = {
     "task": "splitmerge.auto_split",

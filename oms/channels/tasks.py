@@ -18,3 +18,15 @@ def stock_push() -> dict[str, Any]:
     with request_context(channel="task"):
         results = stock_push_all(actor="system")
     return {r.channel: {"skus": r.skus, "events": len(r.event_ids), "skipped": r.skipped} for r in results}
+
+
+@shared_task(name="channels.reallocate", ignore_result=True)
+def reallocate() -> dict[str, int]:
+    """Full quota re-allocation of every stocked SKU. Stock documents re-allocate the SKUs they touch in their
+    own transaction; this run catches what moves without a document — forecast-weighted shares as sales
+    age out of their window, rules edited — and, like every run, writes only the rows that change."""
+    from oms.channels.services.allocation import channel_stock_reallocate
+
+    with request_context(channel="task"):
+        summary = channel_stock_reallocate()
+    return {"skus": summary.skus, "rows_changed": summary.rows_changed, "over_committed": len(summary.over_committed)}

@@ -224,6 +224,11 @@ CELERY_BEAT_SCHEDULE["channels-stock-push"] = {
     "task": "channels.stock_push",
     "schedule": float(os.environ.get("OMS_STOCK_PUSH_INTERVAL_S", "60")),
 }
+CELERY_BEAT_SCHEDULE["channels-stock-push-full"] = {
+    "task": "channels.stock_push",
+    "schedule": float(os.environ.get("OMS_STOCK_PUSH_FULL_INTERVAL_S", "3600")),
+    "kwargs": {"full": True},
+}
 # Full quota re-allocation (forecast shares move as sales age; rule edits): rows that change only.
 CELERY_BEAT_SCHEDULE["channels-reallocate"] = {
     "task": "channels.reallocate",

@@ -10,13 +10,15 @@ from oms.core.context import request_context
 
 
 @shared_task(name="channels.stock_push", ignore_result=True)
-def stock_push() -> dict[str, Any]:
+def stock_push(full: bool = False) -> dict[str, Any]:
     """Push changed available-to-sell figures of every online channel through the outbox. Idempotent: a
-    second run finds the figures already sent and writes nothing."""
+    second run finds the figures already sent and writes nothing. ``full`` compares every SKU with what the
+    platform was last sent instead of reading the change log past the cursor (scheduled hourly, it heals a
+    change whose transaction stayed open past the cursor's lag)."""
     from oms.channels.services.push import stock_push_all
 
     with request_context(channel="task"):
-        results = stock_push_all(actor="system")
+        results = stock_push_all(actor="system", full=full)
     return {r.channel: {"skus": r.skus, "events": len(r.event_ids), "skipped": r.skipped} for r in results}
 
 

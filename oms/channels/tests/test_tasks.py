@@ -27,3 +27,14 @@ def test_reallocate_task_is_scheduled_and_writes_only_changes():
     assert first["rows_changed"] >= 1 and first["over_committed"] == 0
     assert ChannelStock.objects.get(channel=ch, sku=sku).quota == 5
     assert reallocate.apply().get()["rows_changed"] == 0
+
+
+def test_full_stock_push_is_scheduled_hourly_and_runs():
+    from oms.channels.tasks import stock_push
+
+    entry = settings.CELERY_BEAT_SCHEDULE["channels-stock-push-full"]
+    assert entry["task"] == "channels.stock_push" and entry["kwargs"] == {"full": True}
+    assert entry["schedule"] == 3600
+    wh = make_warehouse()
+    make_channel(warehouses=[wh])
+    assert isinstance(stock_push.apply(kwargs={"full": True}).get(), dict)

@@ -250,6 +250,8 @@ class Parcel(models.Model):
     package_count = models.PositiveIntegerField(_("packages"), default=1)
     units = models.PositiveIntegerField(_("units"), default=0)
     shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
+    # The recipient signed for this parcel (a signed callback naming its tracking number, or the whole order).
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("parcel")

@@ -92,6 +92,7 @@ class ParcelOut(Schema):
     packages: int
     units: int
     shipped_at: datetime
+    signed_at: datetime | None
     lines: list[ParcelLineOut]
 
 
@@ -231,6 +232,7 @@ def _parcel_out(p: Parcel) -> ParcelOut:
         packages=p.package_count,
         units=p.units,
         shipped_at=p.shipped_at,
+        signed_at=p.signed_at,
         lines=[
             ParcelLineOut(line=pl.line.line_no, sku=pl.line.sku.code if pl.line.sku else "", quantity=pl.quantity)
             for pl in p.lines.all()

@@ -7,7 +7,7 @@ warehouse's callback secret)::
     {"type": "accepted", "shipment": "SO2026…-1"}
     {"type": "shipped", "shipment": "SO2026…-1", "tracking_number": "SF1234567890", "weight_g": 1250,
      "packages": 1, "lines": [{"sku": "TEA-001", "quantity": 2}]}   # lines optional: all that is left
-    {"type": "signed", "shipment": "SO2026…-1"}
+    {"type": "signed", "shipment": "SO2026…-1"}                 # or per parcel: "tracking_number": "SF…"
     {"type": "rejected", "shipment": "SO2026…-1", "reason": "收件人拒收"}
 
 accepted → pending_shipment (待发货). shipped: one parcel (包裹) under its tracking number, carrying the lines
@@ -18,7 +18,10 @@ the parcel's lines) and leaves the order partially shipped (部分发货) until 
 (已发货). A warehouse may send several shipped callbacks with different tracking numbers; the same tracking
 number again is ignored (or refused if it names other lines); more than is left to ship is refused.
 signed → 已签收 and rejected → 已拒收 apply to the whole order once it is fully shipped (or its rest was
-cancelled: `oms.fulfillment.services.parcels`). Tampered or stale signatures, unknown warehouses or
+cancelled: `oms.fulfillment.services.parcels`). A signed callback may name one parcel
+(``{"type": "signed", "shipment": …, "tracking_number": "ZT-P1"}``), as couriers report each parcel: the
+parcel is recorded as signed for at any time after it shipped, and the order becomes 已签收 when every parcel
+of a fully shipped order is signed for. Tampered or stale signatures, unknown warehouses or
 shipments are refused and change nothing. Each (warehouse, event id) is taken once: a repeat gets the first
 answer back; a repeat of an already-applied fact under a new event id is ignored.
 """
@@ -349,9 +352,41 @@ def _close(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str
 
 
 def _signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
-    return _close(
-        order=order, shipment=shipment, data=data, actor=actor, state=ShipmentState.SIGNED, status=Status.SIGNED.value
-    )
+    tracking = str(data.get("tracking_number") or "").strip()
+    if not tracking:
+        outcome = _close(
+            order=order,
+            shipment=shipment,
+            data=data,
+            actor=actor,
+            state=ShipmentState.SIGNED,
+            status=Status.SIGNED.value,
+        )
+        if outcome == "applied":
+            Parcel.objects.filter(shipment=shipment, signed_at__isnull=True).update(signed_at=shipment.closed_at)
+        return outcome
+    parcel = Parcel.objects.select_for_update().filter(shipment=shipment, tracking_number=tracking).first()
+    if parcel is None:
+        raise NotFound(f"Shipment {shipment.number} has no parcel {tracking}.", code="unknown_parcel")
+    if parcel.signed_at is not None:
+        return "ignored"
+    parcel.signed_at = timezone.now()
+    parcel.save(update_fields=["signed_at"])
+    order_event_build(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking}).save()
+    audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
+    if (
+        shipment.state == ShipmentState.SHIPPED
+        and not Parcel.objects.filter(shipment=shipment, signed_at__isnull=True).exists()
+    ):
+        _close(
+            order=order,
+            shipment=shipment,
+            data=data,
+            actor=actor,
+            state=ShipmentState.SIGNED,
+            status=Status.SIGNED.value,
+        )
+    return "applied"
 
 
 def _rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oms.core.errors import Conflict, ValidationFailed
+from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
 from oms.fulfillment.models import Parcel, Shipment, ShipmentState, WmsCallback
 from oms.fulfillment.services.parcels import order_remainder_cancel
@@ -430,3 +430,40 @@ def test_any_sequence_of_parcels_ships_exactly_the_order(
     assert world.reserved(world.hz, "TEA-001") == 0 and world.reserved(world.hz, "NUT-002") == 0
     assert active_reservations(order, "channel") == {} and active_reservations(order, "warehouse") == {}
     _no_drift()
+
+
+def test_each_parcel_is_signed_for_and_the_order_once_all_are(world: World, wms_post: Any) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 3)])
+    one = {"type": "shipped", "shipment": shipment.number, "tracking_number": "ZT-S1"}
+    _callback(world, wms_post, {**one, "lines": [{"sku": "TEA-001", "quantity": 1}]})
+    # The courier reports parcel 1 signed for while parcel 2 has not left: recorded, the order waits.
+    signed_one = {"type": "signed", "shipment": shipment.number, "tracking_number": "ZT-S1"}
+    result = _callback(world, wms_post, signed_one)
+    assert (result.outcome, result.order_status) == ("applied", "partially_shipped")
+    assert Parcel.objects.get(tracking_number="ZT-S1").signed_at is not None
+    assert _callback(world, wms_post, signed_one).outcome == "ignored"
+    with pytest.raises(NotFound) as info:
+        _callback(world, wms_post, {**signed_one, "tracking_number": "ZT-NOPE"})
+    assert info.value.code == "unknown_parcel"
+    result = _callback(world, wms_post, {**one, "tracking_number": "ZT-S2"})
+    assert result.order_status == "shipped"
+    # The last parcel signed for: the order is 已签收.
+    result = _callback(world, wms_post, {**signed_one, "tracking_number": "ZT-S2"})
+    assert (result.outcome, result.order_status) == ("applied", "signed")
+    assert not Parcel.objects.filter(order=order, signed_at__isnull=True).exists()
+    assert OutboxMessage.objects.filter(topic="order.signed").count() == 1
+    signed_events = order.events.filter(kind="parcel_signed").order_by("id")
+    # One per parcel (with its tracking number), then the order's own when the last one was signed for.
+    assert [(e.data or {}).get("tracking_number") for e in signed_events] == ["ZT-S1", "ZT-S2", None]
+    _no_drift()
+
+
+def test_a_whole_order_signed_marks_every_parcel(world: World, wms_post: Any) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 2)])
+    body = {"type": "shipped", "shipment": shipment.number}
+    _callback(world, wms_post, {**body, "tracking_number": "ZT-W1", "lines": [{"sku": "TEA-001", "quantity": 1}]})
+    _callback(world, wms_post, {**body, "tracking_number": "ZT-W2"})
+    assert _callback(world, wms_post, {"type": "signed", "shipment": shipment.number}).order_status == "signed"
+    assert not Parcel.objects.filter(order=order, signed_at__isnull=True).exists()

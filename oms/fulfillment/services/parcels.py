@@ -15,11 +15,13 @@ from django.db import transaction
 
 from oms.audit.services import audit_record
 from oms.core.errors import Conflict, FieldError, ValidationFailed
+from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders, orders_transition
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.fulfillment.services.wms import outstanding_lines
 from oms.inventory.services.reservations import reservations_release
+from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.timeline import order_event_build
@@ -70,8 +72,7 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
         reason=f"rest cancelled ({units} unit(s)): {reason}",
         data={locked.pk: {"cancelled_lines": withdrawn}},
     )
-    paid = dict(OrderLine.objects.filter(pk__in=[o.line_id for o in outstanding]).values_list("pk", "paid_minor"))
-    due = sum(paid[o.line_id] * o.left // o.ordered for o in outstanding if o.left > 0 and o.ordered)
+    due = _cancelled_paid(outstanding)
     if due > 0 and locked.received_minor > locked.refunded_minor:
         order_event_build(
             order=locked,
@@ -94,3 +95,24 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
         reason=reason,
     )
     return {"lines": withdrawn, "units": units, "reservations_released": released, "stockouts_cancelled": stockouts}
+
+
+def _cancelled_paid(outstanding: list[Outstanding]) -> int:
+    """What the cancelled units were paid: each line divided into shipped and cancelled units by the same
+    `split_line_amounts` a split by quantity uses (apportioned to the cent, the residue by the one rule), so
+    the two parts add up to the line exactly."""
+    fields = ("quantity", "unit_price_minor", "gross_minor", "line_discount_minor", "order_discount_minor")
+    rows = {
+        pk: LineAmounts(*rest)
+        for pk, *rest in OrderLine.objects.filter(pk__in=[o.line_id for o in outstanding if o.left > 0]).values_list(
+            "pk", *fields, "shipping_minor", "paid_minor"
+        )
+    }
+    due = 0
+    for o in outstanding:
+        if o.left <= 0 or o.line_id not in rows:
+            continue
+        line = rows[o.line_id]
+        parts = [line.quantity - o.left, o.left] if line.quantity > o.left else [o.left]
+        due += split_line_amounts(line, parts)[-1].paid_minor
+    return due

@@ -19,6 +19,7 @@ from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.wms import wms_callback_receive
 from oms.fulfillment.tests.conftest import World, active_reservations, consumed
 from oms.inventory.services.verify import stock_verify
+from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.models import Order
 from oms.orders.services.cancel import order_cancel
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
@@ -33,11 +34,13 @@ def _no_drift() -> None:
     assert stock_verify().drift == []
 
 
-def _accepted_order(world: World, wms_post: Any, lines: list[tuple[str, int]]) -> tuple[Order, Shipment]:
+def _accepted_order(
+    world: World, wms_post: Any, lines: list[tuple[str, int]], **overrides: Any
+) -> tuple[Order, Shipment]:
     WebhookEndpoint.objects.create(
         name="all", url="http://127.0.0.1:9/hook", secret="s" * 32, topics=["wms.*", "platform.*", "order.*"]
     )
-    order = world.order(lines)
+    order = world.order(lines, **overrides)
     orders_advance(orders=[order], actor=world.actor, dispatch=True)
     shipment = Shipment.objects.get(order=order)
     _callback(world, wms_post, {"type": "accepted", "shipment": shipment.number})
@@ -227,6 +230,33 @@ def test_cancelling_the_rest_releases_only_the_unshipped_reservations(world: Wor
         order_remainder_cancel(order=order, actor=world.actor, reason="again")
     assert _callback(world, wms_post, {"type": "signed", "shipment": shipment.number}).order_status == "signed"
     _no_drift()
+
+
+def test_refund_due_for_cancelled_units_divides_the_line_like_a_split(world: World, wms_post: Any) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    # 3 teas at 10.00 with 20.00 off the order: the line paid 10.00 for three units.
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 3)], order_discount="20.00")
+    assert order.lines.get().paid_minor == 1000
+    body = {"type": "shipped", "shipment": shipment.number, "tracking_number": "SF-R1"}
+    _callback(world, wms_post, {**body, "lines": [{"line": 1, "quantity": 1}]})
+    order_remainder_cancel(order=order, actor=world.actor, reason="缺货不发了")
+    # 1 shipped + 2 cancelled, divided as a split by quantity divides them: 3.33 and 6.67, adding up to
+    # 10.00 (flooring 10.00 × 2/3 would owe 6.66 and lose a cent).
+    line = order.lines.get()
+    shipped_part, cancelled_part = split_line_amounts(
+        LineAmounts(
+            line.quantity,
+            line.unit_price_minor,
+            line.gross_minor,
+            line.line_discount_minor,
+            line.order_discount_minor,
+            line.shipping_minor,
+            line.paid_minor,
+        ),
+        [1, 2],
+    )
+    assert (shipped_part.paid_minor, cancelled_part.paid_minor) == (333, 667)
+    assert order.events.get(kind="refund_due").data["amount_minor"] == 667
 
 
 def test_a_bundle_line_ships_its_components_in_part(world: World, wms_post: Any) -> None:

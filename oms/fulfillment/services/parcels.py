@@ -19,7 +19,7 @@ from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders, orders_transition
 from oms.fulfillment.services.stockouts import stockouts_cancel
-from oms.fulfillment.services.wms import outstanding_lines
+from oms.fulfillment.services.wms import close_if_every_parcel_signed, outstanding_lines
 from oms.inventory.services.reservations import reservations_release
 from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.domain.status import Status
@@ -94,7 +94,14 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
         after={"status": Status.SHIPPED.value, "cancelled_lines": withdrawn},
         reason=reason,
     )
-    return {"lines": withdrawn, "units": units, "reservations_released": released, "stockouts_cancelled": stockouts}
+    signed = close_if_every_parcel_signed(order=locked, shipment=shipment, actor=actor)
+    return {
+        "lines": withdrawn,
+        "units": units,
+        "reservations_released": released,
+        "stockouts_cancelled": stockouts,
+        "signed": signed,
+    }
 
 
 def _cancelled_paid(outstanding: list[Outstanding]) -> int:

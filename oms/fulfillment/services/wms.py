@@ -374,19 +374,22 @@ def _signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: st
     parcel.save(update_fields=["signed_at"])
     order_event_build(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking}).save()
     audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
-    if (
-        shipment.state == ShipmentState.SHIPPED
-        and not Parcel.objects.filter(shipment=shipment, signed_at__isnull=True).exists()
-    ):
-        _close(
-            order=order,
-            shipment=shipment,
-            data=data,
-            actor=actor,
-            state=ShipmentState.SIGNED,
-            status=Status.SIGNED.value,
-        )
+    close_if_every_parcel_signed(order=order, shipment=shipment, actor=actor)
     return "applied"
+
+
+def close_if_every_parcel_signed(*, order: Order, shipment: Shipment, actor: Any) -> bool:
+    """Sign the order for (已签收) when its shipment has fully left and each of its parcels was signed for —
+    after the last parcel's signature, or after the rest was cancelled once the others were signed for."""
+    parcels = Parcel.objects.filter(shipment=shipment)
+    if (
+        shipment.state != ShipmentState.SHIPPED
+        or not parcels.exists()
+        or parcels.filter(signed_at__isnull=True).exists()
+    ):
+        return False
+    _close(order=order, shipment=shipment, data={}, actor=actor, state=ShipmentState.SIGNED, status=Status.SIGNED.value)
+    return True
 
 
 def _rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:

@@ -489,6 +489,20 @@ def test_each_parcel_is_signed_for_and_the_order_once_all_are(world: World, wms_
     _no_drift()
 
 
+def test_cancelling_the_rest_after_every_shipped_parcel_was_signed_signs_the_order(world: World, wms_post: Any) -> None:
+    world.receive(world.hz, "TEA-001", 10)
+    order, shipment = _accepted_order(world, wms_post, [("TEA-001", 3)])
+    body = {"type": "shipped", "shipment": shipment.number, "tracking_number": "SF-C1"}
+    _callback(world, wms_post, {**body, "lines": [{"line": 1, "quantity": 1}]})
+    _callback(world, wms_post, {"type": "signed", "shipment": shipment.number, "tracking_number": "SF-C1"})
+    assert Order.objects.get(pk=order.pk).status == "partially_shipped"
+    outcome = order_remainder_cancel(order=order, actor=world.actor, reason="缺货不发了")
+    assert outcome["signed"] is True
+    assert Order.objects.get(pk=order.pk).status == "signed"
+    assert OutboxMessage.objects.filter(topic="order.signed").count() == 1
+    _no_drift()
+
+
 def test_a_whole_order_signed_marks_every_parcel(world: World, wms_post: Any) -> None:
     world.receive(world.hz, "TEA-001", 10)
     order, shipment = _accepted_order(world, wms_post, [("TEA-001", 2)])

@@ -46,6 +46,15 @@ class CustomerAdmin(ReadOnlyAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["order", "method", "transaction_id", "kind", "amount_minor", "paid_at", "needs_refund"]
+    list_display = [
+        "order",
+        "method",
+        "transaction_id",
+        "kind",
+        "amount_minor",
+        "paid_at",
+        "needs_refund",
+        "refund_due_minor",
+    ]
     list_filter = ["method", "kind", "needs_refund"]
     search_fields = ["=transaction_id", "=order__number"]

@@ -274,6 +274,9 @@ class Payment(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     # A payment that arrives after the order was cancelled/closed: money to give back, not a reopened order.
     needs_refund = models.BooleanField(_("needs refund"), default=False)
+    # How much of it is owed back, fixed when it was flagged: all of a payment on a cancelled order, what no
+    # living successor owed of one naming a replaced order, a cancelled order's money over its payments.
+    refund_due_minor = models.BigIntegerField(_("refund due"), default=0)
     raw = models.JSONField(_("as received"), null=True, blank=True)
 
     class Meta:
@@ -284,6 +287,10 @@ class Payment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["method", "transaction_id", "kind"], name="payment_once_per_txn"),
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(refund_due_minor__gte=0, refund_due_minor__lte=F("amount_minor")),
+                name="payment_refund_due_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -197,6 +197,7 @@ def payment_out(p: Payment) -> dict[str, Any]:
         "amount": money(p.amount_minor, p.currency),
         "paid_at": p.paid_at,
         "needs_refund": p.needs_refund,
+        "refund_due": money(p.refund_due_minor, p.currency),
     }
 
 

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.core.db_retry import retry_on_deadlock
+from oms.core.domain.money import apportion
 from oms.core.errors import ValidationFailed
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
@@ -33,9 +34,7 @@ def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
         hook(order=order, actor=actor, reason=reason)
     if order.received_minor > order.refunded_minor:
         # Money already taken is owed back; finance refunds it through the payment method.
-        flagged = Payment.objects.filter(order=order, kind=PaymentKind.PAYMENT, needs_refund=False).update(
-            needs_refund=True
-        )
+        flagged = _flag_for_refund(order)
         order_event_build(
             order=order,
             kind="refund_due",
@@ -83,3 +82,20 @@ def orders_cancel_unpaid(*, now: datetime | None = None, timeout_minutes: int | 
             _cancel_locked(order=order, actor=None, reason=f"unpaid for more than {minutes} minutes")
             cancelled.append(order.number)
     return cancelled
+
+
+def _flag_for_refund(order: Order) -> int:
+    """Flag the order's payments for refund, dividing what is owed back (received − refunded, less what was
+    already flagged) over those not flagged yet by their amounts with `apportion`, each within its amount."""
+    rows = list(Payment.objects.filter(order=order, kind=PaymentKind.PAYMENT).order_by("paid_at", "id"))
+    open_rows = [p for p in rows if not p.needs_refund]
+    owed = order.received_minor - order.refunded_minor - sum(p.refund_due_minor for p in rows if p.needs_refund)
+    if not open_rows:
+        return 0
+    amounts = [p.amount_minor for p in open_rows]
+    shares = apportion(min(max(owed, 0), sum(amounts)), amounts, caps=amounts)
+    for payment, share in zip(open_rows, shares, strict=True):
+        payment.needs_refund = True
+        payment.refund_due_minor = share
+    Payment.objects.bulk_update(open_rows, ["needs_refund", "refund_due_minor"])
+    return len(open_rows)

@@ -103,6 +103,7 @@ def payment_record(
                 currency=locked.currency,
                 paid_at=paid_at or timezone.now(),
                 needs_refund=late,
+                refund_due_minor=unrouted if late else 0,
                 raw=raw,
             )
     except IntegrityError:
@@ -132,6 +133,7 @@ def payment_record(
             "payment_status": locked.payment_status,
             "received": locked.received_minor,
             "needs_refund": late,
+            "refund_due_minor": unrouted if late else 0,
             **({"routed": {o.number: share for o, share in routes}, "not_routed_minor": unrouted} if routes else {}),
         },
     )

@@ -26,8 +26,9 @@ def test_cancel_records_reason_event_and_log(make_order: Any, admin_operator: An
         action="order.transition", object_id=str(order.pk), reason="买家申请取消"
     ).exists()
     # Money was taken at intake: it is owed back.
-    assert Payment.objects.get(order=order).needs_refund
-    assert OrderEvent.objects.filter(order=order, kind="refund_due").exists()
+    payment = Payment.objects.get(order=order)
+    assert payment.needs_refund and payment.refund_due_minor == order.received_minor - order.refunded_minor > 0
+    assert OrderEvent.objects.get(order=order, kind="refund_due").data["amount_minor"] == payment.refund_due_minor
 
 
 def test_cancel_needs_a_reason(make_order: Any, admin_operator: Any) -> None:

@@ -77,7 +77,8 @@ def test_late_payment_after_cancel_is_flagged_and_never_reopens(unpaid: Order, a
     assert response.status_code == 200
     unpaid.refresh_from_db()
     assert unpaid.status == "cancelled"
-    assert Payment.objects.get(order=unpaid).needs_refund
+    late = Payment.objects.get(order=unpaid)
+    assert late.needs_refund and late.refund_due_minor == late.amount_minor == 30179
     assert OrderEvent.objects.filter(order=unpaid, kind="payment_after_close").exists()
 
 
@@ -149,3 +150,19 @@ def test_unsigned_callback_is_401(unpaid: Order) -> None:
         "/api/v1/payments/callbacks/alipay", data=json.dumps(paid(unpaid, "301.79")), content_type="application/json"
     )
     assert response.status_code == 401
+
+
+def test_cancel_divides_what_is_owed_back_over_the_payments_exactly(unpaid: Order, admin_operator: Any) -> None:
+    # Paid in three parts, one refunded in part: the refund due is what was received less what was refunded,
+    # divided over the payments by their amounts, each within its own amount, adding up to the cent.
+    for txn, amount in (("P1", "100.00"), ("P2", "100.00"), ("P3", "101.79")):
+        assert callback(paid(unpaid, amount, txn=txn)).status_code == 200
+    assert callback(paid(unpaid, "33.33", txn="P1-R", status="refund")).status_code == 200
+    unpaid.refresh_from_db()
+    order_cancel(order=unpaid, actor=admin_operator, reason="买家申请取消")
+    rows = list(Payment.objects.filter(order=unpaid, kind="payment").order_by("id"))
+    assert all(p.needs_refund and 0 <= p.refund_due_minor <= p.amount_minor for p in rows)
+    assert sum(p.refund_due_minor for p in rows) == unpaid.received_minor - unpaid.refunded_minor == 268_46
+    total = sum(p.amount_minor for p in rows)
+    for p in rows:  # each within one cent of its exact proportional share
+        assert abs(p.refund_due_minor * total - 268_46 * p.amount_minor) < total

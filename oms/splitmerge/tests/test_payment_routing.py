@@ -84,7 +84,7 @@ def test_payment_for_a_split_parent_goes_to_its_children_by_what_they_owe(world:
         assert event.data["from"] == parent.number and event.data["amount_minor"] == due
     # The cash stays on the parent's row; only what nobody owed is flagged for refund.
     real = Payment.objects.get(order=parent, method="alipay", transaction_id="COD-PAID-1")
-    assert real.needs_refund
+    assert real.needs_refund and real.refund_due_minor == extra
     routed = OrderEvent.objects.get(order=parent, kind="payment_routed")
     assert routed.data["routed"] == [
         {"order": first.number, "amount_minor": owed[0]},
@@ -110,7 +110,8 @@ def test_partial_payment_is_divided_exactly_by_what_each_owes(world: World) -> N
     for child, due in zip((first, second), owed, strict=True):
         assert abs(child.received_minor * sum(owed) - amount * due) <= sum(owed)  # within a cent of exact
         assert child.payment_status == "partially_paid"
-    assert not Payment.objects.get(order=parent, transaction_id="COD-PART-1").needs_refund
+    partial = Payment.objects.get(order=parent, transaction_id="COD-PART-1")
+    assert not partial.needs_refund and partial.refund_due_minor == 0
 
 
 def test_payment_for_a_retired_order_whose_successors_owe_nothing_is_flagged_for_refund(world: World) -> None:
@@ -120,7 +121,8 @@ def test_payment_for_a_retired_order_whose_successors_owe_nothing_is_flagged_for
     before = [(c.received_minor, c.payment_status) for c in children]
     response = callback(order, 5_00, txn="DOUBLE-PAY")
     assert response.json()["result"] == "recorded"
-    assert Payment.objects.get(transaction_id="DOUBLE-PAY").needs_refund
+    double = Payment.objects.get(transaction_id="DOUBLE-PAY")
+    assert double.needs_refund and double.refund_due_minor == 5_00
     assert OrderEvent.objects.filter(order=order, kind="payment_after_close").exists()
     for child, was in zip(children, before, strict=True):
         child.refresh_from_db()

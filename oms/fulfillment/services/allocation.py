@@ -19,6 +19,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record_many
 from oms.channels.models import ChannelWarehouse
 from oms.core.bulk import bulk_insert, bulk_set, ids_in
+from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict
 from oms.core.rules import ConditionMemo
 from oms.fulfillment.conf import warehouse_tie_breaks
@@ -292,6 +293,7 @@ def allocation_record(
     return changed_orders
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def orders_allocate(*, orders: Sequence[Order], actor: Any) -> list[AllocationResult]:
     """Allocate every reviewed, unallocated order without an open hold; others are left alone and not
@@ -302,6 +304,7 @@ def orders_allocate(*, orders: Sequence[Order], actor: Any) -> list[AllocationRe
     return allocate_locked(orders=due, actor=actor)
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def order_allocate(*, order: Order, actor: Any) -> AllocationResult:
     """Allocate one order now (console, API). 409 when it is not waiting for a warehouse."""

@@ -40,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.fulfillment.conf import wms_callback_tolerance_s
 from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
@@ -109,6 +110,7 @@ def wms_callback_receive(
         raise
 
 
+@retry_on_deadlock
 @transaction.atomic(durable=True)
 def _apply(*, warehouse: Warehouse, event_id: str, kind: str, number: str, data: dict[str, Any]) -> CallbackResult:
     found = Shipment.objects.filter(number=number, warehouse=warehouse).values_list("pk", "order_id").first()

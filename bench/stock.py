@@ -5,7 +5,9 @@
 B2 hot SKU: 64 clients reserve one unit at a time of one SKU through `channel_reserve` (each attempt its own
 transaction, with ledger row, counters and change log); baseline: the same 64 clients running a single-row
 conditional UPDATE (`SET reserved = reserved + 1 WHERE quota - reserved >= 1`) on a bare table. Reported:
-granted reservations/s for both, the ratio, and units oversold (must be 0), plus `oms stock verify`.
+granted reservations/s for both, the ratio, and units oversold (must be 0), plus `oms stock verify`. The
+same clients then reserve pages of lines per call (8 and 40, as bulk intake reserves a page of orders), each
+page its own transaction, against the same baseline.
 
 B4 full available-to-sell recompute: 100,000 SKUs × 5 channels over 2 warehouses; `channel_stock_reallocate`
 over everything (rules changed, so every channel row is rewritten and logged; then again with nothing changed)
@@ -25,7 +27,7 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 64
-BATCH = 8  # lines per call on the batched path
+BATCHES = (8, 40)  # lines per call on the batched path: a small bulk-intake page, and a bigger one
 
 
 def _pg_dsn() -> str:
@@ -157,28 +159,39 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
     cs = ChannelStock.objects.get(channel_id=channel_id, sku_id=sku_id)
     oversold = max(cs.sales_reserved - units, 0) + max(service_granted - units, 0)
 
-    # The batched path: the same clients, each call reserving BATCH lines (as bulk intake does for its orders).
-    batch_channel, batch_sku, _wh2 = _b2_fixture(run + "B", units)
+    # The batched path: the same clients, each call reserving a page of lines (as bulk intake does for the
+    # orders of a page), at each page size.
+    batched_runs: list[dict[str, Any]] = []
+    for size in BATCHES:
+        batch_channel, batch_sku, _wh2 = _b2_fixture(f"{run}B{size}", units)
 
-    def batched(i: int) -> None:
-        for k in range(0, attempts_per_client, BATCH):
-            with transaction.atomic():
-                channel_reserve(
-                    requests=[
-                        ReserveRequest("bench_line", i * 1_000_000 + k + j, batch_channel, batch_sku, 1)
-                        for j in range(BATCH)
-                    ]
-                )
+        def batched(i: int, size: int = size, batch_channel: int = batch_channel, batch_sku: int = batch_sku) -> None:
+            for k in range(0, attempts_per_client, size):
+                with transaction.atomic():
+                    channel_reserve(
+                        requests=[
+                            ReserveRequest("bench_line", i * 1_000_000 + k + j, batch_channel, batch_sku, 1)
+                            for j in range(min(size, attempts_per_client - k))
+                        ]
+                    )
 
-    batched_s = _clients(clients, batched)
-    batched_granted = (
-        Reservation.objects.filter(ref_type="bench_line", sku_id=batch_sku, state="active").aggregate(
-            q=Sum("quantity")
-        )["q"]
-        or 0
-    )
-    batch_cs = ChannelStock.objects.get(channel_id=batch_channel, sku_id=batch_sku)
-    oversold += max(batch_cs.sales_reserved - units, 0) + max(batched_granted - units, 0)
+        batched_s = _clients(clients, batched)
+        batched_granted = (
+            Reservation.objects.filter(ref_type="bench_line", sku_id=batch_sku, state="active").aggregate(
+                q=Sum("quantity")
+            )["q"]
+            or 0
+        )
+        batch_cs = ChannelStock.objects.get(channel_id=batch_channel, sku_id=batch_sku)
+        oversold += max(batch_cs.sales_reserved - units, 0) + max(batched_granted - units, 0)
+        batched_runs.append(
+            {
+                "lines_per_call": size,
+                "granted": batched_granted,
+                "seconds": round(batched_s, 3),
+                "granted_per_s": round(batched_granted / batched_s, 1),
+            }
+        )
 
     dsn = _pg_dsn()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -213,13 +226,7 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
             "granted_per_s": round(service_rate, 1),
             "attempts_per_s": round(attempts / service_s, 1),
         },
-        "service_batched": {
-            "lines_per_call": BATCH,
-            "granted": batched_granted,
-            "seconds": round(batched_s, 3),
-            "granted_per_s": round(batched_granted / batched_s, 1),
-        },
-        "ratio_batched": round(batched_granted / batched_s / raw_rate, 3),
+        "service_batched": [{**r, "ratio": round(r["granted_per_s"] / raw_rate, 3)} for r in batched_runs],
         "raw_conditional_update": {
             "granted": sum(raw_granted),
             "seconds": round(raw_s, 3),
@@ -397,15 +404,19 @@ def table(result: dict[str, Any]) -> str:
             _row("run", "granted", "seconds", "granted/s"),
             _row("---", "---", "---", "---"),
             _row("channel_reserve", svc["granted"], svc["seconds"], svc["granted_per_s"]),
-            _row(
-                f"channel_reserve, {b2['service_batched']['lines_per_call']} lines per call",
-                b2["service_batched"]["granted"],
-                b2["service_batched"]["seconds"],
-                b2["service_batched"]["granted_per_s"],
+            *(
+                _row(
+                    f"channel_reserve, {r['lines_per_call']} lines per call",
+                    r["granted"],
+                    r["seconds"],
+                    r["granted_per_s"],
+                )
+                for r in b2["service_batched"]
             ),
             _row("raw conditional UPDATE", raw["granted"], raw["seconds"], raw["granted_per_s"]),
-            f"ratio {b2['ratio']} (one line per call), {b2['ratio_batched']} (batched); oversold {b2['oversold']}, "
-            f"verify drift {b2['verify_drift']}",
+            f"ratio {b2['ratio']} (one line per call), "
+            + ", ".join(f"{r['ratio']} ({r['lines_per_call']} per call)" for r in b2["service_batched"])
+            + f"; oversold {b2['oversold']}, verify drift {b2['verify_drift']}",
             "",
         ]
     if "b4_recompute" in result:

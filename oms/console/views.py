@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oms.console.permissions import console_view
-from oms.core.domain.money import format_minor
 from oms.reports.selectors import cash_totals, order_pipeline_board, orders_stuck
 from oms.review.models import Interception, InterceptionState
 
@@ -37,17 +36,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
         context["cash"] = [
             {
                 "label": label,
-                "rows": [
-                    {
-                        "currency": c.currency,
-                        "received": format_minor(c.received_minor, c.currency),
-                        "refunded": format_minor(c.refunded_minor, c.currency),
-                        "net": format_minor(c.net_minor, c.currency),
-                        "payments": c.payments,
-                        "refunds": c.refunds,
-                    }
-                    for c in cash_totals(day_from=start, day_to=today)
-                ],
+                "rows": [c.shown() for c in cash_totals(day_from=start, day_to=today)],
             }
             for label, start in ((_("Today"), today), (_("Last 7 days"), today - timedelta(days=6)))
         ]

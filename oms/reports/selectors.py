@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
+from oms.core.domain.money import format_minor
 from oms.orders.domain.payments import CARRIED_METHOD
 from oms.orders.domain.status import STATUS_LABELS, Status
 from oms.orders.models import Order, Payment, PaymentKind
@@ -116,6 +117,17 @@ class CashFigures:
     @property
     def net_minor(self) -> int:
         return self.received_minor - self.refunded_minor
+
+    def shown(self) -> dict[str, str | int]:
+        """The figures as the API and the console show them (amounts as decimal strings)."""
+        return {
+            "currency": self.currency,
+            "received": format_minor(self.received_minor, self.currency),
+            "refunded": format_minor(self.refunded_minor, self.currency),
+            "net": format_minor(self.net_minor, self.currency),
+            "payments": self.payments,
+            "refunds": self.refunds,
+        }
 
 
 def cash_totals(

@@ -160,14 +160,6 @@ def payment_totals(request: HttpRequest, query: Query[TotalsQuery]) -> dict[str,
             )
     return {
         "totals": [
-            {
-                "currency": c.currency,
-                "received": format_minor(c.received_minor, c.currency),
-                "refunded": format_minor(c.refunded_minor, c.currency),
-                "net": format_minor(c.net_minor, c.currency),
-                "payments": c.payments,
-                "refunds": c.refunds,
-            }
-            for c in cash_totals(day_from=query.date_from, day_to=query.date_to, channel_id=channel_id)
+            c.shown() for c in cash_totals(day_from=query.date_from, day_to=query.date_to, channel_id=channel_id)
         ]
     }

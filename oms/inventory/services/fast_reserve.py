@@ -39,6 +39,23 @@ def _pushed_sql(available: str) -> str:
     return f"(CASE WHEN {figure} < cs.min_quantity THEN 0 ELSE {figure} END)"
 
 
+def _take_and_log(delta: str, log_table: str) -> str:
+    """The SET clause that adds ``delta`` to the sales reserved and restamps the pushed figure (as
+    `channel_stock_apply` does), the RETURNING both statements read, and the change-log insert of the rows
+    whose pushed figure changed — shared by the planning and the one-row statements."""
+    pushed = _pushed_sql(f"(cs.quota - cs.sales_reserved - {delta} - cs.return_reserved)")
+    return f"""SET sales_reserved = cs.sales_reserved + {delta},
+        pushed = {pushed},
+        pushed_at = CASE WHEN {pushed} <> cs.pushed OR cs.pushed_at IS NULL THEN now() ELSE cs.pushed_at END,
+        updated_at = now()
+    {{where}}
+    RETURNING cs.channel_id, cs.sku_id, cs.quota - cs.sales_reserved - cs.return_reserved AS available, cs.pushed,
+              cs.pushed_at = now() AS changed
+), log AS (
+    INSERT INTO {log_table} (channel_id, sku_id, available, pushed, created_at)
+    SELECT channel_id, sku_id, available, pushed, now() FROM upd WHERE changed"""  # noqa: S608 - our table name
+
+
 def _lock_statement() -> str:
     cs_table = ChannelStock._meta.db_table
     return f"""
@@ -53,7 +70,7 @@ def _reserve_statement() -> str:
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
-    pushed = _pushed_sql("(cs.quota - cs.sales_reserved - tot.total - cs.return_reserved)")
+    take = _take_and_log("tot.total", log_table).format(where="FROM tot\n    WHERE cs.id = tot.cs_id")
     return f"""
 WITH req AS (
     SELECT * FROM unnest(%s::int[], %s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
@@ -78,17 +95,7 @@ WITH req AS (
     SELECT cs_id, SUM(granted) AS total FROM plan GROUP BY cs_id HAVING SUM(granted) > 0
 ), upd AS (
     UPDATE {cs_table} cs
-    SET sales_reserved = cs.sales_reserved + tot.total,
-        pushed = {pushed},
-        pushed_at = CASE WHEN {pushed} <> cs.pushed OR cs.pushed_at IS NULL THEN now() ELSE cs.pushed_at END,
-        updated_at = now()
-    FROM tot
-    WHERE cs.id = tot.cs_id
-    RETURNING cs.channel_id, cs.sku_id, cs.quota - cs.sales_reserved - cs.return_reserved AS available, cs.pushed,
-              cs.pushed_at = now() AS changed
-), log AS (
-    INSERT INTO {log_table} (channel_id, sku_id, available, pushed, created_at)
-    SELECT channel_id, sku_id, available, pushed, now() FROM upd WHERE changed
+    {take}
 ), ins AS (
     INSERT INTO {res_table} (ref_type, ref_id, scope, kind, sku_id, channel_id, warehouse_id, quantity, state,
                              reason, created_at, closed_at)
@@ -108,7 +115,6 @@ def _whole_statement(*, one_line: bool) -> str:
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
-    pushed = _pushed_sql("(cs.quota - cs.sales_reserved - %(total)s - cs.return_reserved)")
     # One line (the common case): every column of the one-active-row unique index is compared for equality,
     # so the look-up is that index's single entry whatever the statistics say. With ANY over two arrays the
     # planner may use the index on its first column only and walk every active row of the SKU.
@@ -121,20 +127,14 @@ def _whole_statement(*, one_line: bool) -> str:
                   WHERE {refs}
                     AND x.kind = 'sales' AND x.sku_id = %(sku)s::bigint AND x.state = 'active'
                     AND x.scope = 'channel')"""  # noqa: S608 - our table name; values are parameters
+    take = _take_and_log("%(total)s::bigint", log_table).format(
+        where=f"""WHERE cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint
+      AND cs.quota - cs.sales_reserved - cs.return_reserved >= %(total)s::bigint AND NOT {held}"""
+    )
     return f"""
 WITH upd AS (
     UPDATE {cs_table} cs
-    SET sales_reserved = cs.sales_reserved + %(total)s::bigint,
-        pushed = {pushed},
-        pushed_at = CASE WHEN {pushed} <> cs.pushed OR cs.pushed_at IS NULL THEN now() ELSE cs.pushed_at END,
-        updated_at = now()
-    WHERE cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint
-      AND cs.quota - cs.sales_reserved - cs.return_reserved >= %(total)s::bigint AND NOT {held}
-    RETURNING cs.channel_id, cs.sku_id, cs.quota - cs.sales_reserved - cs.return_reserved AS available, cs.pushed,
-              cs.pushed_at = now() AS changed
-), log AS (
-    INSERT INTO {log_table} (channel_id, sku_id, available, pushed, created_at)
-    SELECT channel_id, sku_id, available, pushed, now() FROM upd WHERE changed
+    {take}
 ), ins AS (
     INSERT INTO {res_table} (ref_type, ref_id, scope, kind, sku_id, channel_id, warehouse_id, quantity, state,
                              reason, created_at, closed_at)

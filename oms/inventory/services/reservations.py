@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -309,6 +309,21 @@ def _grant_rows(
     return new_rows, grown, units_at
 
 
+def _part(row: Reservation, quantity: int, **changes: Any) -> Reservation:
+    """A new (unsaved) ledger row for ``quantity`` of ``row``'s units: same reference, scope, kind, SKU,
+    channel and warehouse unless ``changes`` says otherwise."""
+    fields: dict[str, Any] = {
+        "ref_type": row.ref_type,
+        "ref_id": row.ref_id,
+        "scope": row.scope,
+        "kind": row.kind,
+        "sku_id": row.sku_id,
+        "channel_id": row.channel_id,
+        "warehouse_id": row.warehouse_id,
+    }
+    return Reservation(**{**fields, **changes, "quantity": quantity})
+
+
 def _existing(lines: Sequence[ReserveRequest | WarehouseReserveRequest], scope: str, kind: str) -> list[Reservation]:
     """Lock the lines' active reservations (first in the global lock order)."""
     by_type: dict[str, list[int]] = defaultdict(list)
@@ -489,15 +504,9 @@ def reservations_consume(
                 continue
             row.quantity -= q
             remainders.append(row)
-            part = Reservation(
-                ref_type=row.ref_type,
-                ref_id=row.ref_id,
-                scope=row.scope,
-                kind=row.kind,
-                sku_id=row.sku_id,
-                channel_id=row.channel_id,
-                warehouse_id=row.warehouse_id,
-                quantity=q,
+            part = _part(
+                row,
+                q,
                 state=ReservationState.CONSUMED,
                 closed_at=timezone.now(),
                 reason="shipped (part of the line)",
@@ -686,16 +695,7 @@ def reservations_transfer(
                             wh_transfer[(r.warehouse_id, sku_id)] -= take
                             wh_transfer[(a.warehouse_id, sku_id)] += take
                         wh_id = a.warehouse_id
-                    target = Reservation(
-                        ref_type=a.to_ref_type or ref_type,
-                        ref_id=a.to_ref_id,
-                        scope=scope,
-                        kind=r.kind,
-                        sku_id=sku_id,
-                        channel_id=r.channel_id,
-                        warehouse_id=wh_id,
-                        quantity=take,
-                    )
+                    target = _part(r, take, ref_type=a.to_ref_type or ref_type, ref_id=a.to_ref_id, warehouse_id=wh_id)
                     key = _row_key(target)
                     if key in targets:
                         targets[key].quantity += take
@@ -710,16 +710,7 @@ def reservations_transfer(
     kept: list[Reservation] = []
     released: list[Reservation] = []
     for r in remainder:
-        copy = Reservation(
-            ref_type=r.ref_type,
-            ref_id=r.ref_id,
-            scope=r.scope,
-            kind=r.kind,
-            sku_id=r.sku_id,
-            channel_id=r.channel_id,
-            warehouse_id=r.warehouse_id,
-            quantity=left[r.pk],
-        )
+        copy = _part(r, left[r.pk])
         (released if release_remainder else kept).append(copy)
     rel_wh, rel_transfer, rel_ch = _counter_deltas(released, -1)
     for k, q in rel_wh.items():

@@ -6,41 +6,20 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from oms.channels.models import AllocationRule, ChannelStock
 from oms.channels.services.allocation import allocation_context, channel_stock_reallocate
 from oms.channels.services.allocation_sql import set_based_plan
+from oms.fulfillment.tests.test_concurrency_pg import run_threads
 from oms.inventory.models import StockItem
 from oms.inventory.services.documents import DocLine, stock_count_create, stock_receipt_create
 from oms.inventory.services.verify import stock_verify
 from oms.inventory.tests.factories import make_channel, make_sku, make_warehouse
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _threads(workers: list[Callable[[], None]]) -> list[BaseException]:
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(len(workers))
-
-    def target(work: Callable[[], None]) -> None:
-        try:
-            barrier.wait()
-            work()
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(w,)) for w in workers]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return errors
 
 
 def test_full_run_racing_stock_counts_leaves_fresh_quotas(admin_operator):
@@ -66,7 +45,7 @@ def test_full_run_racing_stock_counts_leaves_fresh_quotas(admin_operator):
         for _ in range(3):
             channel_stock_reallocate(chunk=50)
 
-    errors = _threads([counts, full_runs, full_runs])
+    errors = run_threads([counts, full_runs, full_runs])
     assert errors == []
     # Every quota matches the shelves and rules as they are now: the Python allocator finds nothing to change.
     assert channel_stock_reallocate(set_based=False).rows_changed == 0
@@ -101,7 +80,7 @@ def test_full_run_waits_for_a_stock_document_holding_the_rows(admin_operator):
         started.set()
         channel_stock_reallocate()
 
-    assert _threads([count, full_run]) == []
+    assert run_threads([count, full_run]) == []
     quotas = dict(ChannelStock.objects.filter(sku=sku).values_list("channel_id", "quota"))
     assert quotas == {tmall.pk: 7, jd.pk: 3}
     assert channel_stock_reallocate(set_based=False).rows_changed == 0

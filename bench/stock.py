@@ -134,6 +134,7 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
     from django.db import connection, transaction
     from django.db.models import Sum
 
+    from oms.catalog.models import Sku
     from oms.channels.models import ChannelStock
     from oms.inventory.models import Reservation
     from oms.inventory.services.reservations import ReserveRequest, channel_reserve
@@ -142,22 +143,32 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
     run = datetime.now(UTC).strftime("%y%m%d%H%M%S")
     attempts = attempts_per_client * clients
     units = attempts * 3 // 4  # a quarter of the attempts find the SKU sold out: refusals are part of the load
-    channel_id, sku_id, _wh = _b2_fixture(run, units)
 
-    def service(i: int) -> None:
-        for k in range(attempts_per_client):
-            with transaction.atomic():
-                channel_reserve(requests=[ReserveRequest("bench_line", i * 1_000_000 + k, channel_id, sku_id, 1)])
+    def granted_on(sku: int) -> int:
+        rows = Reservation.objects.filter(ref_type="bench_line", sku_id=sku, state="active")
+        return int(rows.aggregate(q=Sum("quantity"))["q"] or 0)
 
-    service_s = _clients(clients, service)
-    service_granted = (
-        Reservation.objects.filter(ref_type="bench_line", sku_id=sku_id, state="active").aggregate(q=Sum("quantity"))[
-            "q"
-        ]
-        or 0
-    )
-    cs = ChannelStock.objects.get(channel_id=channel_id, sku_id=sku_id)
-    oversold = max(cs.sales_reserved - units, 0) + max(service_granted - units, 0)
+    def oversold_on(channel: int, sku: int, granted: int) -> int:
+        cs = ChannelStock.objects.get(channel_id=channel, sku_id=sku)
+        return max(cs.sales_reserved - units, 0) + max(granted - units, 0)
+
+    def one_line_per_call(tag: str, *, hot: bool) -> tuple[float, int, int]:
+        """Every attempt is one line in its own transaction: with none open, `channel_reserve` commits a
+        one-row call inside its one statement, or (SKU designated hot) queues it for a batch."""
+        channel, sku, _wh = _b2_fixture(tag, units)
+        Sku.objects.filter(pk=sku).update(is_hot=hot)
+
+        def work(i: int) -> None:
+            for k in range(attempts_per_client):
+                channel_reserve(requests=[ReserveRequest("bench_line", i * 1_000_000 + k, channel, sku, 1)])
+
+        seconds = _clients(clients, work)
+        granted = granted_on(sku)
+        return seconds, granted, oversold_on(channel, sku, granted)
+
+    service_s, service_granted, oversold = one_line_per_call(run, hot=False)
+    hot_s, hot_granted, hot_oversold = one_line_per_call(f"{run}H", hot=True)
+    oversold += hot_oversold
 
     # The batched path: the same clients, each call reserving a page of lines (as bulk intake does for the
     # orders of a page), at each page size.
@@ -176,14 +187,8 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
                     )
 
         batched_s = _clients(clients, batched)
-        batched_granted = (
-            Reservation.objects.filter(ref_type="bench_line", sku_id=batch_sku, state="active").aggregate(
-                q=Sum("quantity")
-            )["q"]
-            or 0
-        )
-        batch_cs = ChannelStock.objects.get(channel_id=batch_channel, sku_id=batch_sku)
-        oversold += max(batch_cs.sales_reserved - units, 0) + max(batched_granted - units, 0)
+        batched_granted = granted_on(batch_sku)
+        oversold += oversold_on(batch_channel, batch_sku, batched_granted)
         batched_runs.append(
             {
                 "lines_per_call": size,
@@ -225,6 +230,13 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
             "seconds": round(service_s, 3),
             "granted_per_s": round(service_rate, 1),
             "attempts_per_s": round(attempts / service_s, 1),
+        },
+        "service_hot_sku": {
+            "granted": hot_granted,
+            "seconds": round(hot_s, 3),
+            "granted_per_s": round(hot_granted / hot_s, 1),
+            "attempts_per_s": round(attempts / hot_s, 1),
+            "ratio": round(hot_granted / hot_s / raw_rate, 3),
         },
         "service_batched": [{**r, "ratio": round(r["granted_per_s"] / raw_rate, 3)} for r in batched_runs],
         "raw_conditional_update": {
@@ -405,6 +417,12 @@ def table(result: dict[str, Any]) -> str:
             _row("---", "---", "---", "---"),
             _row("channel_reserve", svc["granted"], svc["seconds"], svc["granted_per_s"]),
             *(
+                [_row("channel_reserve, SKU designated hot (queued, granted in batches)", *hot_row)]
+                if (hot := b2.get("service_hot_sku"))
+                and (hot_row := (hot["granted"], hot["seconds"], hot["granted_per_s"]))
+                else []
+            ),
+            *(
                 _row(
                     f"channel_reserve, {r['lines_per_call']} lines per call",
                     r["granted"],
@@ -415,6 +433,7 @@ def table(result: dict[str, Any]) -> str:
             ),
             _row("raw conditional UPDATE", raw["granted"], raw["seconds"], raw["granted_per_s"]),
             f"ratio {b2['ratio']} (one line per call), "
+            + (f"{hot['ratio']} (one line per call, designated hot), " if hot else "")
             + ", ".join(f"{r['ratio']} ({r['lines_per_call']} per call)" for r in b2["service_batched"])
             + f"; oversold {b2['oversold']}, verify drift {b2['verify_drift']}",
             "",

@@ -234,6 +234,11 @@ CELERY_BEAT_SCHEDULE["channels-reallocate"] = {
     "task": "channels.reallocate",
     "schedule": float(os.environ.get("OMS_REALLOCATE_INTERVAL_S", "900")),
 }
+# Hot-SKU reservation requests whose caller never came back for them (it died while queued).
+CELERY_BEAT_SCHEDULE["inventory-sweep-reservation-requests"] = {
+    "task": "inventory.sweep_reservation_requests",
+    "schedule": float(os.environ.get("OMS_RESERVATION_REQUEST_SWEEP_S", "600")),
+}
 CELERY_BEAT_SCHEDULE["split-merge-auto-split"] = {
     "task": "splitmerge.auto_split",
     "schedule": float(os.environ.get("OMS_AUTO_SPLIT_INTERVAL_S", "60")),

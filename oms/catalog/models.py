@@ -70,6 +70,13 @@ class Sku(models.Model):
     is_gift = models.BooleanField(_("gift"), default=False)
     is_bundle = models.BooleanField(_("bundle"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
+    # A best seller (爆款) whose channel reservations made one at a time are queued and granted in batches, one
+    # lock of the channel-stock row per batch instead of one per line (`oms.inventory.services.hot_reserve`).
+    is_hot = models.BooleanField(
+        _("hot SKU (batched reservations)"),
+        default=False,
+        help_text=_("Reservations made one at a time are queued and granted in batches (for flash sales)."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -267,6 +267,35 @@ class Reservation(models.Model):
         return f"{self.scope}/{self.kind} {self.ref_type}:{self.ref_id} sku {self.sku_id} × {self.quantity}"
 
 
+class ReservationRequest(models.Model):
+    """A channel sales reservation waiting its turn on a hot SKU (`oms.inventory.services.hot_reserve`).
+
+    The caller commits its request, then one caller at a time per (channel, SKU) grants every request waiting
+    there — first come first served, one lock of the channel-stock row and one commit for the whole batch —
+    and stamps each with what it was granted; every caller reads its own row back and deletes it. Nothing here
+    counts towards stock: the grants are ordinary `Reservation` rows. Plain ids (no foreign keys) and, on
+    PostgreSQL, an unlogged table: a request is a message between two sessions, not a record — after a crash
+    the callers that were waiting have lost their connections and ask again."""
+
+    channel_id = models.BigIntegerField(_("channel"))
+    sku_id = models.BigIntegerField(_("SKU"))
+    ref_type = models.CharField(_("reference type"), max_length=32)
+    ref_id = models.BigIntegerField(_("reference id"))
+    quantity = models.BigIntegerField(_("quantity"))
+    # NULL while waiting; then the units granted, or -1 when the line must go the general way (it holds a
+    # reservation already, or the channel has no stock row for the SKU).
+    granted = models.BigIntegerField(_("granted"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reservation request")
+        verbose_name_plural = _("reservation requests")
+        indexes = [models.Index(fields=["channel_id", "sku_id", "id"], name="reservation_request_queue")]
+
+    def __str__(self) -> str:
+        return f"request {self.ref_type}:{self.ref_id} channel {self.channel_id} sku {self.sku_id} × {self.quantity}"
+
+
 class DocumentType(models.TextChoices):
     RECEIPT = "receipt", _("Receipt 入库单")
     ADJUSTMENT = "adjustment", _("Stock count 盘点单")

@@ -66,31 +66,33 @@ FOR NO KEY UPDATE OF cs
 """  # noqa: S608 - table names are ours; every value is a parameter
 
 
-def _reserve_statement() -> str:
+def _plan_and_write(requests: str, *, held_by: str, tail: str, held_filter: str = "") -> str:
+    """The CTEs that plan grants first come first served over ``requests`` (a query of ``ord, ref_type, ref_id,
+    channel_id, sku_id, quantity``) on rows the caller has locked, then write counters, pushed figure, change
+    log and ledger rows; ``tail`` is the statement's last part, reading ``plan``. Requests whose ``held_by``
+    key (columns of ``req``) already holds an active reservation are left unplanned; ``held_filter`` narrows
+    that look-up to index conditions on the ledger (``x``)."""
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
     take = _take_and_log("tot.total", log_table).format(where="FROM tot\n    WHERE cs.id = tot.cs_id")
     return f"""
-WITH req AS (
-    SELECT * FROM unnest(%s::int[], %s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
-        AS r(ord, ref_type, ref_id, channel_id, sku_id, quantity)
+WITH req AS MATERIALIZED ({requests}
 ), locked AS (
     SELECT cs.id, cs.channel_id, cs.sku_id, GREATEST(cs.quota - cs.sales_reserved - cs.return_reserved, 0) AS free
     FROM {cs_table} cs
     WHERE (cs.channel_id, cs.sku_id) IN (SELECT channel_id, sku_id FROM req)
 ), held AS (
-    SELECT DISTINCT req.channel_id, req.sku_id
+    SELECT DISTINCT {held_by}
     FROM {res_table} x JOIN req ON x.ref_type = req.ref_type AND x.ref_id = req.ref_id AND x.sku_id = req.sku_id
-    WHERE x.ref_type = ANY(%s::varchar[]) AND x.ref_id = ANY(%s::bigint[]) AND x.kind = 'sales'
-      AND x.sku_id = ANY(%s::bigint[]) AND x.state = 'active' AND x.scope = 'channel'
+    WHERE x.kind = 'sales' AND x.state = 'active' AND x.scope = 'channel'{held_filter}
 ), plan AS MATERIALIZED (
     SELECT req.ord, req.ref_type, req.ref_id, req.channel_id, req.sku_id, locked.id AS cs_id,
            GREATEST(LEAST(req.quantity, locked.free - COALESCE(SUM(req.quantity) OVER (
                PARTITION BY locked.id ORDER BY req.ord ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)), 0)
                AS granted
     FROM req JOIN locked ON locked.channel_id = req.channel_id AND locked.sku_id = req.sku_id
-    WHERE (req.channel_id, req.sku_id) NOT IN (SELECT channel_id, sku_id FROM held)
+    WHERE ({held_by}) NOT IN (SELECT * FROM held)
 ), tot AS (
     SELECT cs_id, SUM(granted) AS total FROM plan GROUP BY cs_id HAVING SUM(granted) > 0
 ), upd AS (
@@ -102,8 +104,21 @@ WITH req AS (
     SELECT ref_type, ref_id, 'channel', 'sales', sku_id, channel_id, NULL, granted, 'active', '', now(), NULL
     FROM plan WHERE granted > 0
 )
-SELECT ord, granted FROM plan
-"""  # noqa: S608 - table names are ours; every value is a parameter
+{tail}"""  # noqa: S608 - table names are ours; every value is a parameter
+
+
+def _reserve_statement() -> str:
+    """The planning statement of a call: its lines as arrays; a (channel, SKU) any line of which holds a
+    reservation is left to the general path whole (the general path plans it in the call's order)."""
+    return _plan_and_write(
+        """
+    SELECT * FROM unnest(%s::int[], %s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[])
+        AS r(ord, ref_type, ref_id, channel_id, sku_id, quantity)""",
+        held_by="req.channel_id, req.sku_id",
+        held_filter="""
+      AND x.ref_type = ANY(%s::varchar[]) AND x.ref_id = ANY(%s::bigint[]) AND x.sku_id = ANY(%s::bigint[])""",
+        tail="SELECT ord, granted FROM plan",
+    )
 
 
 def _whole_statement(*, one_line: bool) -> str:
@@ -216,6 +231,19 @@ def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] |
     if not held and free is not None and int(free) <= 0:
         return dict.fromkeys(range(len(requests)), 0)  # sold out when the statement began: short, nothing locked
     return None
+
+
+def whole_on_its_own(requests: Sequence[ReserveRequest]) -> dict[int, int] | None:
+    """`_whole_statement` as its own implicit transaction, for a call made with no transaction open (Django in
+    autocommit): PostgreSQL runs the statement and commits it as one unit, so the hot row is locked from the
+    UPDATE to the end of COMMIT with no client turn in between — exactly how the bare conditional UPDATE
+    baseline holds it. A single statement is atomic: the counter, the ledger row and the change log are
+    written together or not at all. None when the lines draw on more than one row or cannot all be granted in
+    full; nothing was written then, and the caller takes the transactional path."""
+    if connection.in_atomic_block or len({(r.channel_id, r.sku_id) for r in requests}) != 1:
+        return None
+    connection.ensure_connection()
+    return _whole(requests, _prepare_statements())
 
 
 def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:

@@ -80,6 +80,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "channels.delete_allocationrule",
             "channels.allocate_stock",
             "channels.push_channel_stock",
+            "catalog.designate_hot_sku",
             "outbox.view_outboxmessage",
             "outbox.retry_outboxmessage",
             "orders.view_order",

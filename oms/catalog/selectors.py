@@ -1,0 +1,12 @@
+"""SKU reads for the API and the console. Read-only."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from oms.catalog.models import Sku
+
+
+def sku_hot_list() -> QuerySet[Sku]:
+    """The SKUs designated hot (爆款), by code. One query."""
+    return Sku.objects.filter(is_hot=True).order_by("code")

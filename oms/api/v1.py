@@ -15,7 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from oms.api.auth import AUTH
-from oms.api.routers import customers, fulfillment, meta, orders, outbox, payments, review, splitmerge, stock
+from oms.api.routers import catalog, customers, fulfillment, meta, orders, outbox, payments, review, splitmerge, stock
 from oms.core.errors import ApplicationError
 
 logger = logging.getLogger("oms.api")
@@ -110,5 +110,6 @@ api.add_router("/", payments.router)
 api.add_router("/", customers.router)
 api.add_router("/", outbox.router)
 api.add_router("/", review.router)
+api.add_router("/", catalog.router)
 api.add_router("/", stock.router)
 api.add_router("/", fulfillment.router)

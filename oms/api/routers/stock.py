@@ -121,6 +121,7 @@ class MoveOut(Schema):
 
 class SkuStockOut(Schema):
     sku: str
+    is_hot: bool = Field(description="Hot SKU (爆款): one-at-a-time channel reservations are granted in batches")
     warehouses: list[WarehouseStockOut]
     batches: list[BatchOut]
     channels: list[ChannelStockOut]
@@ -235,6 +236,7 @@ def sku_stock(request: HttpRequest, code: str) -> dict[str, Any]:
     s = selectors.sku_stock_get(sku_code=code)
     return {
         "sku": s.sku.code,
+        "is_hot": s.sku.is_hot,
         "warehouses": [
             {
                 "warehouse": i.warehouse.code,

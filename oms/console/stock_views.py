@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.catalog.models import Category, Sku
+from oms.catalog.services import sku_hot_set
 from oms.channels.models import AllocationRule, Channel, RuleMethod, RuleScope
 from oms.channels.selectors import stock_push_status_list
 from oms.channels.services import rules
@@ -68,7 +69,30 @@ def sku_stock(request: HttpRequest, code: str) -> HttpResponse:
     except ApplicationError as exc:
         _show_error(request, exc)
         return redirect("console:stock")
-    return render(request, "console/stock/sku.html", {"s": stock})
+    can_set_hot = request.user.has_perm("catalog.designate_hot_sku")
+    return render(request, "console/stock/sku.html", {"s": stock, "can_set_hot": can_set_hot})
+
+
+@require_POST
+@console_view("catalog.designate_hot_sku")
+def sku_hot_action(request: HttpRequest, code: str) -> HttpResponse:
+    """Designate or undesignate a hot SKU (爆款). The form names the state wanted rather than toggling, so a
+    repeated or stale submission cannot flip the flag back."""
+    is_hot = request.POST.get("is_hot") == "1"
+    try:
+        sku = sku_hot_set(code=code, is_hot=is_hot, actor=request.user)
+    except ApplicationError as exc:
+        _show_error(request, exc)
+        return redirect("console:stock")
+    if sku.is_hot:
+        messages.success(
+            request, _("%(code)s is a hot SKU (爆款) now; this takes effect within 10 seconds.") % {"code": sku.code}
+        )
+    else:
+        messages.success(
+            request, _("%(code)s is no longer a hot SKU; this takes effect within 10 seconds.") % {"code": sku.code}
+        )
+    return redirect("console:stock_sku", code=sku.code)
 
 
 @console_view("inventory.view_stock")

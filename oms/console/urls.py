@@ -54,6 +54,7 @@ urlpatterns = [
     path("orders/<str:number>/parcels/", fulfillment_views.order_parcels_panel, name="order_parcels"),
     path("stock/", stock_views.stock_index, name="stock"),
     path("stock/sku/<str:code>/", stock_views.sku_stock, name="stock_sku"),
+    path("stock/sku/<str:code>/hot/", stock_views.sku_hot_action, name="stock_sku_hot"),
     path("stock/documents/", stock_views.document_list, name="stock_documents"),
     path("stock/documents/new/", stock_views.document_create, name="stock_document_create"),
     path("stock/documents/<int:pk>/", stock_views.document_detail, name="stock_document"),

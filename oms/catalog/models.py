@@ -87,6 +87,7 @@ class Sku(models.Model):
             models.CheckConstraint(condition=models.Q(tax_rate_bp__lte=10_000), name="sku_tax_rate_at_most_100pct"),
         ]
         indexes = [models.Index(fields=["barcode"], name="sku_barcode")]
+        permissions = [("designate_hot_sku", _("Can designate and undesignate hot SKUs (爆款)"))]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

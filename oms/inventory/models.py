@@ -277,6 +277,7 @@ class ReservationRequest(models.Model):
     PostgreSQL, an unlogged table: a request is a message between two sessions, not a record — after a crash
     the callers that were waiting have lost their connections and ask again."""
 
+    caller = models.BigIntegerField(_("caller"))  # a random number per call: how the caller finds its rows
     channel_id = models.BigIntegerField(_("channel"))
     sku_id = models.BigIntegerField(_("SKU"))
     ref_type = models.CharField(_("reference type"), max_length=32)
@@ -290,7 +291,10 @@ class ReservationRequest(models.Model):
     class Meta:
         verbose_name = _("reservation request")
         verbose_name_plural = _("reservation requests")
-        indexes = [models.Index(fields=["channel_id", "sku_id", "id"], name="reservation_request_queue")]
+        indexes = [
+            models.Index(fields=["channel_id", "sku_id", "id"], name="reservation_request_queue"),
+            models.Index(fields=["caller"], name="reservation_request_caller"),
+        ]
 
     def __str__(self) -> str:
         return f"request {self.ref_type}:{self.ref_id} channel {self.channel_id} sku {self.sku_id} × {self.quantity}"

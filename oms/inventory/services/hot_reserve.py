@@ -27,6 +27,7 @@ is stamped -1 and goes the general way, as does a SKU with no channel-stock row 
 
 from __future__ import annotations
 
+import secrets
 import time
 import weakref
 from collections.abc import Sequence
@@ -78,13 +79,13 @@ def _function_sql() -> str:
     WHERE q.channel_id = p_channel AND q.sku_id = p_sku AND q.granted IS NULL""",  # noqa: S608 - our table name
     )
     return f"""
-CREATE FUNCTION {FUNCTION}(p_ids bigint[], p_channel bigint, p_sku bigint)
-RETURNS TABLE (request_id bigint, units bigint) LANGUAGE plpgsql AS $fn$
+CREATE FUNCTION {FUNCTION}(p_caller bigint, p_channel bigint, p_sku bigint)
+RETURNS TABLE (line_type varchar, line_id bigint, units bigint) LANGUAGE plpgsql AS $fn$
 DECLARE
     turn bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 0);
     busy bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 1);
 BEGIN
-    WHILE EXISTS (SELECT 1 FROM {queue} w WHERE w.id = ANY(p_ids) AND w.granted IS NULL) LOOP
+    WHILE EXISTS (SELECT 1 FROM {queue} w WHERE w.caller = p_caller AND w.granted IS NULL) LOOP
         IF pg_try_advisory_xact_lock(turn) THEN
             PERFORM pg_advisory_xact_lock(busy);
             PERFORM 1 FROM {cs_table} cs WHERE cs.channel_id = p_channel AND cs.sku_id = p_sku FOR NO KEY UPDATE;
@@ -97,7 +98,7 @@ BEGIN
         PERFORM pg_advisory_lock_shared(busy);
         PERFORM pg_advisory_unlock_shared(busy);
     END LOOP;
-    RETURN QUERY DELETE FROM {queue} w WHERE w.id = ANY(p_ids) RETURNING w.id, w.granted;
+    RETURN QUERY DELETE FROM {queue} w WHERE w.caller = p_caller RETURNING w.ref_type, w.ref_id, w.granted;
 END
 $fn$;
 """  # noqa: S608 - table names are ours; every value is a parameter
@@ -113,33 +114,41 @@ def hot_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
     connection.ensure_connection()
     create = "" if connection.connection in _created else _function_sql()
     queue = ReservationRequest._meta.db_table
+    caller = secrets.randbits(63)
+    # One round trip: the requests are committed (an unlogged table: nothing to flush) before the function,
+    # its own implicit transaction, looks for them.
+    sql = f"""
+INSERT INTO {queue} (caller, channel_id, sku_id, ref_type, ref_id, quantity, created_at)
+SELECT %s, %s, %s, r.ref_type, r.ref_id, r.quantity, now()
+FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[]) AS r(ref_type, ref_id, quantity);
+COMMIT;
+SELECT line_type, line_id, units FROM {FUNCTION}(%s, %s, %s)"""  # noqa: S608 - our table
     with connection.cursor() as cursor:
         cursor.execute(
-            create  # noqa: S608 - our table name
-            + f"""INSERT INTO {queue} (channel_id, sku_id, ref_type, ref_id, quantity, created_at)
-                  SELECT %s, %s, r.ref_type, r.ref_id, r.quantity, now()
-                  FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[]) AS r(ref_type, ref_id, quantity)
-                  RETURNING ref_type, ref_id, id""",  # noqa: S608 - our table name
+            create + sql,
             [
+                caller,
                 first.channel_id,
                 first.sku_id,
                 [r.ref_type for r in requests],
                 [r.ref_id for r in requests],
                 [r.quantity for r in requests],
+                caller,
+                first.channel_id,
+                first.sku_id,
             ],
         )
         if create:
             _created.add(connection.connection)
+        for _ in range(create.count("CREATE FUNCTION") + 2):
             cursor.nextset()
-        id_of = {(ref_type, ref_id): rid for ref_type, ref_id, rid in cursor.fetchall()}
-        ids = [id_of[(r.ref_type, r.ref_id)] for r in requests]
-        cursor.execute(
-            f"SELECT request_id, units FROM {FUNCTION}(%s::bigint[], %s, %s)",  # noqa: S608 - a constant
-            [ids, first.channel_id, first.sku_id],
-        )
-        units = dict(cursor.fetchall())
+        units = {(ref_type, ref_id): granted for ref_type, ref_id, granted in cursor.fetchall()}
     # A request swept away while its caller waited (`reservation_requests_sweep`) is not granted here either.
-    return {i: int(units[rid]) for i, rid in enumerate(ids) if units.get(rid, -1) >= 0}
+    return {
+        i: int(granted)
+        for i, r in enumerate(requests)
+        if (granted := units.get((r.ref_type, r.ref_id), -1)) is not None and granted >= 0
+    }
 
 
 def reservation_requests_sweep(*, older_than_s: float = 600.0) -> int:

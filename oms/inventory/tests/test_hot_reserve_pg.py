@@ -103,7 +103,7 @@ def test_lines_the_batch_cannot_take_go_the_general_way(assert_no_drift):
     assert (first.reserved, again.reserved, again.short) == (1, 3, 0)
     # A request for the same line queued by another caller that never came back for it: the batch takes the
     # older one, this call goes the general way and finds the line already holds its units.
-    ReservationRequest.objects.create(channel_id=ch, sku_id=sku, ref_type="t", ref_id=502, quantity=2)
+    ReservationRequest.objects.create(caller=1, channel_id=ch, sku_id=sku, ref_type="t", ref_id=502, quantity=2)
     [out] = channel_reserve(requests=[ReserveRequest("t", 502, ch, sku, 2)])
     assert (out.reserved, out.short) == (2, 0)
     assert Reservation.objects.filter(ref_type="t", ref_id=502, state="active").count() == 1
@@ -162,9 +162,9 @@ def test_batches_race_releases_and_receipts_without_drift(assert_no_drift):
 
 def test_requests_nobody_came_back_for_are_swept():
     ch, sku, _wh = _hot_world(3)
-    old = ReservationRequest.objects.create(channel_id=ch, sku_id=sku, ref_type="t", ref_id=701, quantity=1)
+    old = ReservationRequest.objects.create(caller=1, channel_id=ch, sku_id=sku, ref_type="t", ref_id=701, quantity=1)
     ReservationRequest.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=11))
-    fresh = ReservationRequest.objects.create(channel_id=ch, sku_id=sku, ref_type="t", ref_id=702, quantity=1)
+    fresh = ReservationRequest.objects.create(caller=1, channel_id=ch, sku_id=sku, ref_type="t", ref_id=702, quantity=1)
     assert sweep_reservation_requests() == 1
     assert list(ReservationRequest.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert django_settings.CELERY_BEAT_SCHEDULE["inventory-sweep-reservation-requests"]["task"] == (

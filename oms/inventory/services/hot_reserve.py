@@ -74,9 +74,10 @@ def _function_sql() -> str:
         WHERE q.channel_id = p_channel AND q.sku_id = p_sku AND q.granted IS NULL
     ) waiting WHERE nth = 1""",  # noqa: S608 - our table name
         held_by="req.ref_type, req.ref_id",
-        tail=f"""UPDATE {queue} q SET granted = COALESCE(
-        (SELECT plan.granted FROM plan WHERE plan.ord = q.id), -1)
-    WHERE q.channel_id = p_channel AND q.sku_id = p_sku AND q.granted IS NULL""",  # noqa: S608 - our table name
+        tail=f"""UPDATE {queue} q SET granted = COALESCE(stamp.granted, -1)
+    FROM (SELECT w.id, plan.granted FROM {queue} w LEFT JOIN plan ON plan.ord = w.id
+          WHERE w.channel_id = p_channel AND w.sku_id = p_sku AND w.granted IS NULL) stamp
+    WHERE q.id = stamp.id""",  # noqa: S608 - our table name
     )
     return f"""
 CREATE FUNCTION {FUNCTION}(p_caller bigint, p_channel bigint, p_sku bigint)

@@ -113,6 +113,19 @@ def _clients(n: int, work: Any, *, django_db: bool = True) -> float:
 # ------------------------------------------------------------------------------------------------- B2
 
 
+def _settle() -> None:
+    """Vacuum and analyse what the previous run churned, so every run — the baseline's too — starts on clean
+    tables and fresh statistics rather than sharing the machine with autovacuum catching up on the last one."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "VACUUM (ANALYZE) inventory_reservation, inventory_reservationrequest, channels_channelstock,"
+            " channels_availabilitychange"
+        )
+    connection.close()
+
+
 def _b2_fixture(run: str, units: int) -> tuple[int, int, int]:
     from oms.catalog.models import Sku
     from oms.channels.models import AllocationRule, Channel, ChannelWarehouse
@@ -162,6 +175,7 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
             for k in range(attempts_per_client):
                 channel_reserve(requests=[ReserveRequest("bench_line", i * 1_000_000 + k, channel, sku, 1)])
 
+        _settle()
         seconds = _clients(clients, work)
         granted = granted_on(sku)
         return seconds, granted, oversold_on(channel, sku, granted)
@@ -186,6 +200,7 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
                         ]
                     )
 
+        _settle()
         batched_s = _clients(clients, batched)
         batched_granted = granted_on(batch_sku)
         oversold += oversold_on(batch_channel, batch_sku, batched_granted)
@@ -212,6 +227,7 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
                 conn.execute("UPDATE bench_hot_row SET reserved = reserved + 1 WHERE id = 1 AND quota - reserved >= 1")
                 conn.commit()
 
+    _settle()
     raw_s = _clients(clients, raw, django_db=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
         row = conn.execute("SELECT reserved FROM bench_hot_row").fetchone()

@@ -124,12 +124,16 @@ def _reserve_statement() -> str:
     )
 
 
-def _whole_statement(*, one_line: bool) -> str:
+def _whole_statement(*, one_line: bool, skip_locked: bool = False) -> str:
     """Every line of the call on one (channel, SKU) row, granted in full or not at all, in one conditional
     UPDATE — the row is locked only from this statement to COMMIT, like the bare UPDATE baseline. PostgreSQL
     re-checks the WHERE on the newest row version once the lock is free, so "free >= total" is decided on
     what is locked. When it is not updated the statement reports the row's free units (as of its start) and
-    whether a line already holds a reservation, so the caller knows whether to try the general way."""
+    whether a line already holds a reservation, so the caller knows whether to try the general way.
+
+    ``skip_locked`` (a call on its own, no transaction open): the row is locked with SKIP LOCKED first, so a
+    call that finds another caller holding it updates nothing and reports the row busy — it then joins the
+    queue of `hot_reserve` instead of waiting its turn for the lock."""
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
@@ -145,12 +149,17 @@ def _whole_statement(*, one_line: bool) -> str:
                   WHERE {refs}
                     AND x.kind = 'sales' AND x.sku_id = %(sku)s::bigint AND x.state = 'active'
                     AND x.scope = 'channel')"""  # noqa: S608 - our table name; values are parameters
+    this_row = "cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint"
     take = _take_and_log("%(total)s::bigint", log_table).format(
-        where=f"""WHERE cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint
+        where=("FROM lk WHERE cs.id = lk.id" if skip_locked else f"WHERE {this_row}")
+        + f"""
       AND cs.quota - cs.sales_reserved - cs.return_reserved >= %(total)s::bigint AND NOT {held}"""
     )
+    lk = f"""lk AS (
+    SELECT cs.id FROM {cs_table} cs WHERE {this_row} FOR NO KEY UPDATE SKIP LOCKED
+), """  # noqa: S608 - our table name; values are parameters
     return f"""
-WITH upd AS (
+WITH {lk if skip_locked else ""}upd AS (
     UPDATE {cs_table} cs
     {take}
 ), ins AS (
@@ -164,7 +173,8 @@ WITH upd AS (
 SELECT (SELECT count(*) FROM upd),
        (SELECT cs.quota - cs.sales_reserved - cs.return_reserved FROM {cs_table} cs
         WHERE cs.channel_id = %(channel)s::bigint AND cs.sku_id = %(sku)s::bigint),
-       {held}
+       {held},
+       {"NOT EXISTS (SELECT 1 FROM lk)" if skip_locked else "false"}
 """  # noqa: S608 - table names are ours; every value is a parameter
 
 
@@ -178,6 +188,7 @@ def _numbered(sql: str, names: Sequence[str] = ()) -> str:
 
 LOCK_NAME, RESERVE_NAME, WHOLE_NAME = "oms_fast_reserve_lock", "oms_fast_reserve_write", "oms_fast_reserve_whole"
 WHOLE_ONE_NAME = "oms_fast_reserve_whole_one"
+ALONE_NAME, ALONE_ONE_NAME = "oms_fast_reserve_alone", "oms_fast_reserve_alone_one"  # SKIP LOCKED variants
 WHOLE_PARAMS = ("total", "ref_types", "ref_ids", "sku", "channel", "lines_ref_types", "lines_ref_ids", "lines_qty")
 _prepared: weakref.WeakSet[object] = weakref.WeakSet()  # the psycopg connections that hold the statements
 
@@ -194,6 +205,8 @@ def _prepare_statements() -> str:
         f"PREPARE {RESERVE_NAME} AS {_numbered(_reserve_statement())};\n"
         f"PREPARE {WHOLE_NAME} AS {_numbered(_whole_statement(one_line=False), WHOLE_PARAMS)};\n"
         f"PREPARE {WHOLE_ONE_NAME} AS {_numbered(_whole_statement(one_line=True), WHOLE_PARAMS)};\n"
+        f"PREPARE {ALONE_NAME} AS {_numbered(_whole_statement(one_line=False, skip_locked=True), WHOLE_PARAMS)};\n"
+        f"PREPARE {ALONE_ONE_NAME} AS {_numbered(_whole_statement(one_line=True, skip_locked=True), WHOLE_PARAMS)};\n"
     )
 
 
@@ -208,9 +221,12 @@ def _run(prepare: str, sql: str, params: list[Any], skip: int) -> list[tuple[Any
         return list(cursor.fetchall())
 
 
-def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] | None:
-    """Grant every line of a one-row call in full with one statement; None when the call needs the planning
-    path (a line holds a reservation already, no channel-stock row, or only part of it can be granted)."""
+def _whole(
+    requests: Sequence[ReserveRequest], prepare: str, *, skip_locked: bool = False
+) -> tuple[dict[int, int] | None, bool]:
+    """Grant every line of a one-row call in full with one statement: (grants, False); (None, False) when the
+    call needs the planning path (a line holds a reservation already, no channel-stock row, or only part of it
+    can be granted); with ``skip_locked``, (None, True) when another caller held the row."""
     first = requests[0]
     values = {
         "total": sum(r.quantity for r in requests),
@@ -223,30 +239,32 @@ def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] |
         "lines_qty": [r.quantity for r in requests],
     }
     placeholders = ", ".join(["%s"] * len(WHOLE_PARAMS))
-    [(updated, free, held)] = _run(
+    names = (ALONE_ONE_NAME, ALONE_NAME) if skip_locked else (WHOLE_ONE_NAME, WHOLE_NAME)
+    [(updated, free, held, busy)] = _run(
         prepare,
-        f"EXECUTE {WHOLE_ONE_NAME if len(requests) == 1 else WHOLE_NAME} ({placeholders})",
+        f"EXECUTE {names[0] if len(requests) == 1 else names[1]} ({placeholders})",
         [values[name] for name in WHOLE_PARAMS],
         0,
     )
     if updated:
-        return {i: r.quantity for i, r in enumerate(requests)}
+        return {i: r.quantity for i, r in enumerate(requests)}, False
     if not held and free is not None and int(free) <= 0:
-        return dict.fromkeys(range(len(requests)), 0)  # sold out when the statement began: short, nothing locked
-    return None
+        return dict.fromkeys(range(len(requests)), 0), False  # sold out when the statement began: short
+    return None, bool(busy and free is not None)
 
 
-def whole_on_its_own(requests: Sequence[ReserveRequest]) -> dict[int, int] | None:
+def whole_on_its_own(requests: Sequence[ReserveRequest]) -> tuple[dict[int, int] | None, bool]:
     """`_whole_statement` as its own implicit transaction, for a call made with no transaction open (Django in
     autocommit): PostgreSQL runs the statement and commits it as one unit, so the hot row is locked from the
     UPDATE to the end of COMMIT with no client turn in between — exactly how the bare conditional UPDATE
     baseline holds it. A single statement is atomic: the counter, the ledger row and the change log are
-    written together or not at all. None when the lines draw on more than one row or cannot all be granted in
-    full; nothing was written then, and the caller takes the transactional path."""
+    written together or not at all. Returns (grants, busy): grants None when the lines cannot all be granted
+    in full (nothing was written; the caller takes the transactional path), busy when another caller held the
+    row at that instant (the caller queues: `hot_reserve`)."""
     if connection.in_atomic_block or len({(r.channel_id, r.sku_id) for r in requests}) != 1:
-        return None
+        return None, False
     connection.ensure_connection()
-    return _whole(requests, _prepare_statements())
+    return _whole(requests, _prepare_statements(), skip_locked=True)
 
 
 def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
@@ -263,7 +281,7 @@ def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
     connection.ensure_connection()
     prepare = _prepare_statements()
     if len(keys) == 1:
-        done = _whole(requests, prepare)
+        done, _busy = _whole(requests, prepare)
         if done is not None:
             return done
         prepare = ""

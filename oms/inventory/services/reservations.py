@@ -202,12 +202,13 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
     when any line is short and `Conflict` (``insufficient_stock``) names the SKUs.
 
     Runs inside the caller's transaction when there is one. Called on its own (no transaction open) on
-    PostgreSQL, a call whose lines all draw on one channel-stock row goes one of two quicker ways: on a SKU
-    designated hot (`Sku.is_hot`) it queues and is granted in a batch with the other callers waiting on that
-    row (`hot_reserve`); otherwise, if every line can be granted in full, it is one statement in its own
-    implicit transaction (`fast_reserve.whole_on_its_own`) — the row is locked only while that statement runs
-    and commits, with no client turn inside the lock, like a bare conditional UPDATE in autocommit. Lines
-    neither way grants go the transactional way.
+    PostgreSQL, a call whose lines all draw on one channel-stock row goes a quicker way. If the row is free at
+    that instant and every line can be granted in full, it is one statement in its own implicit transaction
+    (`fast_reserve.whole_on_its_own`): the row is locked only while that statement runs and commits, with no
+    client turn inside the lock, like a bare conditional UPDATE in autocommit. If another caller holds the
+    row, the call does not queue for its lock: it queues its request and is granted in a batch with every
+    other request waiting on that row (`hot_reserve`). A SKU designated hot (`Sku.is_hot`) goes straight to
+    the queue. Lines neither way grants go the transactional way.
     """
     if (
         not refuse_when_short
@@ -217,11 +218,16 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
         and _plain_valid(requests)
         and len({(r.channel_id, r.sku_id) for r in requests}) == 1
     ):
-        granted = (
-            hot_channel_reserve(requests) if requests[0].sku_id in hot_skus() else whole_on_its_own(requests) or {}
-        )
+        busy = requests[0].sku_id in hot_skus()
+        granted: dict[int, int] | None = None
+        if not busy:
+            granted, busy = whole_on_its_own(requests)
+        if busy:
+            granted = hot_channel_reserve(requests)
         return _granted_then_rest(
-            requests, granted, lambda rest: _channel_reserve_in_transaction(requests=rest, refuse_when_short=False)
+            requests,
+            granted or {},
+            lambda rest: _channel_reserve_in_transaction(requests=rest, refuse_when_short=False),
         )
     return _channel_reserve_in_transaction(requests=requests, refuse_when_short=refuse_when_short)
 

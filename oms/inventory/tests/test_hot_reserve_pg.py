@@ -19,6 +19,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oms.catalog.models import Sku
 from oms.channels.models import AllocationRule, AvailabilityChange, ChannelStock
 from oms.inventory.domain.reservation import LineDemand, plan_grants
 from oms.inventory.models import Reservation, ReservationRequest
@@ -170,3 +171,58 @@ def test_requests_nobody_came_back_for_are_swept():
     assert django_settings.CELERY_BEAT_SCHEDULE["inventory-sweep-reservation-requests"]["task"] == (
         "inventory.sweep_reservation_requests"
     )
+
+
+def _plain_world(units: int) -> tuple[int, int]:
+    ch, sku, _wh = _hot_world(units)
+    Sku.objects.filter(pk=sku).update(is_hot=False)
+    assert sku not in hot_skus(refresh=True)
+    return ch, sku
+
+
+def test_a_call_that_finds_the_row_busy_queues_instead_of_waiting_for_its_lock(assert_no_drift):
+    ch, sku = _plain_world(5)
+    locked, release = threading.Event(), threading.Event()
+
+    def holder(i: int) -> None:
+        if i == 0:
+            with transaction.atomic():
+                list(ChannelStock.objects.select_for_update(no_key=True).filter(channel_id=ch, sku_id=sku))
+                locked.set()
+                release.wait(10)
+
+    thread = threading.Thread(target=run_threads, args=(holder, 1))
+    thread.start()
+    assert locked.wait(10)
+    table = ReservationRequest._meta.db_table
+    timer = threading.Timer(0.3, release.set)  # the holder commits while this call waits in the queue
+    timer.start()
+    with CaptureQueriesContext(connection) as queries:
+        [out] = channel_reserve(requests=[ReserveRequest("t", 801, ch, sku, 2)])
+    thread.join()
+    assert (out.reserved, out.short) == (2, 0)
+    assert any(f"INSERT INTO {table}" in q["sql"] for q in queries.captured_queries)
+    [out] = channel_reserve(requests=[ReserveRequest("t", 802, ch, sku, 2)])  # row free: one statement, no queue
+    assert (out.reserved, out.short) == (2, 0)
+    assert not ReservationRequest.objects.exists()
+    assert_no_drift()
+
+
+def test_undesignated_sku_under_64_callers_grants_exactly_its_stock(assert_no_drift):
+    ch, sku = _plain_world(1000)
+    lock = threading.Lock()
+    granted: list[int] = []
+
+    def worker(i: int) -> None:
+        for k in range(5000 // 64 + (1 if i < 5000 % 64 else 0)):
+            [out] = channel_reserve(requests=[ReserveRequest("order_line", i * 10_000 + k, ch, sku, 1)])
+            with lock:
+                granted.append(out.reserved)
+
+    assert run_threads(worker) == []
+    assert (len(granted), sum(granted)) == (5000, 1000)
+    cs = ChannelStock.objects.get(channel_id=ch, sku_id=sku)
+    assert (cs.sales_reserved, cs.available) == (1000, 0)
+    assert _active(sku) == 1000
+    assert not ReservationRequest.objects.exists()
+    assert_no_drift()

@@ -19,6 +19,7 @@ come back unplanned and go through the general path in the same transaction.
 
 from __future__ import annotations
 
+import secrets
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -26,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import connection
 
 from oms.channels.models import AvailabilityChange, ChannelStock
-from oms.inventory.models import Reservation
+from oms.inventory.models import Reservation, ReservationRequest
 
 if TYPE_CHECKING:
     from oms.inventory.services.reservations import ReserveRequest
 
 BIGINT_MAX = 9_223_372_036_854_775_807
+QUEUE_FUNCTION = "pg_temp.oms_hot_reserve"  # session-local, created with the prepared statements
 
 
 def _pushed_sql(available: str) -> str:
@@ -132,8 +134,9 @@ def _whole_statement(*, one_line: bool, skip_locked: bool = False) -> str:
     whether a line already holds a reservation, so the caller knows whether to try the general way.
 
     ``skip_locked`` (a call on its own, no transaction open): the row is locked with SKIP LOCKED first, so a
-    call that finds another caller holding it updates nothing and reports the row busy — it then joins the
-    queue of `hot_reserve` instead of waiting its turn for the lock."""
+    call that finds another caller holding it updates nothing, reports the row busy and — unless the row is
+    sold out or a line already holds units — writes its lines to the queue of `hot_reserve` instead of
+    waiting its turn for the lock."""
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
     log_table = AvailabilityChange._meta.db_table
@@ -155,9 +158,18 @@ def _whole_statement(*, one_line: bool, skip_locked: bool = False) -> str:
         + f"""
       AND cs.quota - cs.sales_reserved - cs.return_reserved >= %(total)s::bigint AND NOT {held}"""
     )
+    queue = ReservationRequest._meta.db_table
     lk = f"""lk AS (
     SELECT cs.id FROM {cs_table} cs WHERE {this_row} FOR NO KEY UPDATE SKIP LOCKED
-), """  # noqa: S608 - our table name; values are parameters
+), queued AS (
+    INSERT INTO {queue} (caller, channel_id, sku_id, ref_type, ref_id, quantity, created_at)
+    SELECT %(caller)s::bigint, %(channel)s::bigint, %(sku)s::bigint, r.ref_type, r.ref_id, r.quantity, now()
+    FROM unnest(%(lines_ref_types)s::varchar[], %(lines_ref_ids)s::bigint[], %(lines_qty)s::bigint[])
+        AS r(ref_type, ref_id, quantity)
+    WHERE NOT EXISTS (SELECT 1 FROM lk) AND NOT {held}
+      AND EXISTS (SELECT 1 FROM {cs_table} cs
+                  WHERE {this_row} AND cs.quota - cs.sales_reserved - cs.return_reserved > 0)
+), """  # noqa: S608 - our table names; values are parameters
     return f"""
 WITH {lk if skip_locked else ""}upd AS (
     UPDATE {cs_table} cs
@@ -178,6 +190,51 @@ SELECT (SELECT count(*) FROM upd),
 """  # noqa: S608 - table names are ours; every value is a parameter
 
 
+def _queue_function() -> str:
+    """The session-local function that grants every request waiting on one (channel, SKU) row in one batch;
+    see `oms.inventory.services.hot_reserve`."""
+    queue = ReservationRequest._meta.db_table
+    cs_table = ChannelStock._meta.db_table
+    batch = _plan_and_write(
+        f"""
+    SELECT ord, ref_type, ref_id, channel_id, sku_id, quantity FROM (
+        SELECT q.id AS ord, q.ref_type, q.ref_id, q.channel_id, q.sku_id, q.quantity,
+               row_number() OVER (PARTITION BY q.ref_type, q.ref_id ORDER BY q.id) AS nth
+        FROM {queue} q
+        WHERE q.channel_id = p_channel AND q.sku_id = p_sku AND q.granted IS NULL
+    ) waiting WHERE nth = 1""",  # noqa: S608 - our table name
+        held_by="req.ref_type, req.ref_id",
+        tail=f"""UPDATE {queue} q SET granted = COALESCE(stamp.granted, -1)
+    FROM (SELECT w.id, plan.granted FROM {queue} w LEFT JOIN plan ON plan.ord = w.id
+          WHERE w.channel_id = p_channel AND w.sku_id = p_sku AND w.granted IS NULL) stamp
+    WHERE q.id = stamp.id""",  # noqa: S608 - our table name
+    )
+    return f"""
+CREATE FUNCTION {QUEUE_FUNCTION}(p_caller bigint, p_channel bigint, p_sku bigint)
+RETURNS TABLE (line_type varchar, line_id bigint, units bigint) LANGUAGE plpgsql AS $fn$
+DECLARE
+    turn bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 0);
+    busy bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 1);
+BEGIN
+    WHILE EXISTS (SELECT 1 FROM {queue} w WHERE w.caller = p_caller AND w.granted IS NULL) LOOP
+        IF pg_try_advisory_xact_lock(turn) THEN
+            PERFORM pg_advisory_xact_lock(busy);
+            PERFORM 1 FROM {cs_table} cs WHERE cs.channel_id = p_channel AND cs.sku_id = p_sku FOR NO KEY UPDATE;
+            {batch};
+            EXIT;
+        END IF;
+        -- Another caller is granting a batch: wait until it has committed (every waiter wakes at once), then
+        -- look again. Waiters share "busy" only for an instant, and never touch "turn", so a caller always
+        -- gets the next turn.
+        PERFORM pg_advisory_lock_shared(busy);
+        PERFORM pg_advisory_unlock_shared(busy);
+    END LOOP;
+    RETURN QUERY DELETE FROM {queue} w WHERE w.caller = p_caller RETURNING w.ref_type, w.ref_id, w.granted;
+END
+$fn$;
+"""  # noqa: S608 - table names are ours; every value is a parameter
+
+
 def _numbered(sql: str, names: Sequence[str] = ()) -> str:
     """``%s`` (in order) or ``%(name)s`` (by position in ``names``) placeholders → ``$1, $2 …`` for PREPARE."""
     for k, name in enumerate(names, start=1):
@@ -190,11 +247,13 @@ LOCK_NAME, RESERVE_NAME, WHOLE_NAME = "oms_fast_reserve_lock", "oms_fast_reserve
 WHOLE_ONE_NAME = "oms_fast_reserve_whole_one"
 ALONE_NAME, ALONE_ONE_NAME = "oms_fast_reserve_alone", "oms_fast_reserve_alone_one"  # SKIP LOCKED variants
 WHOLE_PARAMS = ("total", "ref_types", "ref_ids", "sku", "channel", "lines_ref_types", "lines_ref_ids", "lines_qty")
+ALONE_PARAMS = (*WHOLE_PARAMS, "caller")
 _prepared: weakref.WeakSet[object] = weakref.WeakSet()  # the psycopg connections that hold the statements
 
 
 def _prepare_statements() -> str:
-    """The PREPAREs this session still needs, to be sent ahead of the first EXECUTE: the statements are
+    """The PREPAREs (and the queue function) this session still needs, to be sent ahead of the first
+    EXECUTE: the statements are
     prepared once per database session so the planner does not run inside the lock on every call (the write
     statement takes about a millisecond to plan). A prepared statement outlives rollbacks and lasts as long
     as the session; behind a transaction-pooling proxy, turn this path off."""
@@ -205,30 +264,33 @@ def _prepare_statements() -> str:
         f"PREPARE {RESERVE_NAME} AS {_numbered(_reserve_statement())};\n"
         f"PREPARE {WHOLE_NAME} AS {_numbered(_whole_statement(one_line=False), WHOLE_PARAMS)};\n"
         f"PREPARE {WHOLE_ONE_NAME} AS {_numbered(_whole_statement(one_line=True), WHOLE_PARAMS)};\n"
-        f"PREPARE {ALONE_NAME} AS {_numbered(_whole_statement(one_line=False, skip_locked=True), WHOLE_PARAMS)};\n"
-        f"PREPARE {ALONE_ONE_NAME} AS {_numbered(_whole_statement(one_line=True, skip_locked=True), WHOLE_PARAMS)};\n"
+        f"PREPARE {ALONE_NAME} AS {_numbered(_whole_statement(one_line=False, skip_locked=True), ALONE_PARAMS)};\n"
+        f"PREPARE {ALONE_ONE_NAME} AS {_numbered(_whole_statement(one_line=True, skip_locked=True), ALONE_PARAMS)};\n"
+        f"{_queue_function()}"
     )
 
 
+def _skip_setup(cursor: Any, prepare: str) -> None:
+    """Step past the results of the session set-up sent ahead of a query, and remember it was done."""
+    if prepare:
+        _prepared.add(connection.connection)
+    for _ in range(prepare.count("PREPARE ") + prepare.count("CREATE FUNCTION ")):
+        cursor.nextset()
+
+
 def _run(prepare: str, sql: str, params: list[Any], skip: int) -> list[tuple[Any, ...]]:
-    """Send the pending PREPAREs and ``sql`` as one query; rows of the statement after ``skip`` others."""
+    """Send the pending set-up and ``sql`` as one query; rows of the statement after ``skip`` others."""
     with connection.cursor() as cursor:
         cursor.execute(prepare + sql, params)
-        if prepare:
-            _prepared.add(connection.connection)
-        for _ in range(prepare.count("PREPARE ") + skip):
+        _skip_setup(cursor, prepare)
+        for _ in range(skip):
             cursor.nextset()
         return list(cursor.fetchall())
 
 
-def _whole(
-    requests: Sequence[ReserveRequest], prepare: str, *, skip_locked: bool = False
-) -> tuple[dict[int, int] | None, bool]:
-    """Grant every line of a one-row call in full with one statement: (grants, False); (None, False) when the
-    call needs the planning path (a line holds a reservation already, no channel-stock row, or only part of it
-    can be granted); with ``skip_locked``, (None, True) when another caller held the row."""
+def _whole_values(requests: Sequence[ReserveRequest]) -> dict[str, Any]:
     first = requests[0]
-    values = {
+    return {
         "total": sum(r.quantity for r in requests),
         "ref_types": sorted({r.ref_type for r in requests}),
         "ref_ids": sorted({r.ref_id for r in requests}),
@@ -237,34 +299,72 @@ def _whole(
         "lines_ref_types": [r.ref_type for r in requests],
         "lines_ref_ids": [r.ref_id for r in requests],
         "lines_qty": [r.quantity for r in requests],
+        "caller": secrets.randbits(63),  # how a queued caller finds its own requests
     }
+
+
+def _whole_outcome(requests: Sequence[ReserveRequest], updated: int, free: Any, held: bool) -> dict[int, int] | None:
+    if updated:
+        return {i: r.quantity for i, r in enumerate(requests)}
+    if not held and free is not None and int(free) <= 0:
+        return dict.fromkeys(range(len(requests)), 0)  # sold out when the statement began: short, nothing locked
+    return None
+
+
+def _whole(requests: Sequence[ReserveRequest], prepare: str) -> dict[int, int] | None:
+    """Grant every line of a one-row call in full with one statement; None when the call needs the planning
+    path (a line holds a reservation already, no channel-stock row, or only part of it can be granted)."""
+    values = _whole_values(requests)
     placeholders = ", ".join(["%s"] * len(WHOLE_PARAMS))
-    names = (ALONE_ONE_NAME, ALONE_NAME) if skip_locked else (WHOLE_ONE_NAME, WHOLE_NAME)
-    [(updated, free, held, busy)] = _run(
+    [(updated, free, held, _busy)] = _run(
         prepare,
-        f"EXECUTE {names[0] if len(requests) == 1 else names[1]} ({placeholders})",
+        f"EXECUTE {WHOLE_ONE_NAME if len(requests) == 1 else WHOLE_NAME} ({placeholders})",
         [values[name] for name in WHOLE_PARAMS],
         0,
     )
-    if updated:
-        return {i: r.quantity for i, r in enumerate(requests)}, False
-    if not held and free is not None and int(free) <= 0:
-        return dict.fromkeys(range(len(requests)), 0), False  # sold out when the statement began: short
-    return None, bool(busy and free is not None)
+    return _whole_outcome(requests, updated, free, held)
 
 
-def whole_on_its_own(requests: Sequence[ReserveRequest]) -> tuple[dict[int, int] | None, bool]:
-    """`_whole_statement` as its own implicit transaction, for a call made with no transaction open (Django in
-    autocommit): PostgreSQL runs the statement and commits it as one unit, so the hot row is locked from the
-    UPDATE to the end of COMMIT with no client turn in between — exactly how the bare conditional UPDATE
-    baseline holds it. A single statement is atomic: the counter, the ledger row and the change log are
-    written together or not at all. Returns (grants, busy): grants None when the lines cannot all be granted
-    in full (nothing was written; the caller takes the transactional path), busy when another caller held the
-    row at that instant (the caller queues: `hot_reserve`)."""
-    if connection.in_atomic_block or len({(r.channel_id, r.sku_id) for r in requests}) != 1:
-        return None, False
+def queued_units(requests: Sequence[ReserveRequest], rows: Sequence[tuple[Any, ...]]) -> dict[int, int]:
+    """Request index → units granted, from the queue function's rows; a line it stamped -1 (or whose request
+    was swept away while its caller waited) is left out: it goes the general way."""
+    units = {(ref_type, ref_id): granted for ref_type, ref_id, granted in rows}
+    return {
+        i: int(granted)
+        for i, r in enumerate(requests)
+        if (granted := units.get((r.ref_type, r.ref_id))) is not None and granted >= 0
+    }
+
+
+def reserve_on_its_own(requests: Sequence[ReserveRequest]) -> dict[int, int]:
+    """A one-row call made with no transaction open (Django in autocommit), in one round trip of three
+    statements: the SKIP LOCKED variant of `_whole_statement`, COMMIT, and the queue function.
+
+    If the row is free, the first statement grants the lines and COMMIT ends its implicit transaction: the row
+    is locked from the UPDATE to the end of COMMIT with no client turn in between — how the bare conditional
+    UPDATE baseline holds it — and counter, ledger row and change log are written together or not at all. If
+    another caller holds the row, the statement queues the lines instead; COMMIT makes them visible, and the
+    queue function (its own implicit transaction) waits for the batch that grants them (`hot_reserve`). With
+    nothing queued the function returns at once. Returns request index → units for the lines decided here;
+    the others (partly grantable, already holding units, no channel row) go the transactional way."""
     connection.ensure_connection()
-    return _whole(requests, _prepare_statements(), skip_locked=True)
+    prepare = _prepare_statements()
+    values = _whole_values(requests)
+    placeholders = ", ".join(["%s"] * len(ALONE_PARAMS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{prepare}EXECUTE {ALONE_ONE_NAME if len(requests) == 1 else ALONE_NAME} ({placeholders});\n"
+            f"COMMIT;\nSELECT line_type, line_id, units FROM {QUEUE_FUNCTION}(%s, %s, %s)",
+            [*(values[name] for name in ALONE_PARAMS), values["caller"], values["channel"], values["sku"]],
+        )
+        _skip_setup(cursor, prepare)
+        [(updated, free, held, busy)] = cursor.fetchall()
+        cursor.nextset()  # COMMIT
+        cursor.nextset()
+        queued = cursor.fetchall()
+    if busy and queued:
+        return queued_units(requests, queued)
+    return _whole_outcome(requests, updated, free, held) or {}
 
 
 def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
@@ -281,7 +381,7 @@ def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
     connection.ensure_connection()
     prepare = _prepare_statements()
     if len(keys) == 1:
-        done, _busy = _whole(requests, prepare)
+        done = _whole(requests, prepare)
         if done is not None:
             return done
         prepare = ""

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import secrets
 import time
-import weakref
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -38,16 +37,13 @@ from django.db import connection
 from django.utils import timezone
 
 from oms.catalog.models import Sku
-from oms.channels.models import ChannelStock
 from oms.inventory.models import ReservationRequest
-from oms.inventory.services.fast_reserve import _plan_and_write
+from oms.inventory.services.fast_reserve import QUEUE_FUNCTION, _prepare_statements, _skip_setup, queued_units
 
 if TYPE_CHECKING:
     from oms.inventory.services.reservations import ReserveRequest
 
 HOT_SKU_TTL_S = 10.0  # how long a worker process trusts its copy of the designated hot SKUs
-FUNCTION = "pg_temp.oms_hot_reserve"
-_created: weakref.WeakSet[object] = weakref.WeakSet()  # psycopg connections that hold the function
 _hot: tuple[float, frozenset[int]] = (float("-inf"), frozenset())
 
 
@@ -62,71 +58,27 @@ def hot_skus(*, refresh: bool = False) -> frozenset[int]:
     return ids
 
 
-def _function_sql() -> str:
-    queue = ReservationRequest._meta.db_table
-    cs_table = ChannelStock._meta.db_table
-    batch = _plan_and_write(
-        f"""
-    SELECT ord, ref_type, ref_id, channel_id, sku_id, quantity FROM (
-        SELECT q.id AS ord, q.ref_type, q.ref_id, q.channel_id, q.sku_id, q.quantity,
-               row_number() OVER (PARTITION BY q.ref_type, q.ref_id ORDER BY q.id) AS nth
-        FROM {queue} q
-        WHERE q.channel_id = p_channel AND q.sku_id = p_sku AND q.granted IS NULL
-    ) waiting WHERE nth = 1""",  # noqa: S608 - our table name
-        held_by="req.ref_type, req.ref_id",
-        tail=f"""UPDATE {queue} q SET granted = COALESCE(stamp.granted, -1)
-    FROM (SELECT w.id, plan.granted FROM {queue} w LEFT JOIN plan ON plan.ord = w.id
-          WHERE w.channel_id = p_channel AND w.sku_id = p_sku AND w.granted IS NULL) stamp
-    WHERE q.id = stamp.id""",  # noqa: S608 - our table name
-    )
-    return f"""
-CREATE FUNCTION {FUNCTION}(p_caller bigint, p_channel bigint, p_sku bigint)
-RETURNS TABLE (line_type varchar, line_id bigint, units bigint) LANGUAGE plpgsql AS $fn$
-DECLARE
-    turn bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 0);
-    busy bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 1);
-BEGIN
-    WHILE EXISTS (SELECT 1 FROM {queue} w WHERE w.caller = p_caller AND w.granted IS NULL) LOOP
-        IF pg_try_advisory_xact_lock(turn) THEN
-            PERFORM pg_advisory_xact_lock(busy);
-            PERFORM 1 FROM {cs_table} cs WHERE cs.channel_id = p_channel AND cs.sku_id = p_sku FOR NO KEY UPDATE;
-            {batch};
-            EXIT;
-        END IF;
-        -- Another caller is granting a batch: wait until it has committed (every waiter wakes at once), then
-        -- look again. Waiters share "busy" only for an instant, and never touch "turn", so a caller always
-        -- gets the next turn.
-        PERFORM pg_advisory_lock_shared(busy);
-        PERFORM pg_advisory_unlock_shared(busy);
-    END LOOP;
-    RETURN QUERY DELETE FROM {queue} w WHERE w.caller = p_caller RETURNING w.ref_type, w.ref_id, w.granted;
-END
-$fn$;
-"""  # noqa: S608 - table names are ours; every value is a parameter
-
-
 def hot_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
-    """Queue the lines (all on one (channel, SKU) row) and wait for their batch; returns request index →
-    units granted for the lines granted here (the others go the general way). PostgreSQL only, and only with
-    no transaction open: the requests must be committed before the batch that grants them can see them."""
+    """Queue the lines (all on one (channel, SKU) row) and wait for their batch, in one round trip; returns
+    request index → units granted for the lines granted here (the others go the general way). PostgreSQL
+    only, and only with no transaction open: the requests must be committed before the batch that grants them
+    can see them."""
     if connection.in_atomic_block:
         raise RuntimeError("hot_channel_reserve runs on its own, outside any transaction")
     first = requests[0]
     connection.ensure_connection()
-    create = "" if connection.connection in _created else _function_sql()
-    queue = ReservationRequest._meta.db_table
+    prepare = _prepare_statements()
     caller = secrets.randbits(63)
-    # One round trip: the requests are committed (an unlogged table: nothing to flush) before the function,
-    # its own implicit transaction, looks for them.
+    queue = ReservationRequest._meta.db_table
     sql = f"""
 INSERT INTO {queue} (caller, channel_id, sku_id, ref_type, ref_id, quantity, created_at)
 SELECT %s, %s, %s, r.ref_type, r.ref_id, r.quantity, now()
 FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[]) AS r(ref_type, ref_id, quantity);
 COMMIT;
-SELECT line_type, line_id, units FROM {FUNCTION}(%s, %s, %s)"""  # noqa: S608 - our table
+SELECT line_type, line_id, units FROM {QUEUE_FUNCTION}(%s, %s, %s)"""  # noqa: S608 - our table
     with connection.cursor() as cursor:
         cursor.execute(
-            create + sql,
+            prepare + sql,
             [
                 caller,
                 first.channel_id,
@@ -139,17 +91,10 @@ SELECT line_type, line_id, units FROM {FUNCTION}(%s, %s, %s)"""  # noqa: S608 - 
                 first.sku_id,
             ],
         )
-        if create:
-            _created.add(connection.connection)
-        for _ in range(create.count("CREATE FUNCTION") + 2):
-            cursor.nextset()
-        units = {(ref_type, ref_id): granted for ref_type, ref_id, granted in cursor.fetchall()}
-    # A request swept away while its caller waited (`reservation_requests_sweep`) is not granted here either.
-    return {
-        i: int(granted)
-        for i, r in enumerate(requests)
-        if (granted := units.get((r.ref_type, r.ref_id), -1)) is not None and granted >= 0
-    }
+        _skip_setup(cursor, prepare)
+        cursor.nextset()  # COMMIT
+        cursor.nextset()
+        return queued_units(requests, cursor.fetchall())
 
 
 def reservation_requests_sweep(*, older_than_s: float = 600.0) -> int:

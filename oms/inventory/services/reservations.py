@@ -42,7 +42,7 @@ from oms.inventory.models import (
     ReservationState,
     Warehouse,
 )
-from oms.inventory.services.fast_reserve import fast_channel_reserve, whole_on_its_own
+from oms.inventory.services.fast_reserve import fast_channel_reserve, reserve_on_its_own
 from oms.inventory.services.hot_reserve import hot_channel_reserve, hot_skus
 from oms.inventory.services.ledger import MoveSpec, ledger_post, lock_items
 
@@ -204,7 +204,7 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
     Runs inside the caller's transaction when there is one. Called on its own (no transaction open) on
     PostgreSQL, a call whose lines all draw on one channel-stock row goes a quicker way. If the row is free at
     that instant and every line can be granted in full, it is one statement in its own implicit transaction
-    (`fast_reserve.whole_on_its_own`): the row is locked only while that statement runs and commits, with no
+    (`fast_reserve.reserve_on_its_own`): the row is locked only while that statement runs and commits, with no
     client turn inside the lock, like a bare conditional UPDATE in autocommit. If another caller holds the
     row, the call does not queue for its lock: it queues its request and is granted in a batch with every
     other request waiting on that row (`hot_reserve`). A SKU designated hot (`Sku.is_hot`) goes straight to
@@ -218,12 +218,7 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
         and _plain_valid(requests)
         and len({(r.channel_id, r.sku_id) for r in requests}) == 1
     ):
-        busy = requests[0].sku_id in hot_skus()
-        granted: dict[int, int] | None = None
-        if not busy:
-            granted, busy = whole_on_its_own(requests)
-        if busy:
-            granted = hot_channel_reserve(requests)
+        granted = hot_channel_reserve(requests) if requests[0].sku_id in hot_skus() else reserve_on_its_own(requests)
         return _granted_then_rest(
             requests,
             granted or {},

@@ -121,6 +121,8 @@ def test_lines_the_batch_cannot_take_go_the_general_way(assert_no_drift):
 def test_inside_a_transaction_the_call_does_not_queue(assert_no_drift):
     ch, sku, _wh = _hot_world(5)
     table = ReservationRequest._meta.db_table
+    with transaction.atomic():
+        channel_reserve(requests=[ReserveRequest("t", 600, ch, sku, 1)])  # sets the session up (PREPAREs …)
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         [out] = channel_reserve(requests=[ReserveRequest("t", 601, ch, sku, 2)])
     assert (out.reserved, out.short) == (2, 0)
@@ -129,6 +131,7 @@ def test_inside_a_transaction_the_call_does_not_queue(assert_no_drift):
         [out] = channel_reserve(requests=[ReserveRequest("t", 602, ch, sku, 2)])
     assert (out.reserved, out.short) == (2, 0)
     assert any(table in q["sql"] for q in queries.captured_queries)
+    assert _active(sku) == 5
     assert_no_drift()
 
 

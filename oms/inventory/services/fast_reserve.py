@@ -133,9 +133,10 @@ def _whole_statement(*, one_line: bool, skip_locked: bool = False) -> str:
     what is locked. When it is not updated the statement reports the row's free units (as of its start) and
     whether a line already holds a reservation, so the caller knows whether to try the general way.
 
-    ``skip_locked`` (a call on its own, no transaction open): the row is locked with SKIP LOCKED first, so a
-    call that finds another caller holding it updates nothing, reports the row busy and — unless the row is
-    sold out or a line already holds units — writes its lines to the queue of `hot_reserve` instead of
+    ``skip_locked`` (a call on its own, no transaction open): the row is locked with SKIP LOCKED first, and
+    only when it had room for the call (a sold-out call locks nothing, so its COMMIT flushes nothing). A call
+    that finds another caller holding the row, or room for part of it only, updates nothing and — unless the
+    row is sold out or a line already holds units — writes its lines to the queue of `hot_reserve` instead of
     waiting its turn for the lock."""
     cs_table = ChannelStock._meta.db_table
     res_table = Reservation._meta.db_table
@@ -160,7 +161,9 @@ def _whole_statement(*, one_line: bool, skip_locked: bool = False) -> str:
     )
     queue = ReservationRequest._meta.db_table
     lk = f"""lk AS (
-    SELECT cs.id FROM {cs_table} cs WHERE {this_row} FOR NO KEY UPDATE SKIP LOCKED
+    SELECT cs.id FROM {cs_table} cs
+    WHERE {this_row} AND cs.quota - cs.sales_reserved - cs.return_reserved >= %(total)s::bigint
+    FOR NO KEY UPDATE SKIP LOCKED
 ), queued AS (
     INSERT INTO {queue} (caller, channel_id, sku_id, ref_type, ref_id, quantity, created_at)
     SELECT %(caller)s::bigint, %(channel)s::bigint, %(sku)s::bigint, r.ref_type, r.ref_id, r.quantity, now()
@@ -209,9 +212,13 @@ def _queue_function() -> str:
           WHERE w.channel_id = p_channel AND w.sku_id = p_sku AND w.granted IS NULL) stamp
     WHERE q.id = stamp.id""",  # noqa: S608 - our table name
     )
+    # SET enable_seqscan = off: the queue is empty whenever autovacuum takes its statistics, so the planner
+    # would scan it whole — and past the dead rows of every request since the last vacuum — on each look-up;
+    # every look-up in here has an index (measured: a designated hot SKU ran at 0.55× instead of 1.0×).
     return f"""
 CREATE FUNCTION {QUEUE_FUNCTION}(p_caller bigint, p_channel bigint, p_sku bigint)
-RETURNS TABLE (line_type varchar, line_id bigint, units bigint) LANGUAGE plpgsql AS $fn$
+RETURNS TABLE (line_type varchar, line_id bigint, units bigint) LANGUAGE plpgsql
+SET enable_seqscan = off AS $fn$
 DECLARE
     turn bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 0);
     busy bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 1);

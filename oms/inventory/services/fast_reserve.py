@@ -227,7 +227,14 @@ BEGIN
         IF pg_try_advisory_xact_lock(turn) THEN
             PERFORM pg_advisory_xact_lock(busy);
             PERFORM 1 FROM {cs_table} cs WHERE cs.channel_id = p_channel AND cs.sku_id = p_sku FOR NO KEY UPDATE;
-            {batch};
+            BEGIN
+                {batch};
+            EXCEPTION WHEN OTHERS THEN
+                -- A request the batch cannot write must not fail the others: all go the general way, each on
+                -- its own, where an error reaches only its own caller.
+                UPDATE {queue} w SET granted = -1
+                WHERE w.channel_id = p_channel AND w.sku_id = p_sku AND w.granted IS NULL;
+            END;
             EXIT;
         END IF;
         -- Another caller is granting a batch: wait until it has committed (every waiter wakes at once), then

@@ -211,3 +211,28 @@ def test_a_call_that_finds_the_row_busy_queues_instead_of_waiting_for_its_lock(a
     assert (out.reserved, out.short) == (2, 0)
     assert not ReservationRequest.objects.exists()
     assert_no_drift()
+
+
+def test_a_request_the_batch_cannot_write_does_not_fail_the_others(assert_no_drift):
+    ch, sku, _wh = _hot_world(10)
+    table = Reservation._meta.db_table
+    with connection.cursor() as cursor:  # fault injection: the ledger refuses one line
+        cursor.execute(
+            "CREATE FUNCTION refuse_line_901() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.ref_id = 901 THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse_line_901 BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_line_901()"
+        )
+    try:
+        # Line 901 waits in the queue (its caller gone), so the next batch takes it with this call's line.
+        ReservationRequest.objects.create(caller=1, channel_id=ch, sku_id=sku, ref_type="t", ref_id=901, quantity=1)
+        [out] = channel_reserve(requests=[ReserveRequest("t", 902, ch, sku, 3)])
+        assert (out.reserved, out.short) == (3, 0)
+        assert list(ReservationRequest.objects.values_list("ref_id", "granted")) == [(901, -1)]
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER refuse_line_901 ON {table}")
+            cursor.execute("DROP FUNCTION refuse_line_901()")
+    assert _active(sku) == 3
+    assert_no_drift()

@@ -1,28 +1,34 @@
-"""Batched channel reservation for designated hot SKUs (爆款) on PostgreSQL.
+"""Batched channel reservation on PostgreSQL: hot SKUs (爆款) and busy channel rows.
 
 During a flash sale thousands of callers each reserve one line of the same SKU on the same channel. One at a
 time, every caller locks the same ChannelStock row, writes, and commits; the commit's disk flush sits inside
-the lock, so the row serves one caller per flush. Here callers queue instead, and whoever holds the SKU's
+the lock, so the row serves one caller per flush. Here callers queue instead, and whoever holds the row's
 turn grants every request waiting: one lock of the row, one counter update, one change-log row and one
 commit for the whole batch.
 
-A call (made with no transaction open, all its lines on one hot (channel, SKU) row):
+Who queues: a call made with no transaction open whose lines all draw on one (channel, SKU) row, when its
+SKU is designated hot (`hot_channel_reserve`, straight to the queue) or when it found the row locked by
+another caller (`fast_reserve.reserve_on_its_own`, which tries the row first with SKIP LOCKED). Either way,
+in one round trip: the call's request rows (`ReservationRequest`, an unlogged table: nothing to flush), COMMIT
+(so other sessions see them), and the queue function (``pg_temp.oms_hot_reserve``, session-local PL/pgSQL
+set up with the hot path's prepared statements) as its own implicit transaction:
 
-1. commits its request rows (`ReservationRequest`, an unlogged table: no flush);
-2. runs one statement in its own implicit transaction — a session-local PL/pgSQL function
-   (``pg_temp.oms_hot_reserve``, created on first use like the hot path's prepared statements) that waits for
-   the (channel, SKU) turn (a transaction advisory lock). Holding it: if the caller's requests are still
-   waiting, it locks the channel-stock row, and one statement (`fast_reserve._plan_and_write`, the same SQL
-   as the per-call hot path) plans every waiting request first come first served — request id order —
-   writes counters, pushed figure, change log and ledger rows, and stamps each request with its grant. The
-   caller's own rows are then deleted and their grants returned. A caller whose requests a previous turn
-   granted does no writes: its turn is a look-up, and its commit flushes nothing.
+* While the caller's requests are waiting, it tries the row's turn (a transaction advisory lock). Holding it,
+  it locks the channel-stock row, and one statement (`fast_reserve._plan_and_write`, the planning SQL of the
+  transactional path) plans every waiting request first come first served — queue order — writes counters,
+  pushed figure, change log and ledger rows, and stamps each request with its grant.
+* Without the turn, it waits on a second advisory lock the batch holds until it commits (every waiter wakes
+  at once; waiters hold it shared only for an instant and never touch the turn, so someone always gets the
+  next turn), then looks again. A caller whose requests a batch granted does no writes: its commit flushes
+  nothing.
+* Finally the caller's own rows are deleted and their grants returned.
 
 The guarantees are the per-call path's: the row is locked before the planning statement takes its snapshot,
 so grants are planned on locked values; counters, ledger and change log are written in one statement; every
 other writer of the row (release, consume, re-allocation, transactional reservations) takes the same row
-lock. A line that already holds a reservation (a top-up) or a duplicate request of the same line in one batch
-is stamped -1 and goes the general way, as does a SKU with no channel-stock row yet.
+lock. A line that already holds a reservation (a top-up), a second request for the same line, or a SKU with
+no channel-stock row yet is stamped -1 and goes the general way; so does every request of a batch that fails
+to write, so one bad request never fails the others' callers.
 """
 
 from __future__ import annotations

@@ -233,7 +233,6 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
     OrderPlatformRef.objects.bulk_create(refs)
     if payments:
         Payment.objects.bulk_create(payments)
-    _reserve(orders, lines, refuse_when_short=refuse_when_short)
     OrderEvent.objects.bulk_create(events)
     audit_record_many(
         actor=actor,
@@ -248,6 +247,9 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
             for order in orders
         ],
     )
+    # Reserve last: from here to COMMIT the channel-stock rows stay locked (a best seller's row is what
+    # concurrent intakes queue on), so only the rare shortage bookkeeping may follow.
+    _reserve(orders, lines, refuse_when_short=refuse_when_short)
     return [IntakeOutcome(p.index, order=o, created=True) for p, o in zip(prepared, orders, strict=True)]
 
 

@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {
 }
 # Orders no single warehouse can serve are split by allocation's plan automatically (else they wait).
 OMS_AUTO_SPLIT_BY_WAREHOUSE = os.environ.get("OMS_AUTO_SPLIT_BY_WAREHOUSE", "1") == "1"
+# The PostgreSQL fast paths of channel reservation keep state in the database session (prepared statements, a
+# session-local function, the batch queue's locks). Behind a transaction-pooling proxy (sessions shared between
+# clients) turn them off: every reservation then takes the general path (row locks in the global order).
+OMS_STOCK_FAST_PATH = os.environ.get("OMS_STOCK_FAST_PATH", "1") == "1"
 # Changed available-to-sell figures go to the platforms through the outbox (oms.channels.services.push).
 CELERY_BEAT_SCHEDULE["channels-stock-push"] = {
     "task": "channels.stock_push",

@@ -270,7 +270,7 @@ def _prepare_statements() -> str:
     EXECUTE: the statements are
     prepared once per database session so the planner does not run inside the lock on every call (the write
     statement takes about a millisecond to plan). A prepared statement outlives rollbacks and lasts as long
-    as the session; behind a transaction-pooling proxy, turn this path off."""
+    as the session; behind a transaction-pooling proxy, turn this path off (``OMS_STOCK_FAST_PATH=0``)."""
     if connection.connection in _prepared:
         return ""
     return (

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -212,7 +213,7 @@ def channel_reserve(*, requests: Sequence[ReserveRequest], refuse_when_short: bo
     """
     if (
         not refuse_when_short
-        and connection.vendor == "postgresql"
+        and _fast_paths()
         and not connection.in_atomic_block
         and connection.get_autocommit()
         and _plain_valid(requests)
@@ -248,13 +249,18 @@ def _granted_then_rest(
 def _channel_reserve_in_transaction(
     *, requests: Sequence[ReserveRequest], refuse_when_short: bool
 ) -> list[ReserveOutcome]:
-    if refuse_when_short or connection.vendor != "postgresql" or not _plain_valid(requests):
+    if refuse_when_short or not _fast_paths() or not _plain_valid(requests):
         return _channel_reserve(requests=requests, kind=ReservationKind.SALES, refuse_when_short=refuse_when_short)
     return _granted_then_rest(
         requests,
         fast_channel_reserve(requests),
         lambda rest: _channel_reserve(requests=rest, kind=ReservationKind.SALES, refuse_when_short=False),
     )
+
+
+def _fast_paths() -> bool:
+    """Whether the PostgreSQL fast paths may run (``OMS_STOCK_FAST_PATH``; off behind a transaction pooler)."""
+    return connection.vendor == "postgresql" and bool(settings.OMS_STOCK_FAST_PATH)
 
 
 def _plain_valid(requests: Sequence[ReserveRequest]) -> bool:

@@ -80,9 +80,12 @@ def test_64_callers_on_one_sku_are_granted_exactly_its_stock_in_batches(assert_n
 @given(
     stock=st.integers(0, 12),
     calls=st.lists(st.lists(st.integers(1, 4), min_size=1, max_size=3), min_size=1, max_size=6),
+    designated=st.booleans(),
 )
-def test_hot_grants_equal_the_pure_plan(assert_no_drift, stock, calls):
-    ch, sku, _wh = _hot_world(stock)
+def test_calls_on_their_own_grant_what_the_pure_plan_grants(assert_no_drift, stock, calls, designated):
+    """Designated: every call queues. Not: a call the row has room for is one statement; one it has room for
+    in part goes through the queue; a sold-out one writes nothing — all equal to `plan_grants`."""
+    ch, sku = _hot_world(stock)[:2] if designated else _plain_world(stock)
     free = {(ch, sku): stock}
     for quantities in calls:
         refs = [next(_refs) for _ in quantities]
@@ -235,4 +238,16 @@ def test_a_request_the_batch_cannot_write_does_not_fail_the_others(assert_no_dri
             cursor.execute(f"DROP TRIGGER refuse_line_901 ON {table}")
             cursor.execute("DROP FUNCTION refuse_line_901()")
     assert _active(sku) == 3
+    assert_no_drift()
+
+
+def test_with_the_fast_paths_off_a_call_takes_the_general_path(assert_no_drift, settings):
+    settings.OMS_STOCK_FAST_PATH = False
+    ch, sku, _wh = _hot_world(3)
+    with CaptureQueriesContext(connection) as queries:
+        [one] = channel_reserve(requests=[ReserveRequest("t", 1001, ch, sku, 2)])
+        [two] = channel_reserve(requests=[ReserveRequest("t", 1002, ch, sku, 2)])
+    assert [(one.reserved, one.short), (two.reserved, two.short)] == [(2, 0), (1, 1)]
+    sqls = " ".join(q["sql"] for q in queries.captured_queries)
+    assert "EXECUTE" not in sqls and "PREPARE" not in sqls and ReservationRequest._meta.db_table not in sqls
     assert_no_drift()

@@ -32,7 +32,7 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 64
 BATCHES = (8, 40)  # lines per call on the batched path: a small bulk-intake page, and a bigger one
-ROUNDS = 3  # B2 runs every variant this many times, interleaved, and reports the median
+ROUNDS = 5  # B2 runs every variant this many times, interleaved, and reports the median
 
 
 def _pg_dsn() -> str:

@@ -222,10 +222,23 @@ SET enable_seqscan = off AS $fn$
 DECLARE
     turn bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 0);
     busy bigint := hashtextextended('oms.hot_reserve:' || p_channel || ':' || p_sku, 1);
+    waited_from timestamptz;
+    lock_wait text := current_setting('lock_timeout');
 BEGIN
+    -- Session-level locks are taken only for the waiters' instant below; one left behind by a call cancelled
+    -- in that instant would keep every later batch from taking "busy". Drop any this session still holds.
+    PERFORM pg_advisory_unlock_all();
     WHILE EXISTS (SELECT 1 FROM {queue} w WHERE w.caller = p_caller AND w.granted IS NULL) LOOP
         IF pg_try_advisory_xact_lock(turn) THEN
-            PERFORM pg_advisory_xact_lock(busy);
+            -- "busy" tells waiters a batch is on its way. Waiters hold it shared only for an instant; one that
+            -- does not let go (another session's leftover) must not stop the batch: then go on without it.
+            BEGIN
+                PERFORM set_config('lock_timeout', '200ms', true);
+                PERFORM pg_advisory_xact_lock(busy);
+            EXCEPTION WHEN lock_not_available THEN
+                NULL;
+            END;
+            PERFORM set_config('lock_timeout', lock_wait, true);
             PERFORM 1 FROM {cs_table} cs WHERE cs.channel_id = p_channel AND cs.sku_id = p_sku FOR NO KEY UPDATE;
             BEGIN
                 {batch};
@@ -239,9 +252,14 @@ BEGIN
         END IF;
         -- Another caller is granting a batch: wait until it has committed (every waiter wakes at once), then
         -- look again. Waiters share "busy" only for an instant, and never touch "turn", so a caller always
-        -- gets the next turn.
+        -- gets the next turn. If the wait was no wait at all (the batch has not taken "busy" yet, or went on
+        -- without it), pause a moment rather than spin.
+        waited_from := clock_timestamp();
         PERFORM pg_advisory_lock_shared(busy);
         PERFORM pg_advisory_unlock_shared(busy);
+        IF clock_timestamp() - waited_from < interval '50 microseconds' THEN
+            PERFORM pg_sleep(0.0002);
+        END IF;
     END LOOP;
     RETURN QUERY DELETE FROM {queue} w WHERE w.caller = p_caller RETURNING w.ref_type, w.ref_id, w.granted;
 END

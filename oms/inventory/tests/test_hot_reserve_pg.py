@@ -251,3 +251,36 @@ def test_with_the_fast_paths_off_a_call_takes_the_general_path(assert_no_drift, 
     sqls = " ".join(q["sql"] for q in queries.captured_queries)
     assert "EXECUTE" not in sqls and "PREPARE" not in sqls and ReservationRequest._meta.db_table not in sqls
     assert_no_drift()
+
+
+def test_a_waiters_lock_left_behind_does_not_stop_the_batches(assert_no_drift):
+    """A session cancelled in the instant it held the waiters' lock keeps it: batches must still run."""
+    ch, sku, _wh = _hot_world(10)
+    held, done = threading.Event(), threading.Event()
+
+    def leftover(_i: int) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_lock_shared(hashtextextended('oms.hot_reserve:' || %s || ':' || %s, 1))",
+                [ch, sku],
+            )
+        held.set()
+        done.wait(60)
+
+    thread = threading.Thread(target=run_threads, args=(leftover, 1))
+    thread.start()
+    assert held.wait(10)
+    try:
+        outcomes = [channel_reserve(requests=[ReserveRequest("t", 1100 + k, ch, sku, 2)])[0] for k in range(3)]
+        with connection.cursor() as cursor:  # the leftover still holds it: the batches ran without it
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended('oms.hot_reserve:' || %s || ':' || %s, 1))",
+                [ch, sku],
+            )
+            assert cursor.fetchone() == (False,)
+    finally:
+        done.set()
+        thread.join()
+    assert [(o.reserved, o.short) for o in outcomes] == [(2, 0)] * 3
+    assert _active(sku) == 6
+    assert_no_drift()

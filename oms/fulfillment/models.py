@@ -241,7 +241,8 @@ class Shipment(models.Model):
 class Parcel(models.Model):
     """One parcel (包裹) the WMS shipped against a shipment, under its own tracking number: the lines and units
     in it (``ParcelLine``). A shipment leaves in one parcel or several; each took exactly its units off the
-    shelf and was written back to the platform under every platform order id of the order."""
+    shelf and was written back to the platform under every platform order id of the order. A parcel is
+    settled once: signed for or rejected, never both."""
 
     shipment = models.ForeignKey(Shipment, verbose_name=_("shipment"), on_delete=models.PROTECT, related_name="parcels")
     order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.PROTECT, related_name="+")
@@ -252,13 +253,19 @@ class Parcel(models.Model):
     shipped_at = models.DateTimeField(_("shipped at"), default=timezone.now)
     # The recipient signed for this parcel (a signed callback naming its tracking number, or the whole order).
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    # The recipient refused it (拒收): the goods come back and after-sales refunds them.
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejected_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("parcel")
         verbose_name_plural = _("parcels")
         ordering = ["shipped_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["shipment", "tracking_number"], name="parcel_tracking_once_per_shipment")
+            models.UniqueConstraint(fields=["shipment", "tracking_number"], name="parcel_tracking_once_per_shipment"),
+            models.CheckConstraint(
+                condition=Q(signed_at__isnull=True) | Q(rejected_at__isnull=True), name="parcel_signed_or_rejected"
+            ),
         ]
         indexes = [models.Index(fields=["order", "shipped_at"], name="parcel_order")]
 

@@ -93,6 +93,8 @@ class ParcelOut(Schema):
     units: int
     shipped_at: datetime
     signed_at: datetime | None
+    rejected_at: datetime | None
+    rejected_reason: str
     lines: list[ParcelLineOut]
 
 
@@ -233,6 +235,8 @@ def _parcel_out(p: Parcel) -> ParcelOut:
         units=p.units,
         shipped_at=p.shipped_at,
         signed_at=p.signed_at,
+        rejected_at=p.rejected_at,
+        rejected_reason=p.rejected_reason,
         lines=[
             ParcelLineOut(line=pl.line.line_no, sku=pl.line.sku.code if pl.line.sku else "", quantity=pl.quantity)
             for pl in p.lines.all()

@@ -1,7 +1,8 @@
 """The rest of a partially shipped order (部分发货): an operator cancels the units the warehouse has not
 shipped. Only their reservations are released (the parcels that left keep theirs consumed), open stockouts
 are cancelled, the WMS is told to stop (``wms.cancel.<warehouse>`` naming the lines and units withdrawn) and
-the order is shipped (已发货) with what left, so the carrier's outcome (signed / rejected) can follow.
+the order is shipped (已发货) with what left, so the carrier's outcome (signed / rejected) can follow — or
+closes at once when every parcel that left was already signed for or rejected.
 
 Money is not moved here: a ``refund_due`` event on the order's timeline names what the cancelled units were
 paid (each line's paid amount × units cancelled / units ordered, rounded down), for after-sales to refund.
@@ -18,8 +19,9 @@ from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders, orders_transition
+from oms.fulfillment.services.delivery import close_if_every_parcel_settled
 from oms.fulfillment.services.stockouts import stockouts_cancel
-from oms.fulfillment.services.wms import close_if_every_parcel_signed, outstanding_lines
+from oms.fulfillment.services.wms import outstanding_lines
 from oms.inventory.services.reservations import reservations_release
 from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.domain.status import Status
@@ -94,13 +96,14 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
         after={"status": Status.SHIPPED.value, "cancelled_lines": withdrawn},
         reason=reason,
     )
-    signed = close_if_every_parcel_signed(order=locked, shipment=shipment, actor=actor)
+    closed = close_if_every_parcel_settled(order=locked, shipment=shipment, actor=actor)
     return {
         "lines": withdrawn,
         "units": units,
         "reservations_released": released,
         "stockouts_cancelled": stockouts,
-        "signed": signed,
+        "signed": closed == Status.SIGNED,
+        "closed": closed,
     }
 
 

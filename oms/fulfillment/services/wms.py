@@ -8,7 +8,7 @@ warehouse's callback secret)::
     {"type": "shipped", "shipment": "SO2026…-1", "tracking_number": "SF1234567890", "weight_g": 1250,
      "packages": 1, "lines": [{"sku": "TEA-001", "quantity": 2}]}   # lines optional: all that is left
     {"type": "signed", "shipment": "SO2026…-1"}                 # or per parcel: "tracking_number": "SF…"
-    {"type": "rejected", "shipment": "SO2026…-1", "reason": "收件人拒收"}
+    {"type": "rejected", "shipment": "SO2026…-1", "reason": "收件人拒收"}  # or per parcel, like signed
 
 accepted → pending_shipment (待发货). shipped: one parcel (包裹) under its tracking number, carrying the lines
 named (``{"line": <line number>, "quantity"}`` or ``{"sku", "quantity"}``) or, without ``lines``, everything not
@@ -18,10 +18,11 @@ the parcel's lines) and leaves the order partially shipped (部分发货) until 
 (已发货). A warehouse may send several shipped callbacks with different tracking numbers; the same tracking
 number again is ignored (or refused if it names other lines); more than is left to ship is refused.
 signed → 已签收 and rejected → 已拒收 apply to the whole order once it is fully shipped (or its rest was
-cancelled: `oms.fulfillment.services.parcels`). A signed callback may name one parcel
-(``{"type": "signed", "shipment": …, "tracking_number": "ZT-P1"}``), as couriers report each parcel: the
-parcel is recorded as signed for at any time after it shipped, and the order becomes 已签收 when every parcel
-of a fully shipped order is signed for. Tampered or stale signatures, unknown warehouses or
+cancelled: `oms.fulfillment.services.parcels`). A signed or rejected callback may name one parcel
+(``{"type": "rejected", "shipment": …, "tracking_number": "ZT-P1", "reason": …}``), as couriers report each
+parcel: the parcel is recorded as signed for or rejected (拒收) at any time after it shipped, and the order
+closes when every parcel of a fully shipped order is settled (`oms.fulfillment.services.delivery`).
+Tampered or stale signatures, unknown warehouses or
 shipments are refused and change nothing. Each (warehouse, event id) is taken once: a repeat gets the first
 answer back; a repeat of an already-applied fact under a new event id is ignored.
 """
@@ -46,6 +47,7 @@ from oms.fulfillment.conf import wms_callback_tolerance_s
 from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
 from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState, WmsCallback, WmsLink
 from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition, recipes_for
+from oms.fulfillment.services.delivery import callback_rejected, callback_signed
 from oms.inventory.models import Warehouse
 from oms.inventory.services.reservations import reservations_consume
 from oms.orders.domain.status import Status
@@ -125,7 +127,12 @@ def _apply(*, warehouse: Warehouse, event_id: str, kind: str, number: str, data:
         )
     if shipment.state == ShipmentState.CANCELLED:
         raise Conflict(f"Shipment {number} was withdrawn (the order changed warehouse).", code="shipment_cancelled")
-    handler = {"accepted": _accepted, "shipped": _shipped, "signed": _signed, "rejected": _rejected}[kind]
+    handler = {
+        "accepted": _accepted,
+        "shipped": _shipped,
+        "signed": callback_signed,
+        "rejected": callback_rejected,
+    }[kind]
     outcome = handler(order=order, shipment=shipment, data=data, actor=f"wms:{warehouse.code}")
     WmsCallback.objects.create(
         warehouse=warehouse, event_id=event_id, kind=kind, shipment=shipment, outcome=outcome, body=data
@@ -321,85 +328,3 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: s
         )
     audit_record(actor=actor, action="order.ship", obj=order, after=summary)
     return "applied"
-
-
-def _close(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str, state: str, status: str) -> str:
-    if shipment.state == state:
-        return "ignored"
-    if shipment.state == ShipmentState.PARTIAL:
-        raise Conflict(
-            f"Shipment {shipment.number} is partially shipped: the order is signed for or rejected once every "
-            "unit has shipped (or the rest is cancelled).",
-            code="not_shipped",
-        )
-    if shipment.state != ShipmentState.SHIPPED:
-        raise Conflict(f"Shipment {shipment.number} is {shipment.state}, not shipped.", code="not_shipped")
-    reason = str(data.get("reason") or "")[:300]
-    shipment.state = state
-    shipment.closed_at = timezone.now()
-    shipment.save(update_fields=["state", "closed_at"])
-    orders_transition(orders=[order], to_status=status, actor=actor, reason=reason or f"{state} (WMS)")
-    outbox_publish(
-        topic=f"order.{status}",
-        aggregate=order,
-        payload={
-            "order": order.number,
-            "shipment": shipment.number,
-            "tracking_number": shipment.tracking_number,
-            "reason": reason,
-        },
-    )
-    order_event_build(order=order, kind=f"parcel_{state}", actor=actor, reason=reason).save()
-    return "applied"
-
-
-def _signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
-    tracking = str(data.get("tracking_number") or "").strip()
-    if not tracking:
-        outcome = _close(
-            order=order,
-            shipment=shipment,
-            data=data,
-            actor=actor,
-            state=ShipmentState.SIGNED,
-            status=Status.SIGNED.value,
-        )
-        if outcome == "applied":
-            Parcel.objects.filter(shipment=shipment, signed_at__isnull=True).update(signed_at=shipment.closed_at)
-        return outcome
-    parcel = Parcel.objects.select_for_update().filter(shipment=shipment, tracking_number=tracking).first()
-    if parcel is None:
-        raise NotFound(f"Shipment {shipment.number} has no parcel {tracking}.", code="unknown_parcel")
-    if parcel.signed_at is not None:
-        return "ignored"
-    parcel.signed_at = timezone.now()
-    parcel.save(update_fields=["signed_at"])
-    order_event_build(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking}).save()
-    audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
-    close_if_every_parcel_signed(order=order, shipment=shipment, actor=actor)
-    return "applied"
-
-
-def close_if_every_parcel_signed(*, order: Order, shipment: Shipment, actor: Any) -> bool:
-    """Sign the order for (已签收) when its shipment has fully left and each of its parcels was signed for —
-    after the last parcel's signature, or after the rest was cancelled once the others were signed for."""
-    parcels = Parcel.objects.filter(shipment=shipment)
-    if (
-        shipment.state != ShipmentState.SHIPPED
-        or not parcels.exists()
-        or parcels.filter(signed_at__isnull=True).exists()
-    ):
-        return False
-    _close(order=order, shipment=shipment, data={}, actor=actor, state=ShipmentState.SIGNED, status=Status.SIGNED.value)
-    return True
-
-
-def _rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
-    return _close(
-        order=order,
-        shipment=shipment,
-        data=data,
-        actor=actor,
-        state=ShipmentState.REJECTED,
-        status=Status.REJECTED.value,
-    )

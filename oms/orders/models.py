@@ -274,8 +274,9 @@ class Payment(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     # A payment that arrives after the order was cancelled/closed: money to give back, not a reopened order.
     needs_refund = models.BooleanField(_("needs refund"), default=False)
-    # How much of it is owed back, fixed when it was flagged: all of a payment on a cancelled order, what no
-    # living successor owed of one naming a replaced order, a cancelled order's money over its payments.
+    # How much of it is still owed back. Set when it was flagged (all of a payment on a cancelled order, what
+    # no living successor owed of one naming a replaced order, a cancelled order's money over its payments);
+    # each refund recorded since took its share off (RefundSettlement), and at 0 the flag clears.
     refund_due_minor = models.BigIntegerField(_("refund due"), default=0)
     raw = models.JSONField(_("as received"), null=True, blank=True)
 
@@ -295,6 +296,28 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method}:{self.transaction_id}"
+
+
+class RefundSettlement(models.Model):
+    """How much of a refund paid back what one payment owed: that payment's ``refund_due_minor`` went down by
+    exactly this much when the refund was recorded. A refund's amount beyond its settlements owed nothing."""
+
+    refund = models.ForeignKey(Payment, verbose_name=_("refund"), on_delete=models.PROTECT, related_name="settlements")
+    payment = models.ForeignKey(Payment, verbose_name=_("payment"), on_delete=models.PROTECT, related_name="settled_by")
+    amount_minor = models.BigIntegerField(_("amount"))
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("refund settlement")
+        verbose_name_plural = _("refund settlements")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["refund", "payment"], name="refund_settles_payment_once"),
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="refund_settlement_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.refund_id}→{self.payment_id} {self.amount_minor}"
 
 
 class OrderEvent(models.Model):

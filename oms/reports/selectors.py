@@ -113,6 +113,8 @@ class CashFigures:
     refunded_minor: int
     payments: int
     refunds: int
+    # What is still owed back of the payments paid in the period: flagged, less the refunds that settled it.
+    refund_due_minor: int = 0
 
     @property
     def net_minor(self) -> int:
@@ -127,6 +129,7 @@ class CashFigures:
             "net": format_minor(self.net_minor, self.currency),
             "payments": self.payments,
             "refunds": self.refunds,
+            "refund_due": format_minor(self.refund_due_minor, self.currency),
         }
 
 
@@ -134,8 +137,13 @@ def cash_totals(
     *, day_from: date | None = None, day_to: date | None = None, channel_id: int | None = None
 ) -> list[CashFigures]:
     """Money received and refunded per currency, by the day it was paid (local days, both ends included):
-    real payment records only, never the carried bookkeeping of split/merge. One query."""
-    qs = Payment.objects.exclude(method=CARRIED_METHOD)
+    real payment records only, never the carried bookkeeping of split/merge. One query.
+
+    ``refund_due_minor`` is what is still owed back on the payments of the period. It counts carried rows
+    too: a split child or merge result that is cancelled owes back its carried share (the retired original's
+    real row is never flagged for that same money), and refunds settle it there."""
+    qs = Payment.objects.all()
+    real = ~Q(method=CARRIED_METHOD)
     if day_from:
         qs = qs.filter(paid_at__gte=timezone.make_aware(datetime.combine(day_from, time.min)))
     if day_to:
@@ -145,10 +153,12 @@ def cash_totals(
     rows = (
         qs.values("currency")
         .annotate(
-            received=Sum("amount_minor", filter=Q(kind=PaymentKind.PAYMENT)),
-            refunded=Sum("amount_minor", filter=Q(kind=PaymentKind.REFUND)),
-            payments=Count("id", filter=Q(kind=PaymentKind.PAYMENT)),
-            refunds=Count("id", filter=Q(kind=PaymentKind.REFUND)),
+            received=Sum("amount_minor", filter=real & Q(kind=PaymentKind.PAYMENT)),
+            refunded=Sum("amount_minor", filter=real & Q(kind=PaymentKind.REFUND)),
+            payments=Count("id", filter=real & Q(kind=PaymentKind.PAYMENT)),
+            refunds=Count("id", filter=real & Q(kind=PaymentKind.REFUND)),
+            refund_due=Sum("refund_due_minor", filter=Q(kind=PaymentKind.PAYMENT)),
+            real_rows=Count("id", filter=real),
         )
         .order_by("currency")
     )
@@ -159,6 +169,8 @@ def cash_totals(
             refunded_minor=r["refunded"] or 0,
             payments=r["payments"],
             refunds=r["refunds"],
+            refund_due_minor=r["refund_due"] or 0,
         )
         for r in rows
+        if r["real_rows"] or r["refund_due"]
     ]

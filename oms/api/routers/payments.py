@@ -73,6 +73,12 @@ class PaymentRecordIn(Schema):
     amount: str = Field(..., examples=["99.00"])
     kind: str = Field("payment", description="payment or refund")
     paid_at: datetime | None = None
+    refund_of: str = Field(
+        "",
+        max_length=64,
+        description="for a refund: the transaction id of the payment it pays back (settled first); "
+        "otherwise a payment with the refund's own method and transaction id, then the oldest owed back",
+    )
 
 
 class CallbackIn(Schema):
@@ -81,6 +87,7 @@ class CallbackIn(Schema):
     trade_status: str = Field(..., description="success, refund; anything else is acknowledged and ignored")
     amount: str
     paid_at: datetime | None = None
+    refund_of: str | None = Field(None, description="for a refund: the transaction id of the payment it pays back")
 
 
 @router.post("/orders/{number}/payments", summary="Record a payment or refund by hand")
@@ -97,6 +104,7 @@ def payment_create(request: HttpRequest, number: str, payload: PaymentRecordIn) 
         paid_at=payload.paid_at,
         actor=request.user,
         kind=payload.kind,
+        refund_of=payload.refund_of,
     )
     return {
         "created": result.created,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 
 # Payment rows of this method are bookkeeping, not money: an order made by a split or merge carries its share
@@ -37,3 +38,16 @@ def derive_payment_status(*, payable_minor: int, received_minor: int, refunded_m
     if received_minor < payable_minor:
         return PaymentStatus.PARTIALLY_PAID
     return PaymentStatus.PAID
+
+
+def refund_settle(*, amount_minor: int, dues_minor: Sequence[int]) -> list[int]:
+    """What a refund pays off of each amount owed back, taken in the order given (the payment the refund
+    names first, then the oldest): each in full before the next, never more than it is owed. What is left
+    of the refund settles nothing; it is still a refund, just not one anybody was owed."""
+    left = max(amount_minor, 0)
+    applied: list[int] = []
+    for due in dues_minor:
+        take = min(max(due, 0), left)
+        applied.append(take)
+        left -= take
+    return applied

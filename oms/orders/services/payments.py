@@ -8,6 +8,11 @@ An order replaced by a split or merge (retired, closed) hands on what is paid or
 the record stays on it (that is where the cash is), and its living successors get their share as carried
 bookkeeping rows — a payment in proportion to what each still owes (anything beyond is flagged for refund),
 a refund in proportion to what each holds. The timeline of each says who got what.
+
+A refund settles what is owed back (``refund_due_minor``): first on the order it names — the payment it
+names by transaction id, then that order's other payments with refund due, oldest first — and only then is
+the rest routed on from a retired order; a carried share settles its successor's dues the same way. Each
+settlement is a ``RefundSettlement`` row; what a refund exceeds the dues by is still a refund.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from oms.audit.services import audit_record
 from oms.core.domain.money import apportion, format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.orders.domain.fields import MAX_AMOUNT_MINOR, FieldReader
-from oms.orders.domain.payments import CARRIED_METHOD, PaymentStatus, derive_payment_status
+from oms.orders.domain.payments import CARRIED_METHOD, PaymentStatus, derive_payment_status, refund_settle
 from oms.orders.domain.status import TERMINAL, Status
 from oms.orders.lock_objects import order_lock, orders_for_update
-from oms.orders.models import Order, Payment, PaymentKind
+from oms.orders.models import Order, Payment, PaymentKind, RefundSettlement
 from oms.orders.selectors import order_living_successors
 from oms.orders.services.timeline import order_event_build, order_transition
 
@@ -42,6 +47,8 @@ class PaymentResult:
     order: Order
     # For a retired order: (successor, share) that the payment or refund was carried on to.
     routed: list[tuple[Order, int]] = field(default_factory=list)
+    # For a new refund: (payment, amount) of what was owed back that it paid off on the order it names.
+    settled: list[tuple[Payment, int]] = field(default_factory=list)
 
 
 def _refresh_totals(order: Order) -> None:
@@ -67,9 +74,13 @@ def payment_record(
     actor: Any,
     kind: str = PaymentKind.PAYMENT,
     raw: dict[str, Any] | None = None,
+    refund_of: str = "",
 ) -> PaymentResult:
     """Record one payment or refund. A repeat of the same (method, transaction id, kind) for the same
-    order and amount returns the first record; the same id with other figures is a 409."""
+    order and amount returns the first record (and settles nothing again); the same id with other figures
+    is a 409. A refund names the payment it pays back by ``refund_of`` (its transaction id), else by sharing
+    its own method and transaction id; it settles that payment's refund due first, then the order's others
+    oldest first."""
     if method not in PAYMENT_METHODS:
         raise ValidationFailed(f"Unknown payment method {method!r}.", code="unknown_payment_method")
     if amount_minor <= 0 or amount_minor > MAX_AMOUNT_MINOR:
@@ -87,9 +98,14 @@ def payment_record(
                 },
             )
         return PaymentResult(existing, False, locked)
+    settle_plan: list[tuple[Payment, int]] = []
+    if kind == PaymentKind.REFUND:
+        named = (refund_of, None) if refund_of else (transaction_id, method)
+        settle_plan = _settle_plan(locked, amount_minor, named=named)
+    settled_here = sum(take for _p, take in settle_plan)
     routes: list[tuple[Order, int]] = []
-    if locked.status == Status.CLOSED.value:
-        routes = _routes(_successors_locked(locked), kind=kind, amount_minor=amount_minor)
+    if locked.status == Status.CLOSED.value and amount_minor > settled_here:
+        routes = _routes(_successors_locked(locked), kind=kind, amount_minor=amount_minor - settled_here)
     unrouted = amount_minor - sum(share for _o, share in routes)
     late = kind == PaymentKind.PAYMENT and Status(locked.status) in TERMINAL and unrouted > 0
     try:
@@ -110,6 +126,7 @@ def payment_record(
         raise Conflict(
             f"Transaction {method}:{transaction_id} is being recorded by another request.", code="payment_conflict"
         ) from None
+    _settle_save(payment, settle_plan)
     before = {"payment_status": locked.payment_status, "received": locked.received_minor}
     _refresh_totals(locked)
     if locked.payment_status == PaymentStatus.PAID.value and locked.paid_at is None:
@@ -123,6 +140,8 @@ def payment_record(
         data["not_routed_minor"] = unrouted
     else:
         event_kind = "refund_recorded" if kind == PaymentKind.REFUND else ("payment_after_close" if late else "payment")
+    if settle_plan:
+        data["settled"] = _settled_out(settle_plan)
     order_event_build(order=locked, kind=event_kind, actor=actor, data=data).save()
     audit_record(
         actor=actor,
@@ -135,13 +154,51 @@ def payment_record(
             "needs_refund": late,
             "refund_due_minor": unrouted if late else 0,
             **({"routed": {o.number: share for o, share in routes}, "not_routed_minor": unrouted} if routes else {}),
+            **({"settled": _settled_out(settle_plan)} if settle_plan else {}),
         },
     )
     for successor, share in routes:
         _carry(successor, share, payment=payment, source=locked, actor=actor)
     if locked.status == Status.PENDING_PAYMENT.value and locked.payment_status == PaymentStatus.PAID.value:
         order_transition(order=locked, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
-    return PaymentResult(payment, True, locked, routes)
+    return PaymentResult(payment, True, locked, routes, settle_plan)
+
+
+def _settle_plan(order: Order, amount_minor: int, *, named: tuple[str, str | None] | None) -> list[tuple[Payment, int]]:
+    """What a refund of ``amount_minor`` on ``order`` pays off of each of its payments still owed back: the one
+    it names (transaction id, and method unless None) first, then oldest first. Locks those payment rows in
+    primary-key order; the caller holds the order's lock, which every writer of ``refund_due_minor`` takes
+    first, so two refunds on one order cannot both take the same due."""
+    owing = list(
+        Payment.objects.select_for_update()
+        .filter(order=order, kind=PaymentKind.PAYMENT, refund_due_minor__gt=0)
+        .order_by("pk")
+    )
+
+    def is_named(p: Payment) -> bool:
+        return named is not None and p.transaction_id == named[0] and named[1] in (None, p.method)
+
+    owing.sort(key=lambda p: (not is_named(p), p.paid_at, p.pk))
+    applied = refund_settle(amount_minor=amount_minor, dues_minor=[p.refund_due_minor for p in owing])
+    return [(p, take) for p, take in zip(owing, applied, strict=True) if take > 0]
+
+
+def _settle_save(refund: Payment, plan: list[tuple[Payment, int]]) -> None:
+    """Take what the refund paid off each payment's refund due (never below 0); the flag clears at 0."""
+    for payment, take in plan:
+        payment.refund_due_minor -= take
+        payment.needs_refund = payment.refund_due_minor > 0
+    Payment.objects.bulk_update([p for p, _take in plan], ["refund_due_minor", "needs_refund"])
+    RefundSettlement.objects.bulk_create(
+        [RefundSettlement(refund=refund, payment=p, amount_minor=take) for p, take in plan]
+    )
+
+
+def _settled_out(plan: list[tuple[Payment, int]]) -> list[dict[str, Any]]:
+    return [
+        {"payment": f"{p.method}:{p.transaction_id}", "amount_minor": take, "refund_due_minor": p.refund_due_minor}
+        for p, take in plan
+    ]
 
 
 def _successors_locked(order: Order) -> list[Order]:
@@ -177,7 +234,10 @@ def _routes(successors: list[Order], *, kind: str, amount_minor: int) -> list[tu
 def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: Any) -> None:
     """The successor's share of a payment or refund recorded on a retired order, as a carried row."""
     digest = hashlib.sha256(f"{payment.method}|{payment.transaction_id}|{payment.kind}".encode()).hexdigest()[:20]
-    Payment.objects.create(
+    settle_plan: list[tuple[Payment, int]] = []
+    if payment.kind == PaymentKind.REFUND:
+        settle_plan = _settle_plan(order, share, named=None)
+    carried = Payment.objects.create(
         order=order,
         method=CARRIED_METHOD,
         transaction_id=f"r:{digest}:{order.number}",
@@ -191,6 +251,7 @@ def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: 
             "transaction_id": payment.transaction_id,
         },
     )
+    _settle_save(carried, settle_plan)
     _refresh_totals(order)
     if order.payment_status == PaymentStatus.PAID.value and order.paid_at is None:
         order.paid_at = payment.paid_at
@@ -205,6 +266,7 @@ def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: 
             "method": payment.method,
             "transaction_id": payment.transaction_id,
             "amount_minor": share,
+            **({"settled": _settled_out(settle_plan)} if settle_plan else {}),
         },
     ).save()
     if order.status == Status.PENDING_PAYMENT.value and order.payment_status == PaymentStatus.PAID.value:
@@ -213,12 +275,14 @@ def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: 
 
 def payment_callback_receive(*, method: str, body: dict[str, Any]) -> PaymentResult | None:
     """A provider's status callback, already authenticated by its signature. ``trade_status``:
-    success → a payment, refund → a refund, anything else (pending, failed) changes nothing."""
+    success → a payment, refund → a refund (``refund_of``: the transaction id of the payment it pays back,
+    when it differs from the refund's own), anything else (pending, failed) changes nothing."""
     reader = FieldReader()
     number = reader.text(body, "order_number", "", max_len=32, required=True)
     txn = reader.text(body, "transaction_id", "", max_len=64, required=True)
     trade_status = reader.text(body, "trade_status", "", max_len=16, required=True)
     paid_at = reader.when(body, "paid_at", "")
+    refund_of = reader.text(body, "refund_of", "", max_len=64)
     if reader.errors:
         raise ValidationFailed(f"{len(reader.errors)} field(s) are invalid.", details=reader.errors)
     order = Order.objects.filter(number=number).first()
@@ -238,4 +302,5 @@ def payment_callback_receive(*, method: str, body: dict[str, Any]) -> PaymentRes
         actor=f"callback:{method}",
         kind=PaymentKind.REFUND if trade_status == "refund" else PaymentKind.PAYMENT,
         raw=body,
+        refund_of=refund_of,
     )

@@ -1,0 +1,249 @@
+"""A refund recorded after a payment was flagged settles what is owed back: the payment it names first, then
+the order's others oldest first, never below 0; what it exceeds the dues by is still a refund; replays
+settle nothing again."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.db.models import Sum
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oms.orders.domain.payments import refund_settle
+from oms.orders.models import Order, OrderEvent, Payment, RefundSettlement
+from oms.orders.services.cancel import order_cancel
+from oms.orders.services.payments import payment_record
+from oms.outbox.domain.signing import signature_headers
+from oms.reports.selectors import cash_totals
+
+SECRET = "alipay-settle-secret"
+T0 = datetime.fromisoformat("2026-01-15T10:00:00+08:00")
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMS_PAYMENT_SECRET_ALIPAY", SECRET)
+
+
+def callback(order: Order, amount: str, *, txn: str, status: str = "refund", **extra: str) -> Any:
+    body = {"order_number": order.number, "transaction_id": txn, "trade_status": status, "amount": amount, **extra}
+    raw = json.dumps(body).encode()
+    headers = signature_headers(secret=SECRET, event_id=txn, timestamp=int(time.time()), body=raw)
+    return Client(headers=headers).post("/api/v1/payments/callbacks/alipay", data=raw, content_type="application/json")
+
+
+def pay(order: Order, amount_minor: int, txn: str, *, minutes: int, actor: Any, kind: str = "payment") -> Any:
+    return payment_record(
+        order=order,
+        method="alipay",
+        transaction_id=txn,
+        amount_minor=amount_minor,
+        paid_at=T0 + timedelta(minutes=minutes),
+        actor=actor,
+        kind=kind,
+    )
+
+
+def dues(order: Order) -> dict[str, tuple[int, bool]]:
+    rows = Payment.objects.filter(order=order, kind="payment")
+    return {p.transaction_id: (p.refund_due_minor, p.needs_refund) for p in rows}
+
+
+@pytest.fixture
+def three_paid_then_cancelled(make_order: Any, admin_operator: Any) -> Order:
+    """Paid in three parts (recorded newest first, so oldest-first means by time paid), then cancelled."""
+    order: Order = make_order(payment=None)
+    pay(order, 100_00, "P-LATE", minutes=30, actor=admin_operator)
+    pay(order, 100_00, "P-EARLY", minutes=10, actor=admin_operator)
+    pay(order, 101_79, "P-MID", minutes=20, actor=admin_operator)
+    order_cancel(order=order, actor=admin_operator, reason="买家申请取消")
+    assert dues(order) == {"P-EARLY": (100_00, True), "P-MID": (101_79, True), "P-LATE": (100_00, True)}
+    return order
+
+
+def test_partial_then_full_refund_settles_the_due_shown_by_api_and_console(
+    make_order: Any, admin_operator: Any, make_operator: Any, api_client: Any
+) -> None:
+    order: Order = make_order()
+    order_cancel(order=order, actor=admin_operator, reason="缺货取消")
+    (paid,) = Payment.objects.filter(order=order)
+    assert (paid.refund_due_minor, paid.needs_refund) == (301_79, True)
+    finance = api_client(make_operator("finance"))
+    url = f"/api/v1/orders/{order.number}/payments"
+    body = {"method": "bank_transfer", "transaction_id": "RF-1", "amount": "100.00", "kind": "refund"}
+    answer = finance.post(url, data=body, content_type="application/json").json()
+    shown = {p["transaction_id"]: p for p in answer["order"]["payments"]}
+    assert shown[paid.transaction_id]["refund_due"] == "201.79" and shown[paid.transaction_id]["needs_refund"]
+    browser = Client()
+    browser.force_login(make_operator("customer_service"))
+    page = browser.get(f"/orders/{order.number}/").content.decode()
+    assert '<span data-testid="refund-due">201.79</span>' in page
+    event = OrderEvent.objects.get(order=order, kind="refund_recorded")
+    assert event.data["settled"] == [
+        {"payment": f"alipay:{paid.transaction_id}", "amount_minor": 100_00, "refund_due_minor": 201_79}
+    ]
+    body.update(transaction_id="RF-2", amount="201.79")
+    answer = finance.post(url, data=body, content_type="application/json").json()
+    shown = {p["transaction_id"]: p for p in answer["order"]["payments"]}
+    assert (shown[paid.transaction_id]["refund_due"], shown[paid.transaction_id]["needs_refund"]) == ("0.00", False)
+    assert 'data-testid="refund-due"' not in browser.get(f"/orders/{order.number}/").content.decode()
+    order.refresh_from_db()
+    assert (order.refunded_minor, order.payment_status) == (301_79, "refunded")
+
+
+def test_a_refund_settles_several_payments_oldest_first(three_paid_then_cancelled: Order, admin_operator: Any) -> None:
+    order = three_paid_then_cancelled
+    result = pay(order, 150_00, "RF-A", minutes=40, actor=admin_operator, kind="refund")
+    assert [(p.transaction_id, take) for p, take in result.settled] == [("P-EARLY", 100_00), ("P-MID", 50_00)]
+    assert dues(order) == {"P-EARLY": (0, False), "P-MID": (51_79, True), "P-LATE": (100_00, True)}
+    pay(order, 51_80, "RF-B", minutes=41, actor=admin_operator, kind="refund")
+    assert dues(order) == {"P-EARLY": (0, False), "P-MID": (0, False), "P-LATE": (99_99, True)}
+
+
+def test_a_refund_settles_the_payment_it_names_first(three_paid_then_cancelled: Order) -> None:
+    order = three_paid_then_cancelled
+    # A provider refund under the payment's own transaction id names that payment...
+    assert callback(order, "60.00", txn="P-LATE").json()["result"] == "recorded"
+    assert dues(order) == {"P-EARLY": (100_00, True), "P-MID": (101_79, True), "P-LATE": (40_00, True)}
+    # ...one with an id of its own names it with refund_of; beyond its due, the rest goes oldest first.
+    assert callback(order, "110.00", txn="RF-X", refund_of="P-MID").json()["result"] == "recorded"
+    assert dues(order) == {"P-EARLY": (91_79, True), "P-MID": (0, False), "P-LATE": (40_00, True)}
+
+
+def test_a_refund_beyond_what_is_owed_is_still_recorded_in_full(make_order: Any, admin_operator: Any) -> None:
+    order: Order = make_order()
+    order_cancel(order=order, actor=admin_operator, reason="买家申请取消")
+    assert callback(order, "400.00", txn="RF-OVER").json()["result"] == "recorded"
+    (paid,) = Payment.objects.filter(order=order, kind="payment")
+    assert (paid.refund_due_minor, paid.needs_refund) == (0, False)
+    refund = Payment.objects.get(transaction_id="RF-OVER")
+    assert refund.amount_minor == 400_00
+    assert list(refund.settlements.values_list("payment", "amount_minor")) == [(paid.pk, 301_79)]
+    order.refresh_from_db()
+    assert order.refunded_minor == 400_00
+    # A refund on an order that owes nothing back settles nothing and is recorded as before.
+    other: Order = make_order()
+    assert callback(other, "10.00", txn="RF-NONE").json()["result"] == "recorded"
+    assert not RefundSettlement.objects.filter(refund__order=other).exists()
+    other.refresh_from_db()
+    assert (other.refunded_minor, other.payment_status) == (10_00, "partially_refunded")
+
+
+def test_a_replayed_refund_settles_nothing_again(three_paid_then_cancelled: Order) -> None:
+    order = three_paid_then_cancelled
+    assert callback(order, "30.00", txn="RF-R").json()["result"] == "recorded"
+    before = (dues(order), list(RefundSettlement.objects.values_list("refund", "payment", "amount_minor")))
+    assert callback(order, "30.00", txn="RF-R").json()["result"] == "duplicate"
+    assert callback(order, "30.00", txn="RF-R", refund_of="P-LATE").json()["result"] == "duplicate"
+    assert (dues(order), list(RefundSettlement.objects.values_list("refund", "payment", "amount_minor"))) == before
+    assert dues(order)["P-EARLY"] == (70_00, True)
+
+
+def test_refund_settle_takes_each_due_in_turn() -> None:
+    assert refund_settle(amount_minor=250, dues_minor=[100, 0, 100, 100]) == [100, 0, 100, 50]
+    assert refund_settle(amount_minor=500, dues_minor=[100, 200]) == [100, 200]
+    assert refund_settle(amount_minor=0, dues_minor=[100]) == [0]
+
+
+# One step: pay (after the cancel, a late payment flagged for refund), cancel (once), or refund (naming
+# the i-th payment so far by refund_of, or none).
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("pay"), st.integers(1, 200_00), st.none()),
+        st.tuples(st.just("cancel"), st.just(0), st.none()),
+        st.tuples(st.just("refund"), st.integers(1, 250_00), st.one_of(st.none(), st.integers(0, 5))),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=steps)
+def test_dues_only_ever_go_down_by_what_refunds_settled(
+    make_order: Any, admin_operator: Any, steps: list[tuple[str, int, int | None]]
+) -> None:
+    order: Order = make_order(payment=None)
+    flagged: dict[int, int] = {}  # payment pk -> its due when it was flagged
+    model: dict[int, int] = {}  # payment pk -> the due the rule says it has now
+    paid_at: dict[int, datetime] = {}
+    payments: list[Payment] = []
+    for n, (step, amount, named) in enumerate(steps):
+        when = T0 + timedelta(minutes=(7 * n) % 11)  # out of order in time, on purpose
+        if step == "cancel":
+            if order.status != "cancelled":
+                order_cancel(order=order, actor=admin_operator, reason="取消")
+                for p in Payment.objects.filter(order=order, kind="payment", needs_refund=True):
+                    flagged.setdefault(p.pk, p.refund_due_minor)
+                    model.setdefault(p.pk, p.refund_due_minor)
+        elif step == "pay":
+            result = payment_record(
+                order=order,
+                method="alipay",
+                transaction_id=f"{order.number}-P{n}",
+                amount_minor=amount,
+                paid_at=when,
+                actor="t",
+            )
+            payments.append(result.payment)
+            paid_at[result.payment.pk] = when
+            if result.payment.needs_refund:
+                flagged[result.payment.pk] = model[result.payment.pk] = result.payment.refund_due_minor
+        else:
+            name = payments[named].transaction_id if named is not None and named < len(payments) else ""
+            payment_record(
+                order=order,
+                method="alipay",
+                transaction_id=f"{order.number}-R{n}",
+                amount_minor=amount,
+                paid_at=when,
+                actor="t",
+                kind="refund",
+                refund_of=name,
+            )
+            left = amount
+            owing = sorted(
+                (pk for pk, due in model.items() if due > 0),
+                key=lambda pk: (Payment.objects.get(pk=pk).transaction_id != name, paid_at[pk], pk),
+            )
+            for pk in owing:
+                take = min(model[pk], left)
+                model[pk] -= take
+                left -= take
+        order.refresh_from_db()
+    applied = {
+        r["payment"]: r["total"]
+        for r in RefundSettlement.objects.filter(payment__order=order)
+        .values("payment")
+        .annotate(total=Sum("amount_minor"))
+    }
+    for p in Payment.objects.filter(order=order, kind="payment"):
+        assert 0 <= p.refund_due_minor <= p.amount_minor
+        assert p.needs_refund == (p.refund_due_minor > 0)
+        assert flagged.get(p.pk, 0) - applied.get(p.pk, 0) == p.refund_due_minor == model.get(p.pk, 0)
+    for refund in Payment.objects.filter(order=order, kind="refund"):
+        assert sum(s.amount_minor for s in refund.settlements.all()) <= refund.amount_minor
+    assert sum(flagged.values()) - sum(applied.values()) == sum(
+        Payment.objects.filter(order=order, kind="payment").values_list("refund_due_minor", flat=True)
+    )
+
+
+def test_cash_figures_count_what_is_still_owed_back(make_order: Any, admin_operator: Any, make_operator: Any) -> None:
+    order: Order = make_order(payment=None)
+    payment_record(order=order, method="alipay", transaction_id="CASH-P", amount_minor=301_79, paid_at=None, actor="t")
+    order_cancel(order=order, actor=admin_operator, reason="买家申请取消")
+    assert callback(order, "100.00", txn="CASH-RF").json()["result"] == "recorded"
+    (cny,) = cash_totals()
+    assert (cny.received_minor, cny.refunded_minor, cny.refund_due_minor) == (301_79, 100_00, 201_79)
+    finance = make_operator("finance")
+    browser = Client()
+    browser.force_login(finance)
+    (row,) = browser.get("/api/v1/payments/totals").json()["totals"]
+    assert row["refund_due"] == "201.79"
+    assert '<td class="num" data-testid="cash-refund-due">201.79</td>' in browser.get("/").content.decode()

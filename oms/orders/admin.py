@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from oms.audit.admin_mixins import AuditedModelAdmin
-from oms.orders.models import Customer, Order, Payment, PlatformSkuMapping
+from oms.orders.models import Customer, Order, Payment, PlatformSkuMapping, RefundSettlement
 
 
 @admin.register(PlatformSkuMapping)
@@ -58,3 +58,9 @@ class PaymentAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["method", "kind", "needs_refund"]
     search_fields = ["=transaction_id", "=order__number"]
+
+
+@admin.register(RefundSettlement)
+class RefundSettlementAdmin(ReadOnlyAdmin):
+    list_display = ["refund", "payment", "amount_minor", "at"]
+    search_fields = ["=refund__transaction_id", "=payment__transaction_id", "=payment__order__number"]

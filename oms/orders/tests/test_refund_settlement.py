@@ -247,3 +247,14 @@ def test_cash_figures_count_what_is_still_owed_back(make_order: Any, admin_opera
     (row,) = browser.get("/api/v1/payments/totals").json()["totals"]
     assert row["refund_due"] == "201.79"
     assert '<td class="num" data-testid="cash-refund-due">201.79</td>' in browser.get("/").content.decode()
+
+
+def test_settlements_are_read_only_in_the_admin(make_order: Any, admin_operator: Any) -> None:
+    order: Order = make_order()
+    order_cancel(order=order, actor=admin_operator, reason="买家申请取消")
+    callback(order, "10.00", txn="RF-ADMIN")
+    admin = Client()
+    admin.force_login(admin_operator)
+    page = admin.get("/admin/orders/refundsettlement/")
+    assert page.status_code == 200 and "RF-ADMIN" in page.content.decode()
+    assert admin.get("/admin/orders/refundsettlement/add/").status_code == 403

@@ -97,35 +97,15 @@ def _parcel_locked(shipment: Shipment, tracking: str) -> Parcel:
 
 def callback_signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
     """A signed callback: one parcel when it names a tracking number, else the whole order."""
-    tracking = str(data.get("tracking_number") or "").strip()
-    reason = str(data.get("reason") or "")[:300]
-    if not tracking:
-        return _close(
-            order=order,
-            shipment=shipment,
-            actor=actor,
-            state=ShipmentState.SIGNED,
-            status=Status.SIGNED.value,
-            reason=reason,
-        )
-    parcel = _parcel_locked(shipment, tracking)
-    if parcel.signed_at is not None:
-        return "ignored"
-    if parcel.rejected_at is not None:
-        raise Conflict(
-            f"Parcel {tracking} of shipment {shipment.number} was rejected; it cannot be signed for.",
-            code="parcel_rejected",
-        )
-    parcel.signed_at = timezone.now()
-    parcel.save(update_fields=["signed_at"])
-    order_event_build(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking}).save()
-    audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
-    close_if_every_parcel_settled(order=order, shipment=shipment, actor=actor)
-    return "applied"
+    return _callback(order=order, shipment=shipment, data=data, actor=actor, signed=True)
 
 
 def callback_rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
     """A rejected callback: one parcel when it names a tracking number, else the whole order."""
+    return _callback(order=order, shipment=shipment, data=data, actor=actor, signed=False)
+
+
+def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str, signed: bool) -> str:
     tracking = str(data.get("tracking_number") or "").strip()
     reason = str(data.get("reason") or "")[:300]
     if not tracking:
@@ -133,18 +113,33 @@ def callback_rejected(*, order: Order, shipment: Shipment, data: dict[str, Any],
             order=order,
             shipment=shipment,
             actor=actor,
-            state=ShipmentState.REJECTED,
-            status=Status.REJECTED.value,
+            state=ShipmentState.SIGNED if signed else ShipmentState.REJECTED,
+            status=Status.SIGNED.value if signed else Status.REJECTED.value,
             reason=reason,
         )
     parcel = _parcel_locked(shipment, tracking)
-    if parcel.rejected_at is not None:
+    same, other = (parcel.signed_at, parcel.rejected_at) if signed else (parcel.rejected_at, parcel.signed_at)
+    if same is not None:
         return "ignored"
-    if parcel.signed_at is not None:
+    if other is not None:
+        was, cannot = ("rejected", "be signed for") if signed else ("signed for", "be rejected")
         raise Conflict(
-            f"Parcel {tracking} of shipment {shipment.number} was signed for; it cannot be rejected.",
-            code="parcel_signed",
+            f"Parcel {tracking} of shipment {shipment.number} was {was}; it cannot {cannot}.",
+            code="parcel_rejected" if signed else "parcel_signed",
         )
+    if signed:
+        parcel.signed_at = timezone.now()
+        parcel.save(update_fields=["signed_at"])
+        order_event_build(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking}).save()
+        audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
+    else:
+        _reject(order=order, shipment=shipment, parcel=parcel, actor=actor, reason=reason)
+    close_if_every_parcel_settled(order=order, shipment=shipment, actor=actor)
+    return "applied"
+
+
+def _reject(*, order: Order, shipment: Shipment, parcel: Parcel, actor: str, reason: str) -> None:
+    """Record one parcel rejected and announce it (with its lines) for after-sales."""
     parcel.rejected_at = timezone.now()
     parcel.rejected_reason = reason
     parcel.save(update_fields=["rejected_at", "rejected_reason"])
@@ -154,7 +149,7 @@ def callback_rejected(*, order: Order, shipment: Shipment, data: dict[str, Any],
         .order_by("line__line_no")
         .values_list("line__line_no", "line__sku__code", "quantity")
     ]
-    summary = {"tracking_number": tracking, "reason": reason, "units": parcel.units, "lines": lines}
+    summary = {"tracking_number": parcel.tracking_number, "reason": reason, "units": parcel.units, "lines": lines}
     order_event_build(order=order, kind="parcel_rejected", actor=actor, reason=reason, data=summary).save()
     audit_record(actor=actor, action="parcel.rejected", obj=order, after=summary, reason=reason)
     outbox_publish(
@@ -167,5 +162,3 @@ def callback_rejected(*, order: Order, shipment: Shipment, data: dict[str, Any],
             **summary,
         },
     )
-    close_if_every_parcel_settled(order=order, shipment=shipment, actor=actor)
-    return "applied"

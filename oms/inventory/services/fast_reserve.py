@@ -15,6 +15,12 @@ second statement takes its snapshot after the locks are held, so it reads exactl
 
 Lines it cannot take — bundles, lines that already hold a reservation, SKUs with no channel-stock row yet —
 come back unplanned and go through the general path in the same transaction.
+
+A call made with no transaction open (`reserve_on_its_own`) needs no client turn inside the lock at all: its
+statement takes the row with SKIP LOCKED, writes, and is committed by a COMMIT sent with it. If another caller
+holds the row it queues instead, and the queue function set up here with the prepared statements
+(`_queue_function`) grants the waiting requests in batches — see `oms.inventory.services.hot_reserve`.
+Everything here keeps state in the database session; ``OMS_STOCK_FAST_PATH=0`` turns it off.
 """
 
 from __future__ import annotations

@@ -214,9 +214,10 @@ def order_cancel_rest_action(request: HttpRequest, number: str) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
+        order.refresh_from_db(fields=["status"])
         messages.success(
             request,
-            _("%(u)s unit(s) not shipped were cancelled; order %(n)s is shipped.")
-            % {"u": outcome["units"], "n": number},
+            _("%(u)s unit(s) not shipped were cancelled; order %(n)s is now %(s)s.")
+            % {"u": outcome["units"], "n": number, "s": order.get_status_display()},
         )
     return _back(request, number)

@@ -4,8 +4,9 @@ are cancelled, the WMS is told to stop (``wms.cancel.<warehouse>`` naming the li
 the order is shipped (已发货) with what left, so the carrier's outcome (signed / rejected) can follow — or
 closes at once when every parcel that left was already signed for or rejected.
 
-Money is not moved here: a ``refund_due`` event on the order's timeline names what the cancelled units were
-paid (each line's paid amount × units cancelled / units ordered, rounded down), for after-sales to refund.
+Money is not moved here: what the cancelled units were paid (each line divided like a split by quantity) is
+flagged as owed back on the order's payments (``refund_due``, `payments_owe_back`), so the refund finance
+records later settles it, and a ``refund_due`` event on the timeline names the amount, lines and payments.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from oms.inventory.services.reservations import reservations_release
 from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
+from oms.orders.services.payments import payments_owe_back
 from oms.orders.services.timeline import order_event_build
 from oms.outbox.services import outbox_publish
 
@@ -74,14 +76,18 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
         reason=f"rest cancelled ({units} unit(s)): {reason}",
         data={locked.pk: {"cancelled_lines": withdrawn}},
     )
-    due = _cancelled_paid(outstanding)
-    if due > 0 and locked.received_minor > locked.refunded_minor:
+    flagged = payments_owe_back(order=locked, amount_minor=_cancelled_paid(outstanding))
+    if flagged:
         order_event_build(
             order=locked,
             kind="refund_due",
             actor=actor,
             reason=reason,
-            data={"amount_minor": min(due, locked.received_minor - locked.refunded_minor), "lines": withdrawn},
+            data={
+                "amount_minor": sum(share for _p, share in flagged),
+                "lines": withdrawn,
+                "payments": [{"payment": f"{p.method}:{p.transaction_id}", "amount_minor": s} for p, s in flagged],
+            },
         ).save()
     outbox_publish(
         topic="order.remainder_cancelled",

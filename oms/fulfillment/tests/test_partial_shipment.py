@@ -20,8 +20,9 @@ from oms.fulfillment.services.wms import wms_callback_receive
 from oms.fulfillment.tests.conftest import World, active_reservations, consumed
 from oms.inventory.services.verify import stock_verify
 from oms.orders.domain.split import LineAmounts, split_line_amounts
-from oms.orders.models import Order
+from oms.orders.models import Order, Payment
 from oms.orders.services.cancel import order_cancel
+from oms.orders.services.payments import payment_record
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
 
 
@@ -230,6 +231,23 @@ def test_cancelling_the_rest_releases_only_the_unshipped_reservations(world: Wor
         order_remainder_cancel(order=order, actor=world.actor, reason="again")
     assert _callback(world, wms_post, {"type": "signed", "shipment": shipment.number}).order_status == "signed"
     _no_drift()
+    # What the cancelled units were paid is owed back on the payment, and the refund finance records settles it.
+    [payment] = Payment.objects.filter(order=order, kind="payment")
+    assert (payment.refund_due_minor, payment.needs_refund) == (3000, True)
+    assert order.events.get(kind="refund_due").data["payments"] == [
+        {"payment": f"alipay:{payment.transaction_id}", "amount_minor": 3000}
+    ]
+    payment_record(
+        order=order,
+        method="alipay",
+        transaction_id=f"{payment.transaction_id}-RF",
+        amount_minor=3000,
+        paid_at=None,
+        actor=world.actor,
+        kind="refund",
+    )
+    payment.refresh_from_db()
+    assert (payment.refund_due_minor, payment.needs_refund) == (0, False)
 
 
 def test_refund_due_for_cancelled_units_divides_the_line_like_a_split(world: World, wms_post: Any) -> None:
@@ -257,6 +275,7 @@ def test_refund_due_for_cancelled_units_divides_the_line_like_a_split(world: Wor
     )
     assert (shipped_part.paid_minor, cancelled_part.paid_minor) == (333, 667)
     assert order.events.get(kind="refund_due").data["amount_minor"] == 667
+    assert Payment.objects.get(order=order, kind="payment").refund_due_minor == 667
 
 
 def test_a_bundle_line_ships_its_components_in_part(world: World, wms_post: Any) -> None:
@@ -409,8 +428,10 @@ def test_console_shows_parcels_and_cancels_the_rest_with_permission(
     assert Order.objects.get(pk=order.pk).status == "partially_shipped"
     r = service.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": ""})
     assert r.status_code == 302 and Order.objects.get(pk=order.pk).status == "partially_shipped"
-    service.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": "买家只要一盒"})
+    r = service.post(f"/orders/{order.number}/fulfilment/rest/", {"reason": "买家只要一盒"}, follow=True)
     assert Order.objects.get(pk=order.pk).status == "shipped"
+    # The message names the status the order is in now (已发货 here; 已签收 or 已拒收 when it closes at once).
+    assert f"未发货的 1 件已取消；订单 {order.number} 现为已发货。" in r.content.decode()
     assert world.reserved(world.hz, "TEA-001") == 0 and world.on_hand(world.hz, "TEA-001") == 9
     _no_drift()
 

@@ -201,6 +201,26 @@ def _settled_out(plan: list[tuple[Payment, int]]) -> list[dict[str, Any]]:
     ]
 
 
+def payments_owe_back(*, order: Order, amount_minor: int) -> list[tuple[Payment, int]]:
+    """Flag ``amount_minor`` more of an order's money as owed back (part of an order cancelled after payment,
+    e.g. the rest of a partially shipped order): what it can still owe is received − refunded − what is
+    already flagged; the amount (capped there) is divided over its payments by what each has not yet been
+    flagged for (`apportion`, each within its amount), so a later refund settles it like any refund due.
+    The caller holds the order's lock. Returns (payment, share) for the shares above zero."""
+    rows = list(Payment.objects.select_for_update().filter(order=order, kind=PaymentKind.PAYMENT).order_by("pk"))
+    room = [p.amount_minor - p.refund_due_minor for p in rows]
+    owed = min(amount_minor, order.received_minor - order.refunded_minor - sum(p.refund_due_minor for p in rows))
+    if owed <= 0 or not rows:
+        return []
+    shares = apportion(min(owed, sum(room)), room, caps=room)
+    flagged = [(p, share) for p, share in zip(rows, shares, strict=True) if share > 0]
+    for payment, share in flagged:
+        payment.refund_due_minor += share
+        payment.needs_refund = True
+    Payment.objects.bulk_update([p for p, _share in flagged], ["refund_due_minor", "needs_refund"])
+    return flagged
+
+
 def _successors_locked(order: Order) -> list[Order]:
     """The living successors of a retired order, locked (they cannot be split or merged meanwhile): read,
     lock, read again until the set holds still. Successors are newer than the order, so the locks follow

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -258,3 +259,43 @@ def test_settlements_are_read_only_in_the_admin(make_order: Any, admin_operator:
     page = admin.get("/admin/orders/refundsettlement/")
     assert page.status_code == 200 and "RF-ADMIN" in page.content.decode()
     assert admin.get("/admin/orders/refundsettlement/add/").status_code == 403
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cuts=st.lists(st.integers(1, 30_178), max_size=3, unique=True),
+    refunded=st.integers(0, 5_000),
+    owed=st.lists(st.integers(1, 40_000), min_size=1, max_size=3),
+)
+def test_money_owed_back_in_parts_is_divided_over_the_payments_exactly(
+    make_order: Any, admin_operator: Any, cuts: list[int], refunded: int, owed: list[int]
+) -> None:
+    """Part of a paid order cancelled (the rest of a partial shipment), once or more: each time the amount —
+    capped by received − refunded − already owed — lands on the payments exactly, none owing more than it
+    paid, and a refund of it settles it."""
+    from django.db import transaction
+
+    from oms.orders.lock_objects import order_lock
+    from oms.orders.services.payments import payments_owe_back
+
+    order: Order = make_order(payment=None)
+    bounds = [0, *sorted(cuts), 30_179]
+    for k, (a, b) in enumerate(pairwise(bounds)):
+        pay(order, b - a, f"{order.number}-P{k}", minutes=k, actor=admin_operator)
+    if refunded:
+        pay(order, refunded, f"{order.number}-R0", minutes=50, actor=admin_operator, kind="refund")
+    total_due = 0
+    for amount in owed:
+        with transaction.atomic():
+            locked = order_lock(pk=order.pk)
+            flagged = payments_owe_back(order=locked, amount_minor=amount)
+        expected = min(amount, 30_179 - refunded - total_due)
+        assert sum(share for _p, share in flagged) == expected
+        total_due += expected
+        rows = list(Payment.objects.filter(order=order, kind="payment"))
+        assert sum(p.refund_due_minor for p in rows) == total_due
+        assert all(0 <= p.refund_due_minor <= p.amount_minor for p in rows)
+        assert all(p.needs_refund == (p.refund_due_minor > 0) for p in rows)
+    if total_due:
+        pay(order, total_due, f"{order.number}-R1", minutes=60, actor=admin_operator, kind="refund")
+        assert all(due == (0, False) for due in dues(order).values())

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from oms.catalog.models import Category
 from oms.channels.models import AllocationRule, AvailabilityChange, ChannelStock, ChannelWarehouse
-from oms.channels.services.allocation import allocation_context, channel_stock_reallocate
+from oms.channels.services.allocation import CS_FIELDS, allocation_context, channel_stock_reallocate
 from oms.channels.services.allocation_sql import set_based_plan
 from oms.inventory.models import Reservation, StockItem
 from oms.inventory.tests.factories import make_bundle, make_channel, make_sku, make_warehouse
@@ -154,18 +154,7 @@ def _setup(case: dict[str, Any]) -> None:
 def _state(before: dict[tuple[int, int], Any]) -> tuple[list[tuple[Any, ...]], list[tuple[int, int, int, int]]]:
     rows = [
         (c, s, q, sr, rr, safety, minq, maxq, pushed, pushed_at != before.get((c, s)))
-        for c, s, q, sr, rr, safety, minq, maxq, pushed, pushed_at in ChannelStock.objects.values_list(
-            "channel_id",
-            "sku_id",
-            "quota",
-            "sales_reserved",
-            "return_reserved",
-            "safety_stock",
-            "min_quantity",
-            "max_quantity",
-            "pushed",
-            "pushed_at",
-        )
+        for c, s, q, sr, rr, safety, minq, maxq, pushed, pushed_at in ChannelStock.objects.values_list(*CS_FIELDS[1:])
     ]
     log = list(AvailabilityChange.objects.values_list("channel_id", "sku_id", "available", "pushed"))
     return sorted(rows), sorted(log)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Sum
 
 from oms.channels.models import ChannelStock, ChannelWarehouse
+from oms.channels.services.allocation import CS_FIELDS
 from oms.inventory.domain.reservation import pushed_figure
 from oms.inventory.models import (
     Batch,
@@ -108,17 +109,7 @@ def stock_verify() -> VerifyReport:
 
     channel: dict[tuple[int, ...], dict[str, int]] = {}
     pool_claims: dict[int, int] = defaultdict(int)
-    for rec in ChannelStock.objects.values_list(
-        "channel_id",
-        "sku_id",
-        "quota",
-        "sales_reserved",
-        "return_reserved",
-        "safety_stock",
-        "min_quantity",
-        "max_quantity",
-        "pushed",
-    ):
+    for rec in ChannelStock.objects.values_list(*CS_FIELDS[1:-1]):  # channel … pushed
         c, s, quota, sales, ret, safety, minq, maxq, pushed = rec
         channel[(c, s)] = {"sales_reserved": sales, "return_reserved": ret, "pushed": pushed}
         pool_claims[s] += quota

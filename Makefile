@@ -3,7 +3,10 @@ PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
-export UV_PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v $(PYTHON))
+# A version request, not a path: a path through a version-manager shim never equals the interpreter the
+# virtual environment records, so uv would rebuild .venv on every call (and under a running demo).
+export UV_PYTHON ?= 3.11
+export UV_PYTHON_DOWNLOADS ?= never
 PYTEST_ARGS ?=
 
 .PHONY: install demo serve test lint typecheck check bench messages clean

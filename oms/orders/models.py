@@ -23,6 +23,20 @@ STATUS_CHOICES = [(s.value, label) for s, (label, _en) in STATUS_LABELS.items()]
 PAYMENT_STATUS_CHOICES = [(s.value, label) for s, (label, _en) in PAYMENT_STATUS_LABELS.items()]
 
 
+# Where an order goes (the columns that make two orders "the same address" for merging and rules)…
+RECEIVER_ADDRESS_FIELDS = (
+    "receiver_name",
+    "receiver_phone",
+    "receiver_province",
+    "receiver_city",
+    "receiver_district",
+    "receiver_address",
+)
+# …and every receiver column an order carries (copied whole when an order replaces another).
+RECEIVER_FIELDS = (*RECEIVER_ADDRESS_FIELDS, "receiver_postcode")
+INVOICE_FIELDS = ("invoice_kind", "invoice_title", "invoice_tax_id", "invoice_email")
+
+
 class OrderType(models.TextChoices):
     SALE = "sale", _("销售订单 Sale")
     RETURN = "return", _("退货订单 Return")
@@ -165,6 +179,10 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    def receiver_address_key(self) -> tuple[str, ...]:
+        """The receiver and address (no postcode): equal keys mean one delivery address."""
+        return tuple(getattr(self, name) for name in RECEIVER_ADDRESS_FIELDS)
 
 
 class OrderPlatformRef(models.Model):

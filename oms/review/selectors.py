@@ -13,7 +13,7 @@ from oms.core.bulk import ids_in
 from oms.core.domain.money import format_minor
 from oms.core.domain.regions import province_lookup
 from oms.orders.domain.status import Status
-from oms.orders.models import Order, OrderLine
+from oms.orders.models import RECEIVER_ADDRESS_FIELDS, Order, OrderLine
 from oms.review.models import BlacklistEntry, BlacklistKind, Interception, InterceptionState, RefundRequest
 
 PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -28,17 +28,6 @@ UNSHIPPED = (
 def _yuan(minor: int, currency: str) -> float:
     # Rules compare amounts written in yuan; the exact decimal text avoids binary rounding surprises.
     return float(format_minor(minor, currency))
-
-
-def _address_key(o: Order) -> tuple[str, str, str, str, str, str]:
-    return (
-        o.receiver_name,
-        o.receiver_phone,
-        o.receiver_province,
-        o.receiver_city,
-        o.receiver_district,
-        o.receiver_address,
-    )
 
 
 class _Line(NamedTuple):
@@ -92,16 +81,7 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
     if customer_ids:
         for other in Order.objects.filter(
             ids_in("customer_id", customer_ids), status__in=[s.value for s in UNSHIPPED]
-        ).only(
-            "pk",
-            "customer_id",
-            "receiver_name",
-            "receiver_phone",
-            "receiver_province",
-            "receiver_city",
-            "receiver_district",
-            "receiver_address",
-        ):
+        ).only("pk", "customer_id", *RECEIVER_ADDRESS_FIELDS):
             open_by_customer[other.customer_id].append(other)  # type: ignore[index]
 
     facts: dict[int, dict[str, Any]] = {}
@@ -155,7 +135,9 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
             "has_unmapped_sku": any(ln.sku_id is None for ln in lines),
             "has_gift": any(ln.is_gift for ln in lines),
             "lowest_paid_ratio": min((ln.paid_minor / ln.gross_minor for ln in priced if not ln.is_gift), default=1.0),
-            "other_open_orders_other_address": sum(1 for x in others if _address_key(x) != _address_key(o)),
+            "other_open_orders_other_address": sum(
+                1 for x in others if x.receiver_address_key() != o.receiver_address_key()
+            ),
             "same_buyer_open_orders": len(others),
             "unmerged_mergeable_orders": 0,
         }
@@ -178,3 +160,12 @@ def interception_list(*, state: str = "open", reason_code: str = "", order_numbe
 
 def order_open_interceptions(*, order: Order) -> list[Interception]:
     return list(Interception.objects.filter(order=order, state=InterceptionState.OPEN).order_by("id"))
+
+
+def after_review_holds(*, orders: Sequence[Order]) -> list[tuple[str, str]]:
+    """(order number, reason code) of the open holds raised after review on these orders."""
+    return list(
+        Interception.objects.filter(order__in=orders, state=InterceptionState.OPEN, after_review=True).values_list(
+            "order__number", "reason_code"
+        )
+    )

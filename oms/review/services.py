@@ -21,7 +21,8 @@ from oms.core.rules import ConditionMemo, compile_condition, condition_matches, 
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order
-from oms.orders.services.timeline import EventRow, actor_or_none, order_event_build, order_events_insert
+from oms.orders.services.timeline import EventRow, actor_or_none, order_event_record, order_events_insert
+from oms.orders.services.updates import order_reviewed_save, orders_mark_reviewed
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, RefundRequest, Rule, RuleKind
 from oms.review.selectors import order_facts_many
@@ -133,9 +134,8 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
         action="order.review",
         entries=[(o.order, None, {"passed": o.passed, "open": o.open_codes}, "") for o in outcomes],
     )
-    if passed:
-        # Every order passed now gets the same time: one plain UPDATE, not a CASE per row.
-        Order.objects.filter(ids_in("pk", [o.pk for o in passed])).update(reviewed_at=now, updated_at=now)
+    # Every order passed now gets the same time: one plain UPDATE, not a CASE per row.
+    orders_mark_reviewed(orders=passed, at=now)
     order_events_insert(rows=events, actor=actor)
     return outcomes
 
@@ -182,9 +182,9 @@ def _resolve(holds: Sequence[Interception], *, state: str, actor: Any, note: str
         hold.resolution_note = note[:300]
     Interception.objects.bulk_update(holds, ["state", "resolved_at", "resolved_by", "resolution_note"])
     for hold in holds:
-        order_event_build(
+        order_event_record(
             order=hold.order, kind="interception_released", actor=actor, reason=note, data={"code": hold.reason_code}
-        ).save()
+        )
         audit_record(
             actor=actor,
             action="interception.release",
@@ -237,11 +237,18 @@ def order_force_review(*, order: Order, actor: Any, reason: str) -> Order:
         hold.order = locked
     _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=f"forced: {reason}")
     if locked.reviewed_at is None:
-        locked.reviewed_at = timezone.now()
-        locked.save(update_fields=["reviewed_at"])
-    order_event_build(order=locked, kind="review_forced", actor=actor, reason=reason).save()
+        order_reviewed_save(locked, at=timezone.now())
+    order_event_record(order=locked, kind="review_forced", actor=actor, reason=reason)
     audit_record(actor=actor, action="order.force_review", obj=locked, reason=reason, after={"released": len(holds)})
     return locked
+
+
+def interceptions_void(*, order_ids: Sequence[int], actor: Any, note: str) -> int:
+    """The open holds of orders that are retired (replaced by others) no longer apply: void, not released
+    (the rules judge the orders that replace them again)."""
+    return Interception.objects.filter(order_id__in=list(order_ids), state=InterceptionState.OPEN).update(
+        state=InterceptionState.VOID, resolved_at=timezone.now(), resolved_by=actor_or_none(actor), resolution_note=note
+    )
 
 
 @transaction.atomic(savepoint=False)
@@ -257,7 +264,7 @@ def order_intercept(*, order: Order, reason_code: str, reason: str, actor: Any) 
     hold = Interception.objects.create(
         order=order, reason_code=reason_code, reason=reason[:300], after_review=order.reviewed_at is not None
     )
-    order_event_build(order=order, kind="intercepted", actor=actor, reason=reason, data={"codes": [reason_code]}).save()
+    order_event_record(order=order, kind="intercepted", actor=actor, reason=reason, data={"codes": [reason_code]})
     audit_record(actor=actor, action="order.intercept", obj=order, after={"code": reason_code}, reason=reason)
     return hold
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from oms.orders.models import Order
+from oms.orders.models import RECEIVER_ADDRESS_FIELDS, Order
 from oms.splitmerge.models import LineageKind, OrderLineage
 from oms.splitmerge.services.children import WORKABLE
 
@@ -143,12 +143,7 @@ def living_descendants(order_ids: Sequence[int]) -> dict[int, list[Order]]:
 MERGE_KEY_COLUMNS = (
     "channel_id",
     "customer_id",
-    "receiver_name",
-    "receiver_phone",
-    "receiver_province",
-    "receiver_city",
-    "receiver_district",
-    "receiver_address",
+    *RECEIVER_ADDRESS_FIELDS,
     "is_cod",
     "currency",
     "is_presale",

@@ -45,8 +45,6 @@ from oms.fulfillment.services.common import (
     matching_rules,
     open_holds,
     order_line_rows,
-    orders_transition,
-    orders_update_grouped,
     recipes_of,
     warehouse_options,
 )
@@ -54,7 +52,8 @@ from oms.inventory.models import Reservation, ReservationScope, ReservationState
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
-from oms.orders.services.timeline import EventRow, order_events_insert
+from oms.orders.services.timeline import EventRow, order_events_insert, orders_transition
+from oms.orders.services.updates import orders_update_grouped
 from oms.review.models import RuleKind
 from oms.review.services import order_intercept
 

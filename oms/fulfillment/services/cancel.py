@@ -16,7 +16,7 @@ from oms.audit.services import audit_record
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.orders.models import Order
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_record
 from oms.outbox.services import outbox_publish
 
 
@@ -37,9 +37,9 @@ def order_fulfilment_cancel(*, order: Order, actor: Any, reason: str) -> dict[st
             aggregate=shipment,
             payload={"shipment": shipment.number, "order": order.number, "reason": reason},
         )
-        order_event_build(
+        order_event_record(
             order=order, kind="dispatch_withdrawn", actor=actor, reason=reason, data={"shipment": shipment.number}
-        ).save()
+        )
         audit_record(actor=actor, action="shipment.withdraw", obj=shipment, after={"state": "cancelled"}, reason=reason)
         withdrawn += 1
     return {"stockouts_cancelled": cancelled, "shipments_withdrawn": withdrawn}

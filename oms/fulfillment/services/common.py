@@ -1,5 +1,5 @@
-"""What the fulfilment services share: locking orders, loading rules and master data as domain snapshots,
-and moving many orders through the one transition table at once."""
+"""What the fulfilment services share: locking orders, loading rules and master data as domain snapshots.
+Writing orders (transitions, short lines, courier, warehouse) is orders' own: `oms.orders.services`."""
 
 from __future__ import annotations
 
@@ -9,21 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import transaction
-from django.utils import timezone
-
-from oms.audit.services import audit_record_many
 from oms.catalog.models import BundleComponent
 from oms.core.bulk import bulk_insert_columns, ids_in
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
 from oms.fulfillment.models import AllocationDecision
 from oms.inventory.models import Warehouse
-from oms.orders.domain.status import transition_check
 from oms.orders.lock_objects import orders_for_update
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.stock_link import REF_TYPE
-from oms.orders.services.timeline import EventRow, actor_name, order_events_insert
+from oms.orders.services.timeline import actor_name
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, Rule
 from oms.review.selectors import order_facts_many
@@ -213,50 +208,3 @@ class DecisionRows:
         count = len(self.columns["order_id"])
         values = {"kind": self.kind, "actor_name": self.who, "created_at": now, **self.columns}
         bulk_insert_columns(AllocationDecision, count, values)
-
-
-@transaction.atomic(savepoint=False)
-def orders_transition(
-    *,
-    orders: Sequence[Order],
-    to_status: str,
-    actor: Any,
-    reason: str = "",
-    data: dict[int, dict[str, Any]] | None = None,
-    fields: Sequence[str] = (),
-) -> None:
-    """`order_transition` for many orders in a constant number of statements plus one audit row each: the
-    same transition table check, timeline event and operation-log row. The caller holds the row locks.
-    ``fields`` the caller changed on the orders are written in the same UPDATE (one per distinct value)."""
-    if not orders:
-        return
-    for order in orders:
-        transition_check(order.status, to_status)
-    now = timezone.now()
-    events: list[EventRow] = []
-    befores: dict[int, str] = {}
-    for order in orders:
-        befores[order.pk] = order.status
-        events.append((order.pk, "status_changed", order.status, to_status, reason, (data or {}).get(order.pk)))
-        order.status = to_status
-        order.updated_at = now
-    if fields:
-        orders_update_grouped(orders, [*fields, "status", "updated_at"])
-    else:
-        Order.objects.filter(ids_in("pk", [o.pk for o in orders])).update(status=to_status, updated_at=now)
-    order_events_insert(rows=events, actor=actor)
-    audit_record_many(
-        actor=actor,
-        action="order.transition",
-        entries=[(o, {"status": befores[o.pk]}, {"status": to_status}, reason) for o in orders],
-    )
-
-
-def orders_update_grouped(orders: Sequence[Order], fields: Sequence[str]) -> None:
-    """Write ``fields`` of many orders with one UPDATE per distinct combination of values (a batch has a
-    handful: one per warehouse or courier), far cheaper than a CASE per row."""
-    groups: dict[tuple[Any, ...], list[int]] = defaultdict(list)
-    for order in orders:
-        groups[tuple(getattr(order, f) for f in fields)].append(order.pk)
-    for values, pks in groups.items():
-        Order.objects.filter(ids_in("pk", pks)).update(**dict(zip(fields, values, strict=True)))

@@ -35,12 +35,18 @@ from oms.fulfillment.services.common import (
     matching_rules,
     open_holds,
     order_lines,
-    orders_transition,
 )
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
-from oms.orders.services.timeline import EventRow, actor_name, order_event_build, order_events_insert
+from oms.orders.services.timeline import (
+    EventRow,
+    actor_name,
+    order_event_record,
+    order_events_insert,
+    orders_transition,
+)
+from oms.orders.services.updates import order_courier_save
 from oms.review.models import RuleKind
 from oms.review.services import order_intercept
 
@@ -235,9 +241,7 @@ def order_courier_set(*, order: Order, courier_code: str, actor: Any, reason: st
             f"{courier.name} cannot carry this parcel (region, weight or cash on delivery).", code="courier_incapable"
         )
     before = locked.courier_id
-    locked.courier = courier
-    locked.updated_at = timezone.now()
-    locked.save(update_fields=["courier", "updated_at"])
+    order_courier_save(locked, courier=courier)
     AllocationDecision.objects.create(
         order=locked,
         kind=DecisionKind.COURIER,
@@ -247,13 +251,13 @@ def order_courier_set(*, order: Order, courier_code: str, actor: Any, reason: st
         reason=reason[:300],
         actor_name=actor_name(actor),
     )
-    order_event_build(
+    order_event_record(
         order=locked,
         kind="courier_assigned",
         actor=actor,
         reason=reason,
         data={"courier_id": courier.pk, "manual": True},
-    ).save()
+    )
     audit_record(
         actor=actor,
         action="order.set_courier",

@@ -19,10 +19,9 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.errors import Conflict, NotFound
 from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState
-from oms.fulfillment.services.common import orders_transition
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_record, orders_transition
 from oms.outbox.services import outbox_publish
 
 
@@ -65,7 +64,7 @@ def _close(*, order: Order, shipment: Shipment, actor: Any, state: str, status: 
             "parcels": parcels,
         },
     )
-    order_event_build(order=order, kind=f"parcel_{state}", actor=actor, reason=reason).save()
+    order_event_record(order=order, kind=f"parcel_{state}", actor=actor, reason=reason)
     return "applied"
 
 
@@ -130,7 +129,7 @@ def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: 
     if signed:
         parcel.signed_at = timezone.now()
         parcel.save(update_fields=["signed_at"])
-        order_event_build(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking}).save()
+        order_event_record(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking})
         audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
     else:
         _reject(order=order, shipment=shipment, parcel=parcel, actor=actor, reason=reason)
@@ -150,7 +149,7 @@ def _reject(*, order: Order, shipment: Shipment, parcel: Parcel, actor: str, rea
         .values_list("line__line_no", "line__sku__code", "quantity")
     ]
     summary = {"tracking_number": parcel.tracking_number, "reason": reason, "units": parcel.units, "lines": lines}
-    order_event_build(order=order, kind="parcel_rejected", actor=actor, reason=reason, data=summary).save()
+    order_event_record(order=order, kind="parcel_rejected", actor=actor, reason=reason, data=summary)
     audit_record(actor=actor, action="parcel.rejected", obj=order, after=summary, reason=reason)
     outbox_publish(
         topic="order.parcel_rejected",

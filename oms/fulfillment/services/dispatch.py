@@ -18,7 +18,7 @@ from oms.fulfillment.services.common import lock_orders, open_holds, order_lines
 from oms.inventory.models import Warehouse
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderEvent, OrderLine
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_build, order_events_save
 from oms.outbox.services import outbox_publish
 
 
@@ -108,7 +108,7 @@ def dispatch_locked(*, orders: Sequence[Order], actor: Any) -> list[Shipment]:
         )
         audit_record(actor=actor, action="order.dispatch", obj=order, after={"shipment": shipment.number})
     Shipment.objects.bulk_update(shipments, ["document"])
-    OrderEvent.objects.bulk_create(events)
+    order_events_save(events)
     return shipments
 
 

@@ -19,7 +19,7 @@ from oms.audit.services import audit_record
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
-from oms.fulfillment.services.common import REF_TYPE, lock_orders, orders_transition
+from oms.fulfillment.services.common import REF_TYPE, lock_orders
 from oms.fulfillment.services.delivery import close_if_every_parcel_settled
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.fulfillment.services.wms import outstanding_lines
@@ -28,7 +28,7 @@ from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.payments import payments_owe_back
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_record, orders_transition
 from oms.outbox.services import outbox_publish
 
 
@@ -78,7 +78,7 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
     )
     flagged = payments_owe_back(order=locked, amount_minor=_cancelled_paid(outstanding))
     if flagged:
-        order_event_build(
+        order_event_record(
             order=locked,
             kind="refund_due",
             actor=actor,
@@ -88,7 +88,7 @@ def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str
                 "lines": withdrawn,
                 "payments": [{"payment": f"{p.method}:{p.transaction_id}", "amount_minor": s} for p, s in flagged],
             },
-        ).save()
+        )
     outbox_publish(
         topic="order.remainder_cancelled",
         aggregate=locked,

@@ -32,11 +32,12 @@ from oms.fulfillment.services.allocation import (
     allocation_record,
     allocation_reserve,
 )
-from oms.fulfillment.services.common import facts_for_rules, lock_orders, open_holds, orders_update_grouped
+from oms.fulfillment.services.common import facts_for_rules, lock_orders, open_holds
 from oms.fulfillment.services.courier import CourierResult, assign_couriers_locked, courier_due, orders_short
 from oms.fulfillment.services.dispatch import orders_dispatch
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
+from oms.orders.services.updates import orders_update_grouped
 from oms.review.models import Interception, InterceptionState
 from oms.review.services import orders_review
 

@@ -24,7 +24,8 @@ from oms.inventory.models import StockItem
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderEvent, OrderLine
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_build, order_events_save
+from oms.orders.services.updates import order_lines_clear_short, order_lines_short_save, orders_short_clear
 
 # While an order is in one of these, its stockouts still matter; afterwards they are cancelled.
 WAITING = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
@@ -49,8 +50,7 @@ def stockouts_cancel(*, order_ids: Sequence[int], reason: str, actor: Any) -> in
     Stockout.objects.filter(pk__in=[r.pk for r in rows]).update(
         state=StockoutState.CANCELLED, closed_at=now, note=reason[:200]
     )
-    OrderLine.objects.filter(pk__in=[r.line_id for r in rows]).update(short_quantity=0)
-    Order.objects.filter(pk__in={r.order_id for r in rows}).update(has_short_lines=False)
+    order_lines_clear_short(line_ids=[r.line_id for r in rows], order_ids={r.order_id for r in rows})
     for order_id in sorted({r.order_id for r in rows}):
         audit_record(
             actor=actor,
@@ -137,7 +137,7 @@ def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Any) -> Stocko
             reduced.append(r)
     Stockout.objects.bulk_update(resolved, ["state", "closed_at", "note"])
     Stockout.objects.bulk_update(reduced, ["quantity"])
-    OrderLine.objects.bulk_update(lines, ["short_quantity"])
+    order_lines_short_save(lines)
     summary.resolved, summary.reduced = len(resolved), len(reduced)
     still_short = set(
         Stockout.objects.filter(order_id__in=list(orders), state=StockoutState.OPEN).values_list("order_id", flat=True)
@@ -168,6 +168,6 @@ def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Any) -> Stocko
             order.has_short_lines = False
             whole.append(order)
             summary.ready_orders.append(order_id)
-    Order.objects.filter(pk__in=[o.pk for o in whole]).update(has_short_lines=False)
-    OrderEvent.objects.bulk_create(events)
+    orders_short_clear([o.pk for o in whole])
+    order_events_save(events)
     return summary

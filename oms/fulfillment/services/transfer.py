@@ -27,7 +27,7 @@ from oms.fulfillment.models import (
     Stockout,
     WarehouseTransfer,
 )
-from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition, recipes_for
+from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, recipes_for
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.inventory.domain.reservation import bundle_units
 from oms.inventory.models import Reservation, ReservationScope, ReservationState, StockItem, Warehouse
@@ -42,7 +42,13 @@ from oms.inventory.services.reservations import (
 )
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
-from oms.orders.services.timeline import actor_name, actor_or_none, order_event_build
+from oms.orders.services.timeline import (
+    actor_name,
+    actor_or_none,
+    order_event_record,
+    orders_transition,
+)
+from oms.orders.services.updates import order_lines_short_save, order_warehouse_save
 from oms.outbox.services import outbox_publish
 
 TRANSFERABLE = (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)
@@ -103,7 +109,7 @@ def order_warehouse_transfer(
     )
     for ln in lines:
         ln.short_quantity = short.get(ln.pk, 0)
-    OrderLine.objects.bulk_update(lines, ["short_quantity"])
+    order_lines_short_save(lines)
 
     if shipment is not None:
         shipment.state = ShipmentState.CANCELLED
@@ -136,19 +142,15 @@ def order_warehouse_transfer(
         created_at=now,
     )
     before = {"final_warehouse": source.code, "subsidiary": source.subsidiary.code, "status": locked.status}
-    locked.final_warehouse = target
-    locked.has_short_lines = bool(short)
     # The courier was chosen for A; it is chosen again for B by the pipeline.
-    locked.courier = None
-    locked.updated_at = now
-    locked.save(update_fields=["final_warehouse", "has_short_lines", "courier", "updated_at"])
-    order_event_build(
+    order_warehouse_save(locked, warehouse=target, has_short_lines=bool(short), at=now)
+    order_event_record(
         order=locked,
         kind="warehouse_transferred",
         actor=actor,
         reason=reason,
         data={"from": source.code, "to": target.code, "short_lines": len(short)},
-    ).save()
+    )
     if locked.status == Status.PENDING_DISPATCH:
         orders_transition(
             orders=[locked],

@@ -46,13 +46,14 @@ from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.fulfillment.conf import wms_callback_tolerance_s
 from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
 from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState, WmsCallback, WmsLink
-from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, orders_transition, recipes_for
+from oms.fulfillment.services.common import REF_TYPE, lock_orders, order_lines, recipes_for
 from oms.fulfillment.services.delivery import callback_rejected, callback_signed
 from oms.inventory.models import Warehouse
 from oms.inventory.services.reservations import reservations_consume
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_record, orders_transition
+from oms.orders.services.updates import order_tracking_save
 from oms.outbox.domain.signing import verify_signature
 from oms.outbox.services import outbox_publish
 from oms.review.models import Interception, InterceptionState
@@ -275,8 +276,7 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: s
         shipment.shipped_at = now
     shipment.save(update_fields=["state", "tracking_number", "weight_g", "package_count", "shipped_at"])
     if not order.tracking_number:
-        order.tracking_number = tracking
-        order.save(update_fields=["tracking_number"])
+        order_tracking_save(order, tracking_number=tracking)
     by_line = {o.line_id: o for o in outstanding}
     parcel_lines = [{"line": by_line[k].line_no, "sku": by_line[k].sku, "quantity": q} for k, q in sorted(plan.items())]
     target = Status.SHIPPED if left == 0 else Status.PARTIALLY_SHIPPED
@@ -290,13 +290,13 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: s
             data={order.pk: summary},
         )
     else:
-        order_event_build(
+        order_event_record(
             order=order,
             kind="parcel_shipped",
             actor=actor,
             reason=f"shipped by {shipment.courier.code} {tracking}",
             data=summary,
-        ).save()
+        )
     payload = {
         "order": order.number,
         "shipment": shipment.number,

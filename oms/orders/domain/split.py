@@ -11,6 +11,10 @@ A line split by quantity is divided with the one `apportion` function, weights =
 
 Every column then sums exactly to the original line's, no amount is negative, and the same input
 always gives the same parts. Merging only adds: merged amounts are exact sums.
+
+The whole money of a split, merge or un-merge is planned here: the line amounts (`plan_split`), the
+line promotions divided with them (`plan_split_promotions`), and what the buyer paid and was refunded
+carried to the new orders by what each is worth (`carried_money`).
 """
 
 from __future__ import annotations
@@ -120,3 +124,54 @@ def sum_amounts(lines: Sequence[LineAmounts]) -> dict[str, int]:
         "shipping_minor": sum(x.shipping_minor for x in lines),
         "payable_minor": sum(x.paid_minor for x in lines),
     }
+
+
+def split_promotions(
+    promotions: Sequence[Mapping[str, object]], line_discounts: Sequence[int]
+) -> list[list[dict[str, object]]]:
+    """Divide a line's promotions over its parts so each part's promotions add up to its own line
+    discount and each promotion's parts add up to the promotion: every amount conserved."""
+    parts: list[list[dict[str, object]]] = [[] for _ in line_discounts]
+    room = list(line_discounts)
+    amounts = [int(p.get("amount_minor", 0) or 0) for p in promotions]  # type: ignore[call-overload]
+    for index, (promo, amount) in enumerate(zip(promotions, amounts, strict=True)):
+        if index == len(promotions) - 1:
+            shares = list(room) if sum(room) == amount else apportion(amount, room, caps=room)
+        else:
+            shares = apportion(amount, room, caps=room) if any(room) else [0] * len(room)
+        for p, share in enumerate(shares):
+            room[p] -= share
+            if share:
+                parts[p].append({**promo, "amount_minor": share})
+    return parts
+
+
+def plan_split_promotions(
+    planned: Sequence[Sequence[PlannedLine]], promotions: Mapping[int, Sequence[Mapping[str, object]]]
+) -> dict[tuple[int, int], list[dict[str, object]]]:
+    """Each planned part's promotions, keyed (group, source line): a line's promotions divide with its
+    parts' line discounts, in group order."""
+    groups_of: dict[int, list[int]] = {}
+    for g, group in enumerate(planned):
+        for part in group:
+            groups_of.setdefault(part.source_key, []).append(g)
+    out: dict[tuple[int, int], list[dict[str, object]]] = {}
+    for key, groups in groups_of.items():
+        discounts = [next(p.amounts.line_discount_minor for p in planned[g] if p.source_key == key) for g in groups]
+        for g, share in zip(groups, split_promotions(promotions.get(key, []), discounts), strict=True):
+            out[(g, key)] = share
+    return out
+
+
+@dataclass(frozen=True)
+class CarriedMoney:
+    received_minor: int
+    refunded_minor: int
+
+
+def carried_money(*, received_minor: int, refunded_minor: int, payables: Sequence[int]) -> list[CarriedMoney]:
+    """What the buyer paid (and was refunded) moves with the goods: both are divided by what each new
+    order is worth (S1), so the replaced orders' sums and the new orders' sums are equal to the cent."""
+    received = apportion(received_minor, payables)
+    refunded = apportion(refunded_minor, payables)
+    return [CarriedMoney(r, f) for r, f in zip(received, refunded, strict=True)]

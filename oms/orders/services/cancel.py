@@ -17,7 +17,7 @@ from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
 from oms.orders.models import Order, OrderLine, Payment, PaymentKind
 from oms.orders.services.stock_link import order_lines_release
-from oms.orders.services.timeline import order_event_build, order_transition
+from oms.orders.services.timeline import order_event_record, order_transition
 
 # Contexts above orders undo their own state when an order is cancelled (fulfilment: open stockouts,
 # an unshipped dispatch document) without orders importing them. Each runs in the cancel transaction,
@@ -35,13 +35,13 @@ def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
     if order.received_minor > order.refunded_minor:
         # Money already taken is owed back; finance refunds it through the payment method.
         flagged = _flag_for_refund(order)
-        order_event_build(
+        order_event_record(
             order=order,
             kind="refund_due",
             actor=actor,
             reason=reason,
             data={"amount_minor": order.received_minor - order.refunded_minor, "payments": flagged},
-        ).save()
+        )
     return order
 
 

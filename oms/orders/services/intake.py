@@ -1,5 +1,9 @@
 """Intake, second half: persist prepared orders exactly once, in bulk.
 
+The steps of `_persist`: build each order (`_order_build`), its payment (`_payment_build`) and its
+lines (`_new_lines`, made into rows by `orders.services.rows`), insert them, record the timeline and
+operation log (`_created_record`), then reserve stock (`_reserve`).
+
 `order_intake` (one order) and `order_intake_bulk` (up to BULK_INTAKE_MAX) share one path. For
 a batch, every insert is one statement per table (orders, lines, platform refs, payments, events),
 plus one operation-log row per order and one stock call for all lines. Idempotency rests on the
@@ -9,7 +13,6 @@ batch is retried once, when it finds the winner and answers as a replay.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,15 +26,25 @@ from oms.channels.models import Classification, Platform
 from oms.core.errors import ApplicationError, Conflict
 from oms.orders.domain.intake import snapshot_diff
 from oms.orders.domain.payments import PaymentStatus, derive_payment_status
+from oms.orders.domain.split import LineAmounts
 from oms.orders.domain.status import Status
-from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderPlatformRef, Payment
+from oms.orders.models import Customer, Order, OrderEvent, OrderLine, Payment
 from oms.orders.selectors import order_living_successors
 from oms.orders.services.intake_prepare import Prepared, Refused, intake_prepare
+from oms.orders.services.numbers import order_number_new
+from oms.orders.services.rows import (
+    NewLine,
+    order_lines_build,
+    order_lines_insert,
+    order_platform_refs_insert,
+    orders_insert,
+    payments_insert,
+    receiver_columns,
+)
 from oms.orders.services.stock_link import order_lines_reserve
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_build, order_events_save
+from oms.orders.services.updates import order_lines_mark_short
 
-_NUMBER_PREFIX = {"sale": "SO", "return": "RO", "reissue": "RS"}
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Platforms sell first and tell us after: their orders are never refused for stock.
 _REFUSABLE_PLATFORMS = {Platform.STORE, Platform.DISTRIBUTOR, Platform.MANUAL}
 
@@ -46,13 +59,6 @@ class IntakeOutcome:
     error: ApplicationError | None = None
     # A replay of a platform order that a split or merge replaced: the living orders that now stand for it.
     successors: list[Order] = field(default_factory=list)
-
-
-def order_number_new(*, order_type: str, at: datetime) -> str:
-    """Human-readable and unique without a database-wide sequence: type, local date, 10 random
-    base-32 characters (50 bits; collisions are caught by the unique index and retried)."""
-    tail = "".join(secrets.choice(_CROCKFORD) for _ in range(10))
-    return f"{_NUMBER_PREFIX[order_type]}{timezone.localtime(at):%y%m%d}{tail}"
 
 
 def _replay(p: Prepared, existing: Order) -> IntakeOutcome:
@@ -111,113 +117,114 @@ def _initial_status(p: Prepared, received: int) -> Status:
     return Status.PENDING_PAYMENT
 
 
-def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -> list[IntakeOutcome]:
-    """Insert the batch. Runs inside the caller's transaction; raises IntegrityError on a lost race."""
-    customers = _customers_for(prepared)
-    now = timezone.now()
-    orders: list[Order] = []
-    payments: list[Payment] = []
-    for p in prepared:
-        cmd = p.command
-        pay = cmd.payment
-        received = 0
-        if pay is not None:
-            received = pay.amount_minor if pay.amount_minor is not None else p.money.payable_minor
-        status = _initial_status(p, received)
-        buyer = cmd.buyer
-        order = Order(
-            number=order_number_new(order_type=cmd.order_type, at=p.placed_at),
-            channel=p.channel,
-            platform_order_id=cmd.platform_order_id,
-            platform_order_ids=[cmd.platform_order_id],
-            order_type=cmd.order_type,
-            classification=p.channel.classification or Classification.ONLINE,
-            status=status.value,
-            payment_status=derive_payment_status(
-                payable_minor=p.money.payable_minor, received_minor=received, refunded_minor=0
-            ).value,
-            customer=customers.get((p.channel.pk, buyer.platform_buyer_id)) if buyer else None,
-            receiver_name=cmd.receiver.name,
-            receiver_phone=cmd.receiver.phone,
-            receiver_province=cmd.receiver.province,
-            receiver_city=cmd.receiver.city,
-            receiver_district=cmd.receiver.district,
-            receiver_address=cmd.receiver.address,
-            receiver_postcode=cmd.receiver.postcode,
-            buyer_remark=cmd.buyer_remark,
-            seller_remark=cmd.seller_remark,
-            invoice_kind=cmd.invoice.kind,
-            invoice_title=cmd.invoice.title,
-            invoice_tax_id=cmd.invoice.tax_id,
-            invoice_email=cmd.invoice.email,
-            # A presale order is one with a presale line; a line says so, or follows the order's flag.
-            is_presale=any(cmd.is_presale if ln.is_presale is None else ln.is_presale for ln in cmd.lines),
-            is_cod=cmd.is_cod,
-            currency=cmd.currency,
-            goods_minor=p.money.goods_minor,
-            line_discount_minor=p.money.line_discount_minor,
-            order_discount_minor=p.money.order_discount_minor,
-            shipping_minor=p.money.shipping_minor,
-            payable_minor=p.money.payable_minor,
-            received_minor=received,
-            placed_at=p.placed_at,
-            paid_at=None,
-            created_at=now,
-            updated_at=now,
-            has_unmapped_lines=any(s is None for s in p.skus),
-            intake_fingerprint=p.fingerprint,
-            intake_snapshot=p.snapshot,
-        )
-        if pay is not None and received > 0:
-            paid_at = pay.paid_at or p.placed_at
-            if not timezone.is_aware(paid_at):
-                paid_at = timezone.make_aware(paid_at)
-            if order.payment_status == PaymentStatus.PAID.value:
-                order.paid_at = paid_at
-            payments.append(
-                Payment(
-                    order=order,
-                    method=pay.method,
-                    transaction_id=pay.transaction_id or f"{p.channel.code}:{cmd.platform_order_id}",
-                    amount_minor=received,
-                    currency=cmd.currency,
-                    paid_at=paid_at,
-                    received_at=now,
-                )
-            )
-        orders.append(order)
-    Order.objects.bulk_create(orders)
+def _received(p: Prepared) -> int:
+    pay = p.command.payment
+    if pay is None:
+        return 0
+    return pay.amount_minor if pay.amount_minor is not None else p.money.payable_minor
 
-    lines: list[OrderLine] = []
-    refs: list[OrderPlatformRef] = []
+
+def _order_build(p: Prepared, customers: dict[tuple[int, str], Customer], now: datetime) -> Order:
+    """The unsaved order of one prepared platform order: header, money, status from what was paid."""
+    cmd = p.command
+    received = _received(p)
+    buyer = cmd.buyer
+    return Order(
+        number=order_number_new(order_type=cmd.order_type, at=p.placed_at),
+        channel=p.channel,
+        platform_order_id=cmd.platform_order_id,
+        platform_order_ids=[cmd.platform_order_id],
+        order_type=cmd.order_type,
+        classification=p.channel.classification or Classification.ONLINE,
+        status=_initial_status(p, received).value,
+        payment_status=derive_payment_status(
+            payable_minor=p.money.payable_minor, received_minor=received, refunded_minor=0
+        ).value,
+        customer=customers.get((p.channel.pk, buyer.platform_buyer_id)) if buyer else None,
+        **receiver_columns(cmd.receiver),
+        buyer_remark=cmd.buyer_remark,
+        seller_remark=cmd.seller_remark,
+        invoice_kind=cmd.invoice.kind,
+        invoice_title=cmd.invoice.title,
+        invoice_tax_id=cmd.invoice.tax_id,
+        invoice_email=cmd.invoice.email,
+        # A presale order is one with a presale line; a line says so, or follows the order's flag.
+        is_presale=any(cmd.is_presale if ln.is_presale is None else ln.is_presale for ln in cmd.lines),
+        is_cod=cmd.is_cod,
+        currency=cmd.currency,
+        goods_minor=p.money.goods_minor,
+        line_discount_minor=p.money.line_discount_minor,
+        order_discount_minor=p.money.order_discount_minor,
+        shipping_minor=p.money.shipping_minor,
+        payable_minor=p.money.payable_minor,
+        received_minor=received,
+        placed_at=p.placed_at,
+        paid_at=None,
+        created_at=now,
+        updated_at=now,
+        has_unmapped_lines=any(s is None for s in p.skus),
+        intake_fingerprint=p.fingerprint,
+        intake_snapshot=p.snapshot,
+    )
+
+
+def _payment_build(p: Prepared, order: Order, now: datetime) -> Payment | None:
+    """The payment the platform reported with the order, if any money came in; a fully paid order is
+    paid when that payment was."""
+    pay = p.command.payment
+    if pay is None or order.received_minor <= 0:
+        return None
+    paid_at = pay.paid_at or p.placed_at
+    if not timezone.is_aware(paid_at):
+        paid_at = timezone.make_aware(paid_at)
+    if order.payment_status == PaymentStatus.PAID.value:
+        order.paid_at = paid_at
+    return Payment(
+        order=order,
+        method=pay.method,
+        transaction_id=pay.transaction_id or f"{p.channel.code}:{p.command.platform_order_id}",
+        amount_minor=order.received_minor,
+        currency=p.command.currency,
+        paid_at=paid_at,
+        received_at=now,
+    )
+
+
+def _new_lines(p: Prepared) -> list[NewLine]:
+    """The lines of one prepared order with their planned money; names and flags fall back on the SKU."""
+    cmd = p.command
+    return [
+        NewLine(
+            amounts=LineAmounts(
+                quantity=ln.quantity,
+                unit_price_minor=ln.unit_price_minor,
+                gross_minor=money.gross_minor,
+                line_discount_minor=money.line_discount_minor,
+                order_discount_minor=money.order_discount_minor,
+                shipping_minor=money.shipping_minor,
+                paid_minor=money.paid_minor,
+            ),
+            sku_id=sku.pk if sku else None,
+            sku=sku,
+            platform_sku_code=ln.platform_sku_code,
+            platform_line_id=ln.platform_line_id,
+            name=ln.name or (sku.name if sku else ""),
+            promotions=[
+                {"code": pr.code, "name": pr.name, "kind": pr.kind, "amount_minor": pr.amount_minor}
+                for pr in ln.promotions
+            ],
+            is_gift=ln.is_gift or bool(sku and sku.is_gift),
+            is_presale=cmd.is_presale if ln.is_presale is None else ln.is_presale,
+            tax_rate_bp=sku.tax_rate_bp if sku else 0,
+        )
+        for ln, money, sku in zip(cmd.lines, p.money.lines, p.skus, strict=True)
+    ]
+
+
+def _created_record(orders: Sequence[Order], *, actor: Any) -> None:
+    """Timeline (created, then its first status) and one operation-log row per new order."""
     events: list[OrderEvent] = []
-    for p, order in zip(prepared, orders, strict=True):
-        for no, (ln, money, sku) in enumerate(zip(p.command.lines, p.money.lines, p.skus, strict=True), start=1):
-            lines.append(
-                OrderLine(
-                    order=order,
-                    line_no=no,
-                    sku=sku,
-                    platform_sku_code=ln.platform_sku_code,
-                    platform_line_id=ln.platform_line_id,
-                    name=ln.name or (sku.name if sku else ""),
-                    quantity=ln.quantity,
-                    unit_price_minor=ln.unit_price_minor,
-                    gross_minor=money.gross_minor,
-                    line_discount_minor=money.line_discount_minor,
-                    order_discount_minor=money.order_discount_minor,
-                    shipping_minor=money.shipping_minor,
-                    paid_minor=money.paid_minor,
-                    promotions=[
-                        {"code": pr.code, "name": pr.name, "kind": pr.kind, "amount_minor": pr.amount_minor}
-                        for pr in ln.promotions
-                    ],
-                    is_gift=ln.is_gift or bool(sku and sku.is_gift),
-                    is_presale=p.command.is_presale if ln.is_presale is None else ln.is_presale,
-                    tax_rate_bp=sku.tax_rate_bp if sku else 0,
-                )
-            )
-        refs.append(OrderPlatformRef(order=order, channel=p.channel, platform_order_id=p.command.platform_order_id))
+    for order in orders:
         events.append(order_event_build(order=order, kind="created", actor=actor, to_status=Status.NEW.value))
         events.append(
             order_event_build(
@@ -229,11 +236,7 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
                 reason="intake",
             )
         )
-    OrderLine.objects.bulk_create(lines)
-    OrderPlatformRef.objects.bulk_create(refs)
-    if payments:
-        Payment.objects.bulk_create(payments)
-    OrderEvent.objects.bulk_create(events)
+    order_events_save(events)
     audit_record_many(
         actor=actor,
         action="order.intake",
@@ -247,6 +250,25 @@ def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -
             for order in orders
         ],
     )
+
+
+def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -> list[IntakeOutcome]:
+    """Insert the batch, one statement per table. Runs inside the caller's transaction; raises
+    IntegrityError on a lost race."""
+    customers = _customers_for(prepared)
+    now = timezone.now()
+    orders = [_order_build(p, customers, now) for p in prepared]
+    payments = [pay for p, o in zip(prepared, orders, strict=True) if (pay := _payment_build(p, o, now)) is not None]
+    orders_insert(orders)
+    lines = [
+        line
+        for p, order in zip(prepared, orders, strict=True)
+        for line in order_lines_build(order=order, lines=_new_lines(p))
+    ]
+    order_lines_insert(lines)
+    order_platform_refs_insert(orders)
+    payments_insert(payments)
+    _created_record(orders, actor=actor)
     # Reserve last: from here to COMMIT the channel-stock rows stay locked (a best seller's row is what
     # concurrent intakes queue on), so only the rare shortage bookkeeping may follow.
     _reserve(orders, lines, refuse_when_short=refuse_when_short)
@@ -259,13 +281,7 @@ def _reserve(orders: list[Order], lines: list[OrderLine], *, refuse_when_short: 
     )
     if not shortages:
         return
-    short_by_line = {s.line_id: s.short for s in shortages}
-    short_lines = [ln for ln in lines if ln.pk in short_by_line]
-    for ln in short_lines:
-        ln.short_quantity = short_by_line[ln.pk]
-    OrderLine.objects.bulk_update(short_lines, ["short_quantity"])
-    short_orders = {ln.order_id for ln in short_lines}
-    Order.objects.filter(pk__in=short_orders).update(has_short_lines=True)
+    short_orders = order_lines_mark_short(lines=lines, short_by_line={s.line_id: s.short for s in shortages})
     for order in orders:
         if order.pk in short_orders:
             order.has_short_lines = True

@@ -35,7 +35,7 @@ from oms.orders.domain.status import TERMINAL, Status
 from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order, Payment, PaymentKind, RefundSettlement
 from oms.orders.selectors import order_living_successors
-from oms.orders.services.timeline import order_event_build, order_transition
+from oms.orders.services.timeline import order_event_record, order_transition
 
 PAYMENT_METHODS = ("alipay", "wechat_pay", "unionpay", "bank_transfer", "cod", "cash", "platform")
 
@@ -142,7 +142,7 @@ def payment_record(
         event_kind = "refund_recorded" if kind == PaymentKind.REFUND else ("payment_after_close" if late else "payment")
     if settle_plan:
         data["settled"] = _settled_out(settle_plan)
-    order_event_build(order=locked, kind=event_kind, actor=actor, data=data).save()
+    order_event_record(order=locked, kind=event_kind, actor=actor, data=data)
     audit_record(
         actor=actor,
         action="payment.record",
@@ -277,7 +277,7 @@ def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: 
         order.paid_at = payment.paid_at
     order.updated_at = timezone.now()
     order.save(update_fields=["received_minor", "refunded_minor", "payment_status", "paid_at", "updated_at"])
-    order_event_build(
+    order_event_record(
         order=order,
         kind="refund_carried" if payment.kind == PaymentKind.REFUND else "payment_carried",
         actor=actor,
@@ -288,7 +288,7 @@ def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: 
             "amount_minor": share,
             **({"settled": _settled_out(settle_plan)} if settle_plan else {}),
         },
-    ).save()
+    )
     if order.status == Status.PENDING_PAYMENT.value and order.payment_status == PaymentStatus.PAID.value:
         order_transition(order=order, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
 

@@ -15,7 +15,7 @@ from oms.orders.domain.intake import invoice_read
 from oms.orders.domain.status import TERMINAL, Status, status_label
 from oms.orders.lock_objects import order_lock
 from oms.orders.models import Order
-from oms.orders.services.timeline import order_event_build
+from oms.orders.services.timeline import order_event_record
 
 FIELDS = ["seller_remark", "invoice_kind", "invoice_title", "invoice_tax_id", "invoice_email"]
 
@@ -50,6 +50,6 @@ def order_remarks_update(
     locked.updated_at = timezone.now()
     locked.save(update_fields=[*FIELDS, "updated_at"])
     changed = {k: after[k] for k in FIELDS if after[k] != before[k]}
-    order_event_build(order=locked, kind="remarks_changed", actor=actor, data=changed).save()
+    order_event_record(order=locked, kind="remarks_changed", actor=actor, data=changed)
     audit_record(actor=actor, action="order.remarks", obj=locked, before=before, after=after)
     return locked

@@ -1,4 +1,5 @@
-"""Status transitions and timeline events: every status change goes through `order_transition`."""
+"""Status transitions and timeline events: every status change goes through `order_transition` (one
+order) or `orders_transition` (many at once); every timeline row is written here."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from oms.audit.services import audit_record
-from oms.core.bulk import bulk_insert_columns
-from oms.orders.domain.status import transition_check
+from oms.audit.services import audit_record, audit_record_many
+from oms.core.bulk import bulk_insert_columns, ids_in
+from oms.orders.domain.status import Status, transition_check
 from oms.orders.models import Order, OrderEvent
+from oms.orders.services.updates import orders_update_grouped
 
 
 def actor_name(actor: Any) -> str:
@@ -45,6 +47,30 @@ def order_event_build(
         reason=reason[:500],
         data=data,
     )
+
+
+def order_event_record(
+    *,
+    order: Order,
+    kind: str,
+    actor: Any,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """Write one timeline event (something happened to the order that is not a status change)."""
+    event = order_event_build(
+        order=order, kind=kind, actor=actor, from_status=from_status, to_status=to_status, reason=reason, data=data
+    )
+    event.save()
+    return event
+
+
+def order_events_save(events: Sequence[OrderEvent]) -> None:
+    """Write events made by `order_event_build` in one statement."""
+    if events:
+        OrderEvent.objects.bulk_create(events)
 
 
 @transaction.atomic(savepoint=False)
@@ -105,3 +131,47 @@ def order_events_insert(*, rows: Sequence[EventRow], actor: Any) -> None:
             "actor_name": actor_name(actor),
         },
     )
+
+
+@transaction.atomic(savepoint=False)
+def orders_transition(
+    *,
+    orders: Sequence[Order],
+    to_status: str,
+    actor: Any,
+    reason: str = "",
+    data: dict[int, dict[str, Any]] | None = None,
+    fields: Sequence[str] = (),
+) -> None:
+    """`order_transition` for many orders in a constant number of statements plus one audit row each: the
+    same transition table check, timeline event and operation-log row. The caller holds the row locks.
+    ``fields`` the caller changed on the orders are written in the same UPDATE (one per distinct value)."""
+    if not orders:
+        return
+    for order in orders:
+        transition_check(order.status, to_status)
+    now = timezone.now()
+    events: list[EventRow] = []
+    befores: dict[int, str] = {}
+    for order in orders:
+        befores[order.pk] = order.status
+        events.append((order.pk, "status_changed", order.status, to_status, reason, (data or {}).get(order.pk)))
+        order.status = to_status
+        order.updated_at = now
+    if fields:
+        orders_update_grouped(orders, [*fields, "status", "updated_at"])
+    else:
+        Order.objects.filter(ids_in("pk", [o.pk for o in orders])).update(status=to_status, updated_at=now)
+    order_events_insert(rows=events, actor=actor)
+    audit_record_many(
+        actor=actor,
+        action="order.transition",
+        entries=[(o, {"status": befores[o.pk]}, {"status": to_status}, reason) for o in orders],
+    )
+
+
+def orders_retire(*, orders: Sequence[Order], actor: Any, reason: str, data: dict[str, Any] | None = None) -> None:
+    """Close orders that others replace (split, merge, un-merge): each keeps its history and says why.
+    The caller holds the row locks and has moved what the orders held (stock, holds, stockouts)."""
+    for order in orders:
+        order_transition(order=order, to_status=Status.CLOSED.value, actor=actor, reason=reason, data=data)

@@ -1,12 +1,10 @@
-"""Pure rules of split and merge: who may be merged with whom, how remarks and invoices combine,
-and how a line's promotions divide when the line does."""
+"""Pure rules of split and merge: who may be merged with whom, how remarks and invoices combine.
+The money of a split (lines, promotions, payments carried) is planned in `oms.orders.domain.split`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from oms.core.domain.money import apportion
 
 
 @dataclass(frozen=True)
@@ -66,23 +64,3 @@ def merged_remark(parts: Sequence[tuple[str, str]], limit: int = 500) -> str:
     """Remarks of merged orders, each marked with the order it came from (S5): 【SO1】… 【SO2】…"""
     text = " ".join(f"【{number}】{remark.strip()}" for number, remark in parts if remark.strip())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def split_promotions(
-    promotions: Sequence[dict[str, object]], line_discounts: Sequence[int]
-) -> list[list[dict[str, object]]]:
-    """Divide a line's promotions over its parts so each part's promotions add up to its own line
-    discount and each promotion's parts add up to the promotion: every amount conserved."""
-    parts: list[list[dict[str, object]]] = [[] for _ in line_discounts]
-    room = list(line_discounts)
-    amounts = [int(p.get("amount_minor", 0) or 0) for p in promotions]  # type: ignore[call-overload]
-    for index, (promo, amount) in enumerate(zip(promotions, amounts, strict=True)):
-        if index == len(promotions) - 1:
-            shares = list(room) if sum(room) == amount else apportion(amount, room, caps=room)
-        else:
-            shares = apportion(amount, room, caps=room) if any(room) else [0] * len(room)
-        for p, share in enumerate(shares):
-            room[p] -= share
-            if share:
-                parts[p].append({**promo, "amount_minor": share})
-    return parts

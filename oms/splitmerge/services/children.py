@@ -8,57 +8,40 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from oms.audit.services import audit_record
-from oms.core.domain.money import apportion
 from oms.core.errors import Conflict
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.inventory.models import Reservation, ReservationScope, ReservationState
 from oms.inventory.services.reservations import ReservationAllocation, reservations_transfer
-from oms.orders.domain.payments import CARRIED_METHOD, derive_payment_status
-from oms.orders.domain.split import LineAmounts
+from oms.orders.domain.split import LineAmounts, carried_money
 from oms.orders.domain.status import Status
-from oms.orders.models import Order, OrderEvent, OrderLine, OrderPlatformRef, Payment, PaymentKind
-from oms.orders.services.intake import order_number_new
+from oms.orders.models import Order, OrderLine
+from oms.orders.services.rows import (
+    NewLine,
+    order_lines_build,
+    order_lines_insert,
+    order_platform_refs_insert,
+    orders_carried_money_set,
+    orders_insert_renumbering,
+    payments_carried_insert,
+    replacement_order_build,
+)
 from oms.orders.services.stock_link import REF_TYPE
-from oms.orders.services.timeline import actor_name, actor_or_none, order_event_build, order_transition
-from oms.review.models import Interception, InterceptionState
+from oms.orders.services.timeline import actor_name, actor_or_none, order_event_build, order_events_save, orders_retire
+from oms.orders.services.updates import order_lines_mark_short
+from oms.review.selectors import after_review_holds
+from oms.review.services import interceptions_void
 from oms.splitmerge.models import LineageKind, LineOrigin, OrderLineage
 
 # Orders that may be split or merged: paid, and not yet handed to the warehouse.
 WORKABLE = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
-
-HEADER_FIELDS = (
-    "channel_id",
-    "order_type",
-    "classification",
-    "customer_id",
-    "receiver_name",
-    "receiver_phone",
-    "receiver_province",
-    "receiver_city",
-    "receiver_district",
-    "receiver_address",
-    "receiver_postcode",
-    "buyer_remark",
-    "seller_remark",
-    "invoice_kind",
-    "invoice_title",
-    "invoice_tax_id",
-    "invoice_email",
-    "is_presale",
-    "is_cod",
-    "currency",
-    "placed_at",
-    "paid_at",
-    "reviewed_at",
-    "warehouse_id",
-)
 
 
 @dataclass
@@ -98,14 +81,10 @@ def check_workable(orders: Sequence[Order]) -> None:
                 code="not_splittable",
                 extra={"order": order.number, "status": order.status},
             )
-    after_review_holds = list(
-        Interception.objects.filter(order__in=orders, state=InterceptionState.OPEN, after_review=True).values_list(
-            "order__number", "reason_code"
-        )
-    )
-    if after_review_holds:
+    holds = after_review_holds(orders=orders)
+    if holds:
         raise Conflict(
-            "Resolve the holds raised after review first: " + ", ".join(f"{n} ({c})" for n, c in after_review_holds),
+            "Resolve the holds raised after review first: " + ", ".join(f"{n} ({c})" for n, c in holds),
             code="held_after_review",
         )
 
@@ -128,133 +107,79 @@ def _held_units(line_ids: Sequence[int]) -> dict[int, int]:
     return {line_id: min(qs) for line_id, qs in per_line.items()}
 
 
-@transaction.atomic(savepoint=False)
-def replace_orders(
-    *, parents: Sequence[Order], specs: Sequence[ChildSpec], kind: str, actor: Any, reason: str
-) -> list[Order]:
-    """Retire ``parents`` and create one order per spec, atomically. The caller holds the parents' locks
-    and has checked the plan; money per line is already divided (the specs carry it)."""
-    now = timezone.now()
-    operation = uuid.uuid4()
+def _new_line(cl: ChildLine) -> NewLine:
+    src = cl.source
+    return NewLine(
+        amounts=cl.amounts,
+        sku_id=src.sku_id,
+        platform_sku_code=src.platform_sku_code,
+        platform_line_id=src.platform_line_id,
+        name=src.name,
+        promotions=cl.promotions,
+        is_gift=src.is_gift,
+        is_presale=src.is_presale,
+        tax_rate_bp=src.tax_rate_bp,
+    )
+
+
+@dataclass
+class _Built:
+    """The new orders of one operation, saved, with their lines and where each line's units came from."""
+
+    children: list[Order]
+    lines: list[OrderLine]
+    origins: list[tuple[OrderLine, list[tuple[OrderLine, int]]]]
+
+
+def _children_create(
+    *, parents: Sequence[Order], specs: Sequence[ChildSpec], operation: uuid.UUID, now: datetime
+) -> _Built:
+    """Build and insert the new orders (headers, money carried, lines, platform references) and record
+    where each new line's units came from."""
     reviewed = all(p.reviewed_at is not None for p in parents)
-
-    children: list[Order] = []
-    for spec in specs:
-        values = {name: getattr(spec.header_from, name) for name in HEADER_FIELDS}
-        values.update(spec.overrides)
-        order = Order(
-            **values,
-            number=order_number_new(order_type=spec.header_from.order_type, at=now),
-            platform_order_id=None,
+    new_lines = [[_new_line(cl) for cl in spec.lines] for spec in specs]
+    children = [
+        replacement_order_build(
+            header_from=spec.header_from,
+            overrides=spec.overrides,
+            lines=lines,
             platform_order_ids=spec.platform_order_ids,
-            status=Status.PENDING_REVIEW.value,
-            created_at=now,
-            updated_at=now,
-            has_unmapped_lines=any(cl.source.sku_id is None for cl in spec.lines),
-            final_warehouse=None,
-            courier=None,
+            reviewed=reviewed,
+            at=now,
         )
-        if not reviewed:
-            order.reviewed_at = None
-        if "is_presale" not in spec.overrides:
-            # A presale order is one holding presale goods: split off the in-stock lines and they ship now.
-            order.is_presale = any(cl.source.is_presale for cl in spec.lines)
-        order.goods_minor = sum(cl.amounts.gross_minor for cl in spec.lines)
-        order.line_discount_minor = sum(cl.amounts.line_discount_minor for cl in spec.lines)
-        order.order_discount_minor = sum(cl.amounts.order_discount_minor for cl in spec.lines)
-        order.shipping_minor = sum(cl.amounts.shipping_minor for cl in spec.lines)
-        order.payable_minor = sum(cl.amounts.paid_minor for cl in spec.lines)
-        children.append(order)
-
-    # What the buyer paid moves with the goods: received and refunded are divided by what each new
-    # order is worth (S1), so the parents' sums and the children's sums are equal to the cent.
-    weights = [c.payable_minor for c in children]
-    for attr in ("received_minor", "refunded_minor"):
-        for child, share in zip(children, apportion(sum(getattr(p, attr) for p in parents), weights), strict=True):
-            setattr(child, attr, share)
-    for child in children:
-        child.payment_status = derive_payment_status(
-            payable_minor=child.payable_minor,
-            received_minor=child.received_minor,
-            refunded_minor=child.refunded_minor,
-        ).value
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                Order.objects.bulk_create(children)
-            break
-        except IntegrityError:
-            for child in children:
-                child.number = order_number_new(order_type=child.order_type, at=now)
-    else:
-        raise Conflict("Could not number the new orders; try again.", code="numbering")
-
-    # The share of what the buyer paid (and was refunded) is carried to each new order as a bookkeeping
-    # row, so later payments or refunds on it add to its own rows instead of starting from nothing.
-    # Method "carried" is not cash: the cash stays on the original's rows.
-    carried = [
-        Payment(
-            order=child,
-            method=CARRIED_METHOD,
-            transaction_id=f"{operation.hex}:{child.number}",
-            kind=kind_,
-            amount_minor=amount,
-            currency=child.currency,
-            paid_at=child.paid_at or now,
-            raw={"carried_from": [p.number for p in parents]},
-        )
-        for child in children
-        for kind_, amount in ((PaymentKind.PAYMENT, child.received_minor), (PaymentKind.REFUND, child.refunded_minor))
-        if amount > 0
+        for spec, lines in zip(specs, new_lines, strict=True)
     ]
-    Payment.objects.bulk_create(carried)
-
-    new_lines: list[OrderLine] = []
-    origins: list[tuple[OrderLine, list[tuple[OrderLine, int]]]] = []
-    for child, spec in zip(children, specs, strict=True):
-        for no, cl in enumerate(spec.lines, start=1):
-            src = cl.source
-            line = OrderLine(
-                order=child,
-                line_no=no,
-                sku_id=src.sku_id,
-                platform_sku_code=src.platform_sku_code,
-                platform_line_id=src.platform_line_id,
-                name=src.name,
-                quantity=cl.amounts.quantity,
-                unit_price_minor=cl.amounts.unit_price_minor,
-                gross_minor=cl.amounts.gross_minor,
-                line_discount_minor=cl.amounts.line_discount_minor,
-                order_discount_minor=cl.amounts.order_discount_minor,
-                shipping_minor=cl.amounts.shipping_minor,
-                paid_minor=cl.amounts.paid_minor,
-                promotions=cl.promotions,
-                is_gift=src.is_gift,
-                is_presale=src.is_presale,
-                tax_rate_bp=src.tax_rate_bp,
-            )
-            new_lines.append(line)
-            origins.append((line, cl.origins))
-    OrderLine.objects.bulk_create(new_lines)
+    orders_carried_money_set(
+        children,
+        carried_money(
+            received_minor=sum(p.received_minor for p in parents),
+            refunded_minor=sum(p.refunded_minor for p in parents),
+            payables=[c.payable_minor for c in children],
+        ),
+    )
+    orders_insert_renumbering(children, at=now)
+    payments_carried_insert(orders=children, from_numbers=[p.number for p in parents], operation=operation.hex, at=now)
+    built = _Built(children=children, lines=[], origins=[])
+    for child, spec, lines in zip(children, specs, new_lines, strict=True):
+        rows = order_lines_build(order=child, lines=lines)
+        built.lines += rows
+        built.origins += [(row, cl.origins) for row, cl in zip(rows, spec.lines, strict=True)]
+    order_lines_insert(built.lines)
     LineOrigin.objects.bulk_create(
-        [LineOrigin(line=line, source_line=src, quantity=q) for line, pairs in origins for src, q in pairs]
+        [LineOrigin(line=line, source_line=src, quantity=q) for line, pairs in built.origins for src, q in pairs]
     )
-    OrderPlatformRef.objects.bulk_create(
-        [
-            OrderPlatformRef(order=child, channel_id=child.channel_id, platform_order_id=pid)
-            for child in children
-            for pid in child.platform_order_ids
-        ]
-    )
+    order_platform_refs_insert(children)
+    return built
 
-    # Reservations move line to line in this transaction: no moment where another order could take
-    # the units (S2). A line that was short passes on only what it holds; the rest is judged again.
+
+def _reservations_move(*, parents: Sequence[Order], built: _Built, kind: str, operation: uuid.UUID) -> None:
+    """Reservations move line to line in this transaction: no moment where another order could take the
+    units (S2). A line that was short passes on only what it holds; the rest is judged again."""
     source_ids = [line.pk for p in parents for line in p.lines.all() if line.sku_id is not None]
-    held = _held_units(source_ids)
-    left = dict(held)
+    left = _held_units(source_ids)
     allocations: list[ReservationAllocation] = []
     short_by_line: dict[int, int] = {}
-    for line, pairs in origins:
+    for line, pairs in built.origins:
         got = 0
         for src, q in pairs:
             if src.sku_id is None:
@@ -270,37 +195,39 @@ def replace_orders(
             short_by_line[line.pk] = line.quantity - got
     if source_ids:
         reservations_transfer(
-            ref_type=REF_TYPE,
-            from_ref_ids=source_ids,
-            to_allocations=allocations,
-            reason=f"{kind} {operation}",
+            ref_type=REF_TYPE, from_ref_ids=source_ids, to_allocations=allocations, reason=f"{kind} {operation}"
         )
-    if short_by_line:
-        shorts = [line for line in new_lines if line.pk in short_by_line]
-        for line in shorts:
-            line.short_quantity = short_by_line[line.pk]
-        OrderLine.objects.bulk_update(shorts, ["short_quantity"])
-        Order.objects.filter(pk__in={line.order_id for line in shorts}).update(has_short_lines=True)
+    order_lines_mark_short(lines=built.lines, short_by_line=short_by_line)
 
-    # Retire the parents: their stockouts end (S3), their holds are void (the rules run again on the
-    # children when the orders were not yet reviewed, S6), and they close with the reason.
+
+def _parents_retire(
+    *, parents: Sequence[Order], children: Sequence[Order], kind: str, actor: Any, reason: str, operation: uuid.UUID
+) -> None:
+    """Retire the parents: their stockouts end (S3), their holds are void (the rules run again on the
+    children when the orders were not yet reviewed, S6), and they close with the reason."""
     parent_ids = [p.pk for p in parents]
     stockouts_cancel(order_ids=parent_ids, reason=f"{kind}: replaced by new orders", actor=actor)
-    Interception.objects.filter(order_id__in=parent_ids, state=InterceptionState.OPEN).update(
-        state=InterceptionState.VOID,
-        resolved_at=now,
-        resolved_by=actor_or_none(actor),
-        resolution_note=f"{kind}: order retired",
-    )
+    interceptions_void(order_ids=parent_ids, actor=actor, note=f"{kind}: order retired")
     numbers = ", ".join(c.number for c in children)
-    for parent in parents:
-        order_transition(
-            order=parent,
-            to_status=Status.CLOSED.value,
-            actor=actor,
-            reason=f"{LineageKind(kind).label}: → {numbers}. {reason}".strip(),
-            data={"kind": kind, "operation": str(operation), "children": [c.number for c in children]},
-        )
+    orders_retire(
+        orders=parents,
+        actor=actor,
+        reason=f"{LineageKind(kind).label}: → {numbers}. {reason}".strip(),
+        data={"kind": kind, "operation": str(operation), "children": [c.number for c in children]},
+    )
+
+
+def _lineage_record(
+    *,
+    parents: Sequence[Order],
+    children: Sequence[Order],
+    kind: str,
+    actor: Any,
+    reason: str,
+    operation: uuid.UUID,
+    now: datetime,
+) -> None:
+    """Who replaced whom (lineage), the children's first timeline event and their operation-log rows."""
     OrderLineage.objects.bulk_create(
         [
             OrderLineage(
@@ -318,7 +245,7 @@ def replace_orders(
         ]
     )
     parent_numbers = [p.number for p in parents]
-    OrderEvent.objects.bulk_create(
+    order_events_save(
         [
             order_event_build(
                 order=c,
@@ -339,4 +266,22 @@ def replace_orders(
             reason=reason,
             after={"from": parent_numbers, "payable_minor": c.payable_minor, "received_minor": c.received_minor},
         )
-    return children
+
+
+@transaction.atomic(savepoint=False)
+def replace_orders(
+    *, parents: Sequence[Order], specs: Sequence[ChildSpec], kind: str, actor: Any, reason: str
+) -> list[Order]:
+    """Retire ``parents`` and create one order per spec, atomically. The caller holds the parents' locks
+    and has checked the plan; money per line is already divided (the specs carry it)."""
+    now = timezone.now()
+    operation = uuid.uuid4()
+    built = _children_create(parents=parents, specs=specs, operation=operation, now=now)
+    _reservations_move(parents=parents, built=built, kind=kind, operation=operation)
+    _parents_retire(
+        parents=parents, children=built.children, kind=kind, actor=actor, reason=reason, operation=operation
+    )
+    _lineage_record(
+        parents=parents, children=built.children, kind=kind, actor=actor, reason=reason, operation=operation, now=now
+    )
+    return built.children

@@ -9,10 +9,9 @@ from django.db import transaction
 
 from oms.core.db_retry import run_atomic
 from oms.core.errors import FieldError, ValidationFailed
-from oms.orders.domain.split import plan_split
+from oms.orders.domain.split import plan_split, plan_split_promotions
 from oms.orders.lock_objects import order_lock
 from oms.orders.models import Order, OrderLine
-from oms.splitmerge.domain.rules import split_promotions
 from oms.splitmerge.models import LineageKind
 from oms.splitmerge.services.after import children_follow_up
 from oms.splitmerge.services.children import ChildLine, ChildSpec, check_workable, line_amounts, replace_orders
@@ -40,16 +39,8 @@ def split_locked(
     ]
     if gifts_only:
         raise ValidationFailed("A new order would hold only gifts.", details=gifts_only)
-    # Promotions divide with the line: gather each line's parts in group order, then hand them out.
-    parts_of: dict[int, list[int]] = {}
-    for g, group in enumerate(planned):
-        for p in group:
-            parts_of.setdefault(p.source_key, []).append(g)
-    promos: dict[tuple[int, int], list[dict[str, object]]] = {}
-    for no, gs in parts_of.items():
-        discounts = [next(p.amounts.line_discount_minor for p in planned[g] if p.source_key == no) for g in gs]
-        for g, share in zip(gs, split_promotions(lines[no].promotions or [], discounts), strict=True):
-            promos[(g, no)] = share
+    # Promotions divide with the line.
+    promos = plan_split_promotions(planned, {no: line.promotions or [] for no, line in lines.items()})
     specs = [
         ChildSpec(
             header_from=order,

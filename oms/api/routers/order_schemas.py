@@ -79,7 +79,7 @@ class TotalsIn(Schema):
 class OrderIn(Schema):
     channel: str = Field(..., examples=["TMALL"])
     platform_order_id: str = Field(..., examples=["TB2026011500001"])
-    type: str = Field("sale", description="sale, return, reissue")
+    type: str = Field("sale", description="sale or reissue; \"return\" is refused: a return is an after-sales case on its original order")
     currency: str = Field("", description="Defaults to the channel's currency.")
     placed_at: datetime | None = None
     buyer: BuyerIn | None = None

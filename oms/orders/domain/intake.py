@@ -301,7 +301,16 @@ def intake_parse(payload: Any, *, default_currency: str = "CNY") -> tuple[Intake
     if platform_order_id and not _ID_RE.match(platform_order_id):
         r.err("platform_order_id", "Use letters, digits, dot, dash, colon or underscore.", "bad_id")
     order_type = r.text(payload, "type", "", max_len=16, default="sale")
-    if order_type not in ORDER_TYPES:
+    if order_type == "return":
+        # A return is goods coming back, never an outbound order: taken in as one it would reserve stock and be
+        # dispatched to the warehouse to ship out. It is an after-sales case on its original order instead.
+        r.err(
+            "type",
+            'An order of type "return" is not taken in: goods coming back are an after-sales return (售后) '
+            "on the original order.",
+            "return_not_outbound",
+        )
+    elif order_type not in ORDER_TYPES:
         r.err("type", f"One of {', '.join(ORDER_TYPES)}.", "choice")
     raw_lines = payload.get("lines")
     lines: list[LineIn] = []

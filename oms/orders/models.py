@@ -137,6 +137,11 @@ class Order(models.Model):
     # What the order said when it came in, canonical, and its hash: replays compare against these.
     intake_fingerprint = models.CharField(_("intake fingerprint"), max_length=64, blank=True)
     intake_snapshot = models.JSONField(_("as received"), null=True, blank=True)
+    # The promotions the order received, as rules with what each took off and its share per line (L1): what a
+    # return re-prices the kept units by (oms.orders.domain.promotions; line positions are line_no − 1).
+    promotions = models.JSONField(_("promotions"), default=list, blank=True)
+    # A line's paid amount as the platform divided it differs from ours (both are kept on the line).
+    has_platform_mismatch = models.BooleanField(_("platform figures differ"), default=False)
 
     class Meta:
         verbose_name = _("order")
@@ -222,6 +227,8 @@ class OrderLine(models.Model):
     is_presale = models.BooleanField(_("presale"), default=False)
     tax_rate_bp = models.PositiveIntegerField(_("tax rate (bp)"), default=0)
     short_quantity = models.PositiveIntegerField(_("short"), default=0)
+    # What the platform says the line was paid (its own apportionment), beside ours; null when it sends none.
+    platform_paid_minor = models.BigIntegerField(_("paid (platform's figure)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order line")

@@ -34,6 +34,37 @@ class LineIn(Schema):
     promotions: list[PromotionIn] = []
     is_gift: bool = False
     presale: bool | None = Field(None, description="A presale line (预售); unset: as the order's presale flag.")
+    platform_paid: str | None = Field(None, description="The platform's own paid figure for the line (分摊后实付).")
+
+
+class PromotionTierIn(Schema):
+    threshold: str | int = Field(..., description="Money, or a unit count when the basis is quantity.")
+    off: str | None = Field(None, examples=["50.00"])
+    percent_off: str | None = Field(None, examples=["10"], description="threshold_percent: 9折 is 10.")
+
+
+class OrderPromotionIn(Schema):
+    kind: str = Field(
+        ...,
+        description="threshold_off 满减, per_every_off 每满减, threshold_percent 满折, coupon, "
+        "multi_buy 第N件M折, price_cut 直降, gift 满赠/买赠",
+    )
+    name: str = Field(..., examples=["满300减50"])
+    code: str = ""
+    funder: str = Field("merchant", description="merchant or platform")
+    basis: str = Field("amount", description="amount, or quantity for unit-count thresholds (满2件)")
+    lines: list[int | str] = Field([], description="Line positions (0-based) or platform line ids; default all.")
+    threshold: str | int | None = None
+    off: str | None = None
+    percent_off: str | None = None
+    tiers: list[PromotionTierIn] = []
+    cap: str | None = Field(None, description="per_every_off: at most this much off.")
+    nth: int | None = Field(None, description="multi_buy: every nth unit (第二件半价: 2).")
+    pay_percent: str | None = Field(None, description="multi_buy: the share of the price paid (半价: 50).")
+    unit_cut: str | None = Field(None, description="price_cut: off each unit.")
+    gift_lines: list[int | str] = Field([], description="gift: its gift lines; default the lines marked is_gift.")
+    gift_value: str | None = Field(None, description="gift: the value of one gift unit listed at 0.")
+    amount: str | None = Field(None, description="What it took off; refused when the rule gives otherwise.")
 
 
 class ReceiverIn(Schema):
@@ -79,7 +110,10 @@ class TotalsIn(Schema):
 class OrderIn(Schema):
     channel: str = Field(..., examples=["TMALL"])
     platform_order_id: str = Field(..., examples=["TB2026011500001"])
-    type: str = Field("sale", description="sale or reissue; \"return\" is refused: a return is an after-sales case on its original order")
+    type: str = Field(
+        "sale",
+        description='sale or reissue; "return" is refused: a return is an after-sales case on its original order',
+    )
     currency: str = Field("", description="Defaults to the channel's currency.")
     placed_at: datetime | None = None
     buyer: BuyerIn | None = None
@@ -89,10 +123,11 @@ class OrderIn(Schema):
     invoice: InvoiceIn | None = None
     presale: bool = False
     cod: bool = False
-    order_discount: str = "0.00"
+    order_discount: str = Field("0.00", description="An unnamed order discount, beyond the promotions.")
     shipping: str = "0.00"
     payment: PaymentIn | None = None
     lines: list[LineIn]
+    promotions: list[OrderPromotionIn] = Field([], description="The promotions the order received, as rules (L1).")
     totals: TotalsIn | None = Field(None, description="The platform's stated totals; refused if lines disagree.")
 
 
@@ -186,6 +221,20 @@ def line_out(line: OrderLine, currency: str) -> dict[str, Any]:
         "tax_rate_bp": line.tax_rate_bp,
         "unmapped": line.sku_id is None,
         "short_quantity": line.short_quantity,
+        "platform_paid": None if line.platform_paid_minor is None else money(line.platform_paid_minor, currency),
+        "platform_paid_mismatch": line.platform_paid_minor is not None and line.platform_paid_minor != line.paid_minor,
+    }
+
+
+def promotion_out(p: dict[str, Any], currency: str) -> dict[str, Any]:
+    return {
+        "kind": p["kind"],
+        "name": p["name"],
+        "code": p.get("code", ""),
+        "funder": p.get("funder", "merchant"),
+        "line_nos": [int(i) + 1 for i in p.get("lines", [])],
+        "amount": money(int(p.get("amount_minor", 0)), currency),
+        "per_line": {str(int(i) + 1): money(int(a), currency) for i, a in p.get("shares", {}).items()},
     }
 
 
@@ -251,6 +300,8 @@ def order_detail(order: Order) -> dict[str, Any]:
         "courier": order.courier.code if order.courier else None,
         "tracking_number": order.tracking_number,
         "lines": [line_out(ln, c) for ln in order.lines.all()],
+        "promotions": [promotion_out(p, c) for p in order.promotions],
+        "has_platform_mismatch": order.has_platform_mismatch,
         "payments": [payment_out(p) for p in order.payments.all()],
         "timeline": [event_out(e) for e in order.events.all()],
     }

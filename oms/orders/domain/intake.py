@@ -21,6 +21,7 @@ from oms.core.domain.regions import province_lookup
 from oms.core.errors import FieldError
 from oms.orders.domain.fields import EMAIL_RE, POSTCODE_RE, TAX_ID_RE, FieldReader
 from oms.orders.domain.money_plan import StatedTotals
+from oms.orders.domain.promotion_intake import LineRef, PromotionIn, promotions_read
 
 ORDER_TYPES = ("sale", "return", "reissue")
 INVOICE_KINDS = ("none", "personal", "company")
@@ -50,6 +51,8 @@ class LineIn:
     is_gift: bool
     # Presale (预售): None when the line does not say, and then the order's presale flag applies.
     is_presale: bool | None = None
+    # The platform's own figure of what the line was paid (分摊后实付), kept beside ours; None when it sends none.
+    platform_paid_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -107,15 +110,20 @@ class IntakeCommand:
     payment: PaymentIn | None
     lines: tuple[LineIn, ...]
     stated: StatedTotals
+    # The order's promotions as rules (L1); the unnamed order_discount is beyond them.
+    promotions: tuple[PromotionIn, ...] = ()
 
     def snapshot(self) -> dict[str, Any]:
         """JSON-safe, canonical: what the order said when it came in (kept on the order as its record).
-        A line's presale flag appears only when the line states it, so orders taken in before lines could
-        say so keep their fingerprint (a replay of them is still recognised)."""
+        A line's presale flag and platform paid figure, and the order's promotions, appear only when stated, so
+        orders taken in before they could be keep their fingerprint (a replay of them is still recognised)."""
         plain: dict[str, Any] = _jsonable(self)
         for line in plain["lines"]:
-            if line.get("is_presale") is None:
-                line.pop("is_presale", None)
+            for optional in ("is_presale", "platform_paid_minor"):
+                if line.get(optional) is None:
+                    line.pop(optional, None)
+        if not plain["promotions"]:
+            plain.pop("promotions")
         return plain
 
     def fingerprint(self) -> str:
@@ -219,6 +227,7 @@ def _line(r: FieldReader, data: Any, i: int, currency: str) -> LineIn | None:
         promotions=tuple(promos),
         is_gift=r.flag(data, "is_gift", path),
         is_presale=None if data.get("presale") in (None, "") else r.flag(data, "presale", path),
+        platform_paid_minor=r.optional_money(data, "platform_paid", path, currency),
     )
 
 
@@ -349,6 +358,7 @@ def intake_parse(payload: Any, *, default_currency: str = "CNY") -> tuple[Intake
         payment=_payment(r, r.mapping(payload, "payment", ""), currency),
         lines=tuple(lines),
         stated=stated,
+        promotions=promotions_read(r, payload, [LineRef(ln.platform_line_id, ln.is_gift) for ln in lines], currency),
     )
     if r.errors:
         return None, r.errors

@@ -52,13 +52,23 @@ class StatedTotals:
     payable_minor: int | None = None
 
 
-def plan_order_money(lines: Sequence[LineMoneyIn], *, order_discount_minor: int, shipping_minor: int) -> OrderMoney:
+def plan_order_money(
+    lines: Sequence[LineMoneyIn],
+    *,
+    order_discount_minor: int,
+    shipping_minor: int,
+    promotion_shares: Sequence[int] | None = None,
+) -> OrderMoney:
     """Spread the order-level discount and shipping over the lines.
 
     Both are apportioned by each line's value after its own discount (what the buyer actually pays
     for it), so a gift line at zero takes no discount and no shipping. The residue (尾差) follows
     `apportion`: largest remainder, ties to the earlier line. Refuses a discount larger than the
     goods it discounts, which would make a line's paid amount negative.
+
+    ``promotion_shares`` (per line) are the order promotions' shares, already divided by their rules
+    (`plan_promotions`); the unnamed ``order_discount_minor`` is then spread as above, each line capped at
+    what the promotions left of it. The order discount is both together.
     """
     if not lines:
         raise ValidationFailed("An order needs at least one line.", details=[FieldError("lines", "empty", "required")])
@@ -71,11 +81,18 @@ def plan_order_money(lines: Sequence[LineMoneyIn], *, order_discount_minor: int,
                 FieldError(f"lines[{i}].line_discount", "The line discount exceeds the line's value.", "too_large")
             )
         nets.append(max(gross - line.line_discount_minor, 0))
-    if order_discount_minor > sum(nets):
+    promoted = list(promotion_shares) if promotion_shares is not None else [0] * len(lines)
+    room = [max(net - share, 0) for net, share in zip(nets, promoted, strict=True)]
+    if order_discount_minor > sum(room):
         errors.append(FieldError("order_discount", "The order discount exceeds the goods' value.", "too_large"))
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
-    discount_shares = apportion(order_discount_minor, nets)
+    if promotion_shares is None:
+        discount_shares = apportion(order_discount_minor, nets)
+    else:
+        unnamed = apportion(order_discount_minor, nets, caps=room)
+        discount_shares = [a + b for a, b in zip(unnamed, promoted, strict=True)]
+        order_discount_minor += sum(promoted)
     shipping_shares = apportion(shipping_minor, nets)
     planned = tuple(
         LineMoney(

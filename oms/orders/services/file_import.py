@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -54,6 +55,7 @@ ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
     "transaction_id": ("transaction_id", "支付流水号"),
     "paid_amount": ("paid_amount", "实付金额"),
     "paid_at": ("paid_at", "付款时间"),
+    "promotions": ("promotions", "订单活动"),
 }
 LINE_COLUMNS: dict[str, tuple[str, ...]] = {
     "platform_line_id": ("platform_line_id", "子订单号"),
@@ -65,6 +67,7 @@ LINE_COLUMNS: dict[str, tuple[str, ...]] = {
     "line_discount": ("line_discount", "商品优惠"),
     "promotion": ("promotion", "参与活动"),
     "is_gift": ("is_gift", "赠品"),
+    "platform_paid": ("platform_paid", "分摊后实付"),
 }
 HEADER_ALIASES = {
     alias: key for cols in (ORDER_COLUMNS, LINE_COLUMNS) for key, names in cols.items() for alias in names
@@ -181,6 +184,14 @@ def _group(rows: Iterable[tuple[int, dict[str, str]]]) -> dict[tuple[str, str], 
     return groups
 
 
+def _json_cell(text: str) -> Any:
+    """A cell holding JSON (the order's promotions); left as text when it is not, so intake names the field."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def _payload(group: _Group) -> dict[str, Any]:
     first = group.cells[0]
 
@@ -217,6 +228,8 @@ def _payload(group: _Group) -> dict[str, Any]:
     }
     if g("currency"):
         payload["currency"] = g("currency")
+    if g("promotions"):
+        payload["promotions"] = _json_cell(g("promotions"))
     if g("buyer_id"):
         payload["buyer"] = {"platform_buyer_id": g("buyer_id"), "nickname": g("buyer_nickname")}
     if g("payable"):
@@ -238,6 +251,8 @@ def _payload(group: _Group) -> dict[str, Any]:
             "unit_price": cells.get("unit_price", ""),
             "is_gift": cells.get("is_gift", ""),
         }
+        if cells.get("platform_paid"):
+            line["platform_paid"] = cells["platform_paid"]
         discount = cells.get("line_discount", "")
         promotion = cells.get("promotion", "")
         if promotion and discount:

@@ -32,6 +32,7 @@ from oms.orders.models import Customer, Order, OrderEvent, OrderLine, Payment
 from oms.orders.selectors import order_living_successors
 from oms.orders.services.intake_prepare import Prepared, Refused, intake_prepare
 from oms.orders.services.numbers import order_number_new
+from oms.orders.services.promotions import line_promotion_shares, order_promotions_record
 from oms.orders.services.rows import (
     NewLine,
     order_lines_build,
@@ -165,6 +166,11 @@ def _order_build(p: Prepared, customers: dict[tuple[int, str], Customer], now: d
         has_unmapped_lines=any(s is None for s in p.skus),
         intake_fingerprint=p.fingerprint,
         intake_snapshot=p.snapshot,
+        promotions=order_promotions_record(p),
+        has_platform_mismatch=any(
+            ln.platform_paid_minor is not None and ln.platform_paid_minor != m.paid_minor
+            for ln, m in zip(cmd.lines, p.money.lines, strict=True)
+        ),
     )
 
 
@@ -212,12 +218,14 @@ def _new_lines(p: Prepared) -> list[NewLine]:
             promotions=[
                 {"code": pr.code, "name": pr.name, "kind": pr.kind, "amount_minor": pr.amount_minor}
                 for pr in ln.promotions
-            ],
+            ]
+            + line_promotion_shares(p, position),
             is_gift=ln.is_gift or bool(sku and sku.is_gift),
             is_presale=cmd.is_presale if ln.is_presale is None else ln.is_presale,
             tax_rate_bp=sku.tax_rate_bp if sku else 0,
+            platform_paid_minor=ln.platform_paid_minor,
         )
-        for ln, money, sku in zip(cmd.lines, p.money.lines, p.skus, strict=True)
+        for position, (ln, money, sku) in enumerate(zip(cmd.lines, p.money.lines, p.skus, strict=True))
     ]
 
 

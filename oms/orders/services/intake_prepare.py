@@ -19,6 +19,8 @@ from oms.channels.models import Channel
 from oms.core.errors import FieldError, ValidationFailed
 from oms.orders.domain.intake import IntakeCommand, intake_parse, snapshot_fingerprint
 from oms.orders.domain.money_plan import LineMoneyIn, OrderMoney, plan_order_money, reconcile_totals
+from oms.orders.domain.promotion_intake import promotions_check
+from oms.orders.domain.promotions import PromotionPlan, Units, plan_promotions
 from oms.orders.models import Order, PlatformSkuMapping
 
 
@@ -33,6 +35,7 @@ class Prepared:
     fingerprint: str
     placed_at: datetime
     existing: Order | None = None
+    promotions: PromotionPlan | None = None
 
 
 @dataclass
@@ -113,11 +116,7 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
             out.append(Refused(index, errors))
             continue
         try:
-            money = plan_order_money(
-                [LineMoneyIn(ln.unit_price_minor, ln.quantity, ln.line_discount_minor) for ln in command.lines],
-                order_discount_minor=command.order_discount_minor,
-                shipping_minor=command.shipping_minor,
-            )
+            money, promotions = plan_intake_money(command)
         except ValidationFailed as exc:
             out.append(Refused(index, list(exc.details)))
             continue
@@ -142,10 +141,42 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
                 snapshot=snapshot,
                 fingerprint=snapshot_fingerprint(snapshot),
                 placed_at=_aware(command.placed_at, now),
+                promotions=promotions,
             )
         )
     _attach_existing([p for p in out if isinstance(p, Prepared)])
     return out
+
+
+def plan_intake_money(command: IntakeCommand) -> tuple[OrderMoney, PromotionPlan | None]:
+    """The order's line money, its promotions first (item kinds into the line discounts, order kinds into the
+    order discount, each divided by its rule), then the unnamed order discount and shipping. Raises
+    ValidationFailed naming every field that does not add up."""
+    lines = command.lines
+    if not command.promotions:
+        money = plan_order_money(
+            [LineMoneyIn(ln.unit_price_minor, ln.quantity, ln.line_discount_minor) for ln in lines],
+            order_discount_minor=command.order_discount_minor,
+            shipping_minor=command.shipping_minor,
+        )
+        return money, None
+    plan = plan_promotions(
+        [pr.rule for pr in command.promotions],
+        [Units(ln.unit_price_minor, ln.quantity, ln.line_discount_minor) for ln in lines],
+    )
+    errors = promotions_check(command.promotions, plan, command.currency)
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
+    money = plan_order_money(
+        [
+            LineMoneyIn(ln.unit_price_minor, ln.quantity, ln.line_discount_minor + item)
+            for ln, item in zip(lines, plan.item_discounts, strict=True)
+        ],
+        order_discount_minor=command.order_discount_minor,
+        shipping_minor=command.shipping_minor,
+        promotion_shares=plan.order_shares,
+    )
+    return money, plan
 
 
 def _attach_existing(prepared: list[Prepared]) -> None:

@@ -58,6 +58,7 @@ class NewLine:
     is_presale: bool
     tax_rate_bp: int
     sku: Sku | None = None  # the SKU itself when the caller has it loaded (later reads need no query)
+    platform_paid_minor: int | None = None  # the platform's own figure of what the line was paid, when it sends one
 
 
 def receiver_columns(receiver: Any) -> dict[str, str]:
@@ -136,6 +137,7 @@ def order_lines_build(*, order: Order, lines: Sequence[NewLine]) -> list[OrderLi
             is_gift=line.is_gift,
             is_presale=line.is_presale,
             tax_rate_bp=line.tax_rate_bp,
+            platform_paid_minor=line.platform_paid_minor,
         )
         for no, line in enumerate(lines, start=1)
     ]

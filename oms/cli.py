@@ -30,6 +30,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         (),
     ),
     ("bench", "intake"): ("bench_intake", "B1: bulk intake of 20,000 orders on PostgreSQL vs raw psycopg.", ()),
+    ("connectors",): (
+        "connectors",
+        "Platform shops: pull CHANNEL [--from --to], shops, retry CHANNEL, rotate-keys, simulator [--demo].",
+        (),
+    ),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
     ("fulfilment", "run"): (
         "fulfilment_run",

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "oms.review",
     "oms.reports",
     "oms.splitmerge",
+    "oms.connectors",
     "oms.api",
     "oms.console",
 ]
@@ -246,4 +247,21 @@ CELERY_BEAT_SCHEDULE["inventory-sweep-reservation-requests"] = {
 CELERY_BEAT_SCHEDULE["split-merge-auto-split"] = {
     "task": "splitmerge.auto_split",
     "schedule": float(os.environ.get("OMS_AUTO_SPLIT_INTERVAL_S", "60")),
+}
+
+# ---- Platform connectors (oms.connectors) ----------------------------------------------------------------
+# Fernet keys for shop credentials, comma-separated, newest first (else derived from SECRET_KEY).
+OMS_CONNECTORS_KEYS = os.environ.get("OMS_CONNECTORS_KEYS", "")
+# RETRIES / BACKOFF: a rate-limited or failing platform call is retried this often, waiting base·2^n (capped).
+OMS_CONNECTORS = {
+    "RETRIES": float(os.environ.get("OMS_CONNECTORS_RETRIES", "4")),
+    "BACKOFF_BASE_S": float(os.environ.get("OMS_CONNECTORS_BACKOFF_BASE_S", "1")),
+    "BACKOFF_CAP_S": float(os.environ.get("OMS_CONNECTORS_BACKOFF_CAP_S", "30")),
+    "HTTP_TIMEOUT_S": float(os.environ.get("OMS_CONNECTORS_HTTP_TIMEOUT_S", "10")),
+    "TOKEN_WARN_DAYS": float(os.environ.get("OMS_CONNECTORS_TOKEN_WARN_DAYS", "7")),
+}
+# Shops whose pull interval has passed are pulled; each shop keeps its own interval and cursor.
+CELERY_BEAT_SCHEDULE["connectors-pull-due"] = {
+    "task": "connectors.pull_due",
+    "schedule": float(os.environ.get("OMS_CONNECTORS_TICK_S", "30")),
 }

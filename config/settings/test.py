@@ -12,3 +12,5 @@ LOGGING = {**LOGGING, "handlers": {"console": {"class": "logging.NullHandler"}}}
 
 # Paid orders are reviewed at once in tests (the post-payment buffer is for merging in real life).
 OMS_FULFILMENT = {**OMS_FULFILMENT, "REVIEW_BUFFER_MINUTES": 0}  # noqa: F405
+# Platform retries wait milliseconds in tests (the simulator injects rate limits and timeouts).
+OMS_CONNECTORS = {**OMS_CONNECTORS, "BACKOFF_BASE_S": 0.01, "BACKOFF_CAP_S": 0.05, "HTTP_TIMEOUT_S": 2.0}  # noqa: F405

@@ -146,7 +146,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             (_("Received"), m(order.received_minor)),
             (_("Refunded"), m(order.refunded_minor)),
         ],
-        "payments": [(p, m(p.amount_minor), m(p.refund_due_minor)) for p in order.payments.all()],
+        "payments": [(p, m(p.amount_minor), m(p.refund_due_minor), m(p.excess_minor)) for p in order.payments.all()],
         "events": [
             (
                 e,

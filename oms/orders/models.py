@@ -303,6 +303,10 @@ class Payment(models.Model):
     # no living successor owed of one naming a replaced order, a cancelled order's money over its payments);
     # each refund recorded since took its share off (RefundSettlement), and at 0 the flag clears.
     refund_due_minor = models.BigIntegerField(_("refund due"), default=0)
+    # Of a refund: how much of it is beyond what the order had received and not yet refunded. That money was
+    # never taken, so it is an anomaly for finance to look into: shown apart, never settling anything owed
+    # back and never counted as cash refunded.
+    excess_minor = models.BigIntegerField(_("refunded beyond received"), default=0)
     raw = models.JSONField(_("as received"), null=True, blank=True)
 
     class Meta:
@@ -316,6 +320,10 @@ class Payment(models.Model):
             models.CheckConstraint(
                 condition=Q(refund_due_minor__gte=0, refund_due_minor__lte=F("amount_minor")),
                 name="payment_refund_due_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(excess_minor__gte=0, excess_minor__lte=F("amount_minor")),
+                name="payment_excess_within_amount",
             ),
         ]
 

@@ -3,6 +3,11 @@
 An order passes review when, after the rules ran, it has no open interception; ``reviewed_at``
 then marks it reviewed (S6 reads it). A rule an operator already released on this order is not
 raised again when review re-runs, so releasing the last hold lets the order through.
+
+A refund recorded before the order leaves holds it (``refunded``, through `order_refund_intercept`,
+registered on the orders' refund hook). An order refunded in full never passes: review holds it again
+whatever was released, its ``refunded`` hold cannot be released and it cannot be forced through; it is
+cancelled instead.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
 from oms.core.bulk import ids_in
+from oms.core.domain.money import format_minor
 from oms.core.errors import Conflict, ValidationFailed
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
+from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock, orders_for_update
-from oms.orders.models import Order
+from oms.orders.models import Order, Payment
 from oms.orders.services.timeline import EventRow, actor_or_none, order_event_record, order_events_insert
 from oms.orders.services.updates import order_reviewed_save, orders_mark_reviewed
 from oms.review.domain.facts import ORDER_FACTS
@@ -29,6 +36,8 @@ from oms.review.selectors import order_facts_many
 
 # Holds raised after review stop the order only until it is handed to the warehouse.
 INTERCEPTABLE_AFTER_REVIEW = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
+# The hold a recorded refund raises (退款拦截); on an order refunded in full it cannot be released.
+REFUNDED = "refunded"
 
 
 @dataclass(frozen=True)
@@ -101,6 +110,8 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
             for hit in _evaluate(compiled, facts[order.pk], memo)
             if hit.matched and hit.code not in handled[order.pk] and hit.code not in open_codes[order.pk]
         ]
+        if refunded_in_full(order.payment_status) and REFUNDED not in open_codes[order.pk] | _codes(raised):
+            raised.append(_refunded_hold(order))
         new_holds += raised
         still_open = sorted(open_codes[order.pk] | {h.reason_code for h in raised})
         outcomes.append(
@@ -138,6 +149,26 @@ def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
     orders_mark_reviewed(orders=passed, at=now)
     order_events_insert(rows=events, actor=actor)
     return outcomes
+
+
+def _codes(holds: Sequence[Interception]) -> set[str]:
+    return {h.reason_code for h in holds}
+
+
+def _refunded_hold(order: Order) -> Interception:
+    reason = f"refunded {format_minor(order.refunded_minor, order.currency)} / received " + format_minor(
+        order.received_minor, order.currency
+    )
+    return Interception(order=order, reason_code=REFUNDED, reason=reason)
+
+
+def _refuse_if_refunded(order: Order) -> None:
+    if refunded_in_full(order.payment_status):
+        raise Conflict(
+            f"Order {order.number} is refunded in full: cancel it instead of letting it through.",
+            code="order_refunded",
+            extra={"order": order.number},
+        )
 
 
 def _lock_with_relations(pks: list[int]) -> dict[int, Order]:
@@ -220,6 +251,8 @@ def interceptions_release(*, interception_ids: Sequence[int], actor: Any, note: 
     locked = _lock_with_relations(order_ids)
     for hold in holds:
         hold.order = locked[hold.order_id]
+        if hold.reason_code == REFUNDED:
+            _refuse_if_refunded(hold.order)
     _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=note)
     due = [o for o in locked.values() if o.status == Status.PENDING_REVIEW and o.reviewed_at is None]
     return _review_locked(orders=due, actor=actor) if due else []
@@ -232,6 +265,7 @@ def order_force_review(*, order: Order, actor: Any, reason: str) -> Order:
     locked = order_lock(pk=order.pk)
     if locked.status not in (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH):
         raise Conflict(f"Order {locked.number} is past review (status {locked.status}).", code="not_reviewable")
+    _refuse_if_refunded(locked)
     holds = list(Interception.objects.select_for_update().filter(order=locked, state=InterceptionState.OPEN))
     for hold in holds:
         hold.order = locked
@@ -267,6 +301,17 @@ def order_intercept(*, order: Order, reason_code: str, reason: str, actor: Any) 
     order_event_record(order=order, kind="intercepted", actor=actor, reason=reason, data={"codes": [reason_code]})
     audit_record(actor=actor, action="order.intercept", obj=order, after={"code": reason_code}, reason=reason)
     return hold
+
+
+@transaction.atomic(savepoint=False)
+def order_refund_intercept(*, order: Order, refund: Payment, actor: Any) -> None:
+    """A refund was recorded on the order (the orders' refund hook, order locked): hold it until somebody
+    decides what still ships. Once it is with the warehouse it is too late to hold here."""
+    amount = format_minor(refund.amount_minor, refund.currency)
+    note = f"{refund.method}:{refund.transaction_id} {amount}"
+    if refund.excess_minor:
+        note += f" (beyond received: {format_minor(refund.excess_minor, refund.currency)})"
+    order_intercept(order=order, reason_code=REFUNDED, reason=note, actor=actor)
 
 
 @transaction.atomic(durable=True)

@@ -50,6 +50,7 @@ from oms.fulfillment.services.common import (
 )
 from oms.inventory.models import Reservation, ReservationScope, ReservationState, StockItem
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
+from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.timeline import EventRow, order_events_insert, orders_transition
@@ -70,8 +71,13 @@ ORDER_FIELDS = ("warehouse_id", "final_warehouse_id", "has_short_lines")
 
 
 def allocatable(order: Order) -> bool:
-    """Reviewed, still before the warehouse, not yet given a warehouse."""
-    return order.status == Status.PENDING_REVIEW and order.reviewed_at is not None and order.final_warehouse_id is None
+    """Reviewed, still before the warehouse, not yet given a warehouse, not refunded in full."""
+    return (
+        order.status == Status.PENDING_REVIEW
+        and order.reviewed_at is not None
+        and order.final_warehouse_id is None
+        and not refunded_in_full(order.payment_status)
+    )
 
 
 def _held_at_warehouses(line_ids: list[int]) -> dict[int, dict[Key, int]]:

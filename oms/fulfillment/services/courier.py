@@ -37,6 +37,7 @@ from oms.fulfillment.services.common import (
     order_lines,
 )
 from oms.inventory.models import Warehouse
+from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
 from oms.orders.services.timeline import (
@@ -79,9 +80,12 @@ def rate_table() -> list[Rate]:
 
 
 def courier_due(order: Order) -> bool:
-    """Allocated to one warehouse, reviewed, still before dispatch."""
+    """Allocated to one warehouse, reviewed, still before dispatch, not refunded in full."""
     return (
-        order.status == Status.PENDING_REVIEW and order.reviewed_at is not None and order.final_warehouse_id is not None
+        order.status == Status.PENDING_REVIEW
+        and order.reviewed_at is not None
+        and order.final_warehouse_id is not None
+        and not refunded_in_full(order.payment_status)
     )
 
 

@@ -16,6 +16,7 @@ from oms.core.errors import Conflict
 from oms.fulfillment.models import Courier, Shipment, ShipmentState
 from oms.fulfillment.services.common import lock_orders, open_holds, order_lines
 from oms.inventory.models import Warehouse
+from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderEvent, OrderLine
 from oms.orders.services.timeline import order_event_build, order_events_save
@@ -57,10 +58,13 @@ def dispatch_document(
 
 
 def dispatchable(order: Order) -> bool:
+    """Pending dispatch with a warehouse and a courier, and not refunded in full (whatever holds were
+    released: the last guard before goods leave)."""
     return (
         order.status == Status.PENDING_DISPATCH
         and order.final_warehouse_id is not None
         and order.courier_id is not None
+        and not refunded_in_full(order.payment_status)
     )
 
 
@@ -69,6 +73,9 @@ def dispatch_locked(*, orders: Sequence[Order], actor: Any) -> list[Shipment]:
     """Send the locked, checked orders (no hold, no live shipment) to their warehouses."""
     if not orders:
         return []
+    refunded = [o.number for o in orders if refunded_in_full(o.payment_status)]
+    if refunded:
+        raise Conflict(f"Orders {refunded} are refunded in full; they cannot be dispatched.", code="order_refunded")
     ids = [o.pk for o in orders]
     lines = order_lines(ids)
     warehouses = {w.pk: w for w in Warehouse.objects.filter(pk__in={o.final_warehouse_id for o in orders})}
@@ -133,6 +140,8 @@ def orders_dispatch(*, orders: Sequence[Order], actor: Any) -> list[Shipment]:
 @transaction.atomic(durable=True)
 def order_dispatch(*, order: Order, actor: Any) -> Shipment:
     locked = lock_orders([order.pk])[order.pk]
+    if refunded_in_full(locked.payment_status):
+        raise Conflict(f"Order {locked.number} is refunded in full; it cannot be dispatched.", code="order_refunded")
     if not dispatchable(locked):
         raise Conflict(
             f"Order {locked.number} is not ready for dispatch (status {locked.status}).", code="not_dispatchable"

@@ -51,3 +51,16 @@ def refund_settle(*, amount_minor: int, dues_minor: Sequence[int]) -> list[int]:
         applied.append(take)
         left -= take
     return applied
+
+
+def refund_excess(*, received_minor: int, refunded_before_minor: int, amount_minor: int) -> int:
+    """How much of a refund of ``amount_minor`` goes beyond what the order still holds (received less what
+    earlier refunds gave back of it, their own excess not counted): money that was never taken cannot be
+    given back, so that part is an anomaly, not a refund. Between 0 and the amount."""
+    holds = max(received_minor - refunded_before_minor, 0)
+    return min(max(amount_minor - holds, 0), max(amount_minor, 0))
+
+
+def refunded_in_full(payment_status: str) -> bool:
+    """An order whose money all went back (or more) must not be reviewed, given a courier or dispatched."""
+    return payment_status == PaymentStatus.REFUNDED

@@ -13,6 +13,11 @@ A refund settles what is owed back (``refund_due_minor``): first on the order it
 names by transaction id, then that order's other payments with refund due, oldest first — and only then is
 the rest routed on from a retired order; a carried share settles its successor's dues the same way. Each
 settlement is a ``RefundSettlement`` row; what a refund exceeds the dues by is still a refund.
+
+A refund beyond what the order still holds (received less refunded) is recorded, but that part
+(``excess_minor``) is an anomaly: it settles nothing, is routed nowhere, is logged as
+``payment.refund_excess`` and shown apart in cash totals. Every refund is handed to the contexts that hold
+orders before they leave (`REFUND_RECORDED_HOOKS`: review intercepts the order).
 """
 
 from __future__ import annotations
@@ -20,17 +25,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.core.domain.money import apportion, format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.orders.domain.fields import MAX_AMOUNT_MINOR, FieldReader
-from oms.orders.domain.payments import CARRIED_METHOD, PaymentStatus, derive_payment_status, refund_settle
+from oms.orders.domain.payments import (
+    CARRIED_METHOD,
+    PaymentStatus,
+    derive_payment_status,
+    refund_excess,
+    refund_settle,
+)
 from oms.orders.domain.status import TERMINAL, Status
 from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order, Payment, PaymentKind, RefundSettlement
@@ -38,6 +49,16 @@ from oms.orders.selectors import order_living_successors
 from oms.orders.services.timeline import order_event_record, order_transition
 
 PAYMENT_METHODS = ("alipay", "wechat_pay", "unionpay", "bank_transfer", "cod", "cash", "platform")
+
+
+class RefundRecordedHook(Protocol):
+    def __call__(self, *, order: Order, refund: Payment, actor: Any) -> None: ...
+
+
+# Contexts above orders react to a refund recorded on an order (review: hold it before it leaves, 退款拦截)
+# without orders importing them. Each runs in the recording transaction with the order locked; a refund
+# carried on to a split or merge successor is handed on for the successor too.
+REFUND_RECORDED_HOOKS: list[RefundRecordedHook] = []
 
 
 @dataclass(frozen=True)
@@ -99,13 +120,19 @@ def payment_record(
             )
         return PaymentResult(existing, False, locked)
     settle_plan: list[tuple[Payment, int]] = []
+    excess = 0
     if kind == PaymentKind.REFUND:
+        excess = refund_excess(
+            received_minor=locked.received_minor,
+            refunded_before_minor=_refunded_held(locked),
+            amount_minor=amount_minor,
+        )
         named = (refund_of, None) if refund_of else (transaction_id, method)
-        settle_plan = _settle_plan(locked, amount_minor, named=named)
+        settle_plan = _settle_plan(locked, amount_minor - excess, named=named)
     settled_here = sum(take for _p, take in settle_plan)
     routes: list[tuple[Order, int]] = []
-    if locked.status == Status.CLOSED.value and amount_minor > settled_here:
-        routes = _routes(_successors_locked(locked), kind=kind, amount_minor=amount_minor - settled_here)
+    if locked.status == Status.CLOSED.value and amount_minor - excess > settled_here:
+        routes = _routes(_successors_locked(locked), kind=kind, amount_minor=amount_minor - excess - settled_here)
     unrouted = amount_minor - sum(share for _o, share in routes)
     late = kind == PaymentKind.PAYMENT and Status(locked.status) in TERMINAL and unrouted > 0
     try:
@@ -120,6 +147,7 @@ def payment_record(
                 paid_at=paid_at or timezone.now(),
                 needs_refund=late,
                 refund_due_minor=unrouted if late else 0,
+                excess_minor=excess,
                 raw=raw,
             )
     except IntegrityError:
@@ -142,6 +170,8 @@ def payment_record(
         event_kind = "refund_recorded" if kind == PaymentKind.REFUND else ("payment_after_close" if late else "payment")
     if settle_plan:
         data["settled"] = _settled_out(settle_plan)
+    if excess:
+        data["excess_minor"] = excess
     order_event_record(order=locked, kind=event_kind, actor=actor, data=data)
     audit_record(
         actor=actor,
@@ -157,11 +187,36 @@ def payment_record(
             **({"settled": _settled_out(settle_plan)} if settle_plan else {}),
         },
     )
+    if excess:
+        _excess_record(payment, order=locked, actor=actor)
     for successor, share in routes:
         _carry(successor, share, payment=payment, source=locked, actor=actor)
+    if kind == PaymentKind.REFUND:
+        for hook in REFUND_RECORDED_HOOKS:
+            hook(order=locked, refund=payment, actor=actor)
     if locked.status == Status.PENDING_PAYMENT.value and locked.payment_status == PaymentStatus.PAID.value:
         order_transition(order=locked, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
     return PaymentResult(payment, True, locked, routes, settle_plan)
+
+
+def _refunded_held(order: Order) -> int:
+    """What the order's refunds so far gave back of money it held: their amounts less their excess."""
+    refunds = Payment.objects.filter(order=order, kind=PaymentKind.REFUND)
+    return int(refunds.aggregate(held=Sum(F("amount_minor") - F("excess_minor")))["held"] or 0)
+
+
+def _excess_record(refund: Payment, *, order: Order, actor: Any) -> None:
+    """The anomaly of a refund beyond what the order held: on the timeline and in the operation log under its
+    own action, so finance can search for it."""
+    held = refund.amount_minor - refund.excess_minor
+    data = {"payment": f"{refund.method}:{refund.transaction_id}", "excess_minor": refund.excess_minor}
+    order_event_record(order=order, kind="refund_excess", actor=actor, data={**data, "held_minor": held})
+    audit_record(
+        actor=actor,
+        action="payment.refund_excess",
+        obj=refund,
+        after={**data, "amount_minor": refund.amount_minor, "received_minor": order.received_minor},
+    )
 
 
 def _settle_plan(order: Order, amount_minor: int, *, named: tuple[str, str | None] | None) -> list[tuple[Payment, int]]:
@@ -289,6 +344,9 @@ def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: 
             **({"settled": _settled_out(settle_plan)} if settle_plan else {}),
         },
     )
+    if payment.kind == PaymentKind.REFUND:
+        for hook in REFUND_RECORDED_HOOKS:
+            hook(order=order, refund=carried, actor=actor)
     if order.status == Status.PENDING_PAYMENT.value and order.payment_status == PaymentStatus.PAID.value:
         order_transition(order=order, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
 

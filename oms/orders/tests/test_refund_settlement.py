@@ -16,7 +16,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from oms.orders.domain.payments import refund_settle
+from oms.orders.domain.payments import refund_excess, refund_settle
 from oms.orders.models import Order, OrderEvent, Payment, RefundSettlement
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
@@ -152,6 +152,15 @@ def test_refund_settle_takes_each_due_in_turn() -> None:
     assert refund_settle(amount_minor=0, dues_minor=[100]) == [0]
 
 
+@given(received=st.integers(0, 10**12), before=st.integers(0, 10**12), amount=st.integers(1, 10**12))
+def test_refund_excess_is_what_goes_beyond_what_is_held(received: int, before: int, amount: int) -> None:
+    excess = refund_excess(received_minor=received, refunded_before_minor=before, amount_minor=amount)
+    assert 0 <= excess <= amount
+    held = amount - excess
+    assert before + held <= max(received, before)  # what is given back never exceeds what was taken
+    assert excess == 0 or before + held == received or before >= received  # excess only once all went back
+
+
 # One step: pay (after the cancel, a late payment flagged for refund), cancel (once), or refund (naming
 # the i-th payment so far by refund_of, or none).
 steps = st.lists(
@@ -175,6 +184,8 @@ def test_dues_only_ever_go_down_by_what_refunds_settled(
     model: dict[int, int] = {}  # payment pk -> the due the rule says it has now
     paid_at: dict[int, datetime] = {}
     payments: list[Payment] = []
+    received = 0
+    real_refunds: list[int] = []
     for n, (step, amount, named) in enumerate(steps):
         when = T0 + timedelta(minutes=(7 * n) % 11)  # out of order in time, on purpose
         if step == "cancel":
@@ -193,6 +204,7 @@ def test_dues_only_ever_go_down_by_what_refunds_settled(
                 actor="t",
             )
             payments.append(result.payment)
+            received += amount
             paid_at[result.payment.pk] = when
             if result.payment.needs_refund:
                 flagged[result.payment.pk] = model[result.payment.pk] = result.payment.refund_due_minor
@@ -208,7 +220,13 @@ def test_dues_only_ever_go_down_by_what_refunds_settled(
                 kind="refund",
                 refund_of=name,
             )
-            left = amount
+            refund = Payment.objects.get(transaction_id=f"{order.number}-R{n}")
+            real_before = sum(real_refunds)
+            real_refunds.append(refund.amount_minor - refund.excess_minor)
+            # Cash never goes below zero: a refund gives back at most what is held, the rest is excess.
+            assert refund.excess_minor == max(0, amount - max(0, received - real_before))
+            assert sum(real_refunds) <= received
+            left = amount - refund.excess_minor
             owing = sorted(
                 (pk for pk, due in model.items() if due > 0),
                 key=lambda pk: (Payment.objects.get(pk=pk).transaction_id != name, paid_at[pk], pk),

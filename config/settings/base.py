@@ -168,6 +168,9 @@ LOGGING = {
 OMS = {
     "UNPAID_TIMEOUT_MINUTES": int(os.environ.get("OMS_UNPAID_TIMEOUT_MINUTES", "30")),
     "BULK_INTAKE_MAX": 1000,
+    # An Idempotency-Key claim is a lease: if the request that claimed it died (process killed, database
+    # restarted) a retry after this many seconds runs it again. Keep it above the longest request.
+    "IDEMPOTENCY_LEASE_S": float(os.environ.get("OMS_IDEMPOTENCY_LEASE_S", "30")),
 }
 
 # Outbox and webhooks (oms.outbox). A relay run claims a batch; its lease must outlast delivering the

@@ -390,6 +390,11 @@ class IdempotencyKey(models.Model):
     response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True)
+    # The claim of the request running it holds until then; after it, a retry may take the claim over (the
+    # claimant died between claiming and storing its answer). ``attempt`` counts claims: only the latest
+    # claimant stores its answer.
+    lease_until = models.DateTimeField(null=True)
+    attempt = models.PositiveIntegerField(default=1)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["operator", "key"], name="idempotency_key_unique")]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from oms.orders.models import IdempotencyKey, Order, OrderLine
 from oms.orders.tests.conftest import order_payload
@@ -149,6 +151,7 @@ def test_idempotency_key_still_in_flight_is_409(cs: Any, make_operator: Any) -> 
         method="POST",
         path="/api/v1/orders",
         request_fingerprint=request_fingerprint(method="POST", path="/api/v1/orders", body=body),
+        lease_until=timezone.now() + timedelta(seconds=30),
     )
     response = cs.post("/api/v1/orders", data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k-3")
     assert response.status_code == 409 and response.json()["error"]["code"] == "idempotency_key_in_use"

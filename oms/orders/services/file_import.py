@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from oms.core.domain.cells import row_safe
 from oms.core.domain.money import format_minor
 from oms.orders.services.intake import order_intake_bulk
 
@@ -320,8 +321,24 @@ def orders_import_file(
     return summary
 
 
+REPORT_HEADER = ["row", "platform_order_id", "column", "message"]
+
+
 def report_write_csv(*, report: list[ReportRow], stream: IO[str]) -> None:
+    """The error report as CSV; every cell through `row_safe` (the file's text comes from the input)."""
     writer = csv.writer(stream)
-    writer.writerow(["row", "platform_order_id", "column", "message"])
+    writer.writerow(REPORT_HEADER)
     for r in report:
-        writer.writerow([r.row, r.platform_order_id, r.column, r.message])
+        writer.writerow(row_safe([r.row, r.platform_order_id, r.column, r.message]))
+
+
+def report_write_xlsx(*, report: list[ReportRow], path: str) -> None:
+    """The error report as XLSX (write-only workbook); every cell through `row_safe`."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("errors")
+    sheet.append(REPORT_HEADER)
+    for r in report:
+        sheet.append(row_safe([r.row, r.platform_order_id, r.column, r.message]))
+    book.save(path)

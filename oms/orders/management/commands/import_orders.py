@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oms.accounts.models import Operator
 from oms.core.context import request_context
-from oms.orders.services.file_import import orders_import_file, report_write_csv
+from oms.orders.services.file_import import orders_import_file, report_write_csv, report_write_xlsx
 
 
 class Command(BaseCommand):
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--operator", default="", help="Username recorded as the importer (default: system).")
         parser.add_argument(
-            "--report", type=Path, default=None, help="Where to write the row-level error report (CSV)."
+            "--report", type=Path, default=None, help="Where to write the row-level error report (.csv, or .xlsx)."
         )
         parser.add_argument("--chunk", type=int, default=500, help="Orders per intake batch.")
         parser.add_argument("--no-progress", action="store_true")
@@ -44,7 +44,9 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         report_path: Path = options["report"] or path.with_name(path.stem + ".errors.csv")
-        if summary.report:
+        if summary.report and report_path.suffix.lower() == ".xlsx":
+            report_write_xlsx(report=summary.report, path=str(report_path))
+        elif summary.report:
             with report_path.open("w", encoding="utf-8-sig", newline="") as out:
                 report_write_csv(report=summary.report, stream=out)
         counts = summary.as_dict()

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from oms.audit.services import audit_record, model_snapshot
 from oms.channels.models import AllocationRule
+from oms.core.domain.limits import MAX_CHANNEL_QUANTITY
 from oms.core.errors import FieldError, NotFound, ValidationFailed
 
 RULE_FIELDS = [
@@ -31,6 +32,13 @@ RULE_FIELDS = [
 
 def allocation_rule_validate(*, rule: AllocationRule) -> None:
     """Model validation as the service's field-named `ValidationFailed` (nothing is written)."""
+    too_large = [
+        FieldError(name, f"At most {MAX_CHANNEL_QUANTITY} units.", "too_large")
+        for name in ("fixed_quantity", "min_quantity", "max_quantity", "safety_stock")
+        if isinstance(getattr(rule, name), int) and getattr(rule, name) > MAX_CHANNEL_QUANTITY
+    ]
+    if too_large:
+        raise ValidationFailed("The allocation rule is invalid.", details=too_large)
     try:
         rule.full_clean()
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from oms.audit.services import audit_record
@@ -20,6 +21,7 @@ from oms.catalog.models import Sku
 from oms.channels.models import Channel, ChannelWarehouse
 from oms.channels.services.allocation import channel_stock_reallocate
 from oms.core.db_retry import retry_on_deadlock
+from oms.core.domain.limits import MAX_DOCUMENT_LINE_QUANTITY, MAX_STOCK_UNITS
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.inventory.models import (
     DocumentStatus,
@@ -28,6 +30,7 @@ from oms.inventory.models import (
     ReservationKind,
     StockDocument,
     StockDocumentLine,
+    StockItem,
     Warehouse,
 )
 from oms.inventory.services.ledger import MoveSpec, ledger_post, lock_items
@@ -83,6 +86,10 @@ def _validate(
                 "Quantity must be a whole number ≥ 0." if allow_zero else "Quantity must be a positive whole number."
             )
             errors.append(FieldError(f"lines[{i}].quantity", message, "min_value"))
+        elif line.quantity > MAX_DOCUMENT_LINE_QUANTITY:
+            errors.append(
+                FieldError(f"lines[{i}].quantity", f"At most {MAX_DOCUMENT_LINE_QUANTITY} units per line.", "too_large")
+            )
         sku = skus.get(line.sku_id)
         if sku is None:
             errors.append(FieldError(f"lines[{i}].sku_id", f"Unknown SKU {line.sku_id}.", "unknown"))
@@ -97,6 +104,25 @@ def _validate(
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
     return skus
+
+
+def _within_stock_limit(warehouse_id: int, lines: Sequence[DocLine]) -> None:
+    """A receipt may not take one SKU in one warehouse past `MAX_STOCK_UNITS` (on hand + defective)."""
+    incoming: dict[int, int] = {}
+    for line in lines:
+        incoming[line.sku_id] = incoming.get(line.sku_id, 0) + line.quantity
+    held = dict(
+        StockItem.objects.filter(warehouse_id=warehouse_id, sku_id__in=list(incoming))
+        .annotate(units=F("on_hand") + F("defective"))
+        .values_list("sku_id", "units")
+    )
+    errors = [
+        FieldError(f"lines[{i}].quantity", f"The warehouse would hold more than {MAX_STOCK_UNITS} units.", "too_large")
+        for i, line in enumerate(lines)
+        if held.get(line.sku_id, 0) + incoming[line.sku_id] > MAX_STOCK_UNITS
+    ]
+    if errors:
+        raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
 
 
 def _create(
@@ -171,6 +197,7 @@ def _expect(doc: StockDocument, *statuses: str) -> None:
 def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
     """Receive goods (入库): on_hand (or defective, for lines marked so) grows, into the named batch."""
     _validate(lines, warehouses={"warehouse_id": warehouse_id})
+    _within_stock_limit(warehouse_id, lines)
     doc = _create(
         DocumentType.RECEIPT, DocumentStatus.DONE, warehouse_id=warehouse_id, lines=lines, actor=actor, note=note
     )

@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from oms.core.domain.money import MoneyError, parse_minor
+from oms.core.domain.limits import MAX_AMOUNT_MINOR
+from oms.core.domain.money import MoneyError, format_minor, parse_minor
 from oms.core.errors import FieldError
-
-# 10 billion in major units: far above any real order, far below where 64-bit columns overflow.
-MAX_AMOUNT_MINOR = 10**12
 
 # Mainland mobile numbers, optionally +86, optionally with a platform privacy extension
 # (虚拟号 "13800138000-1234"), or masked by the platform ("138****1234"); landlines 0xx(x)-xxxxxxx(x).
@@ -71,7 +69,16 @@ class FieldReader:
         self.err(f"{path}.{key}" if path else key, "Expected true or false.", "type")
         return False
 
-    def money(self, data: Mapping[str, Any], key: str, path: str, currency: str, *, required: bool = False) -> int:
+    def money(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        currency: str,
+        *,
+        required: bool = False,
+        limit: int = MAX_AMOUNT_MINOR,
+    ) -> int:
         value = data.get(key)
         field = f"{path}.{key}" if path else key
         if value is None or value == "":
@@ -83,8 +90,8 @@ class FieldReader:
         except MoneyError as exc:
             self.err(field, exc.message, exc.code)
             return 0
-        if minor > MAX_AMOUNT_MINOR:
-            self.err(field, "The amount is larger than any order this system takes.", "too_large")
+        if minor > limit:
+            self.err(field, f"At most {format_minor(limit, currency)} here.", "too_large")
             return 0
         return minor
 

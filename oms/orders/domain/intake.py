@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from oms.core.domain.limits import MAX_ORDER_LINE_QUANTITY, MAX_SHIPPING_MINOR, MAX_UNIT_PRICE_MINOR
 from oms.core.domain.money import CURRENCY_EXPONENTS
 from oms.core.domain.regions import province_lookup
 from oms.core.errors import FieldError
@@ -175,8 +176,8 @@ def _quantity(r: FieldReader, data: Mapping[str, Any], path: str) -> int:
     if value <= 0:
         r.err(field, f"The quantity must be greater than 0 (got {value}).", "not_positive")
         return 1
-    if value > 100_000:
-        r.err(field, "At most 100000 units per line.", "too_large")
+    if value > MAX_ORDER_LINE_QUANTITY:
+        r.err(field, f"At most {MAX_ORDER_LINE_QUANTITY} units per line.", "too_large")
     return value
 
 
@@ -222,7 +223,7 @@ def _line(r: FieldReader, data: Any, i: int, currency: str) -> LineIn | None:
         sku_code=sku_code,
         name=r.text(data, "name", path, max_len=200),
         quantity=_quantity(r, data, path),
-        unit_price_minor=r.money(data, "unit_price", path, currency, required=True),
+        unit_price_minor=r.money(data, "unit_price", path, currency, required=True, limit=MAX_UNIT_PRICE_MINOR),
         line_discount_minor=line_discount,
         promotions=tuple(promos),
         is_gift=r.flag(data, "is_gift", path),
@@ -354,7 +355,7 @@ def intake_parse(payload: Any, *, default_currency: str = "CNY") -> tuple[Intake
         is_presale=r.flag(payload, "presale", ""),
         is_cod=r.flag(payload, "cod", ""),
         order_discount_minor=r.money(payload, "order_discount", "", currency),
-        shipping_minor=r.money(payload, "shipping", "", currency),
+        shipping_minor=r.money(payload, "shipping", "", currency, limit=MAX_SHIPPING_MINOR),
         payment=_payment(r, r.mapping(payload, "payment", ""), currency),
         lines=tuple(lines),
         stated=stated,

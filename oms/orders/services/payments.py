@@ -32,9 +32,10 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.domain.limits import MAX_AMOUNT_MINOR
 from oms.core.domain.money import apportion, format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
-from oms.orders.domain.fields import MAX_AMOUNT_MINOR, FieldReader
+from oms.orders.domain.fields import FieldReader
 from oms.orders.domain.payments import (
     CARRIED_METHOD,
     PaymentStatus,

@@ -32,6 +32,7 @@ class OrdersPage:
     orders: list[dict[str, Any]]
     total: int  # orders in the whole window (so pages can be read last first)
     page: int
+    next_cursor: str = ""  # cursor-paged platforms (Shopify): where the next page starts; "" on the last
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ class PlatformAdapter(Protocol):
     max_window_s: int
     page_size: int
 
-    def orders_page(self, conn: Connection, *, start: datetime, end: datetime, page: int) -> OrdersPage: ...
+    def orders_page(
+        self, conn: Connection, *, start: datetime, end: datetime, page: int, cursor: str = ""
+    ) -> OrdersPage: ...
 
     def map_order(self, native: dict[str, Any]) -> MappedOrder: ...
 

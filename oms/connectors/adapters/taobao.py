@@ -73,7 +73,9 @@ class TaobaoAdapter:
             raise PlatformUnavailable("bad_response", f"The answer has no {key}.")
         return answer
 
-    def orders_page(self, conn: Connection, *, start: datetime, end: datetime, page: int) -> OrdersPage:
+    def orders_page(
+        self, conn: Connection, *, start: datetime, end: datetime, page: int, cursor: str = ""
+    ) -> OrdersPage:
         answer = self._call(
             conn,
             "taobao.trades.sold.increment.get",

@@ -147,6 +147,23 @@ class NativeReader:
         except MoneyError as exc:
             raise MappingError(exc.code, self.at(key), exc.message) from exc
 
+    def yuan_number(self, key: str, *, required: bool = False) -> int:
+        """Yuan sent as a JSON number (Pinduoduo: 19.9): read through its shortest decimal text, so 19.9 is
+        1990 fen exactly and 19.999 is refused rather than rounded."""
+        value = self.data.get(key)
+        if isinstance(value, float):
+            text = repr(value)
+            if "e" in text or "n" in text:
+                raise MappingError("bad_amount", self.at(key), f"{text} is not an amount.")
+            return self.money_of(key, text)
+        return self.money(key, required=required)
+
+    def money_of(self, key: str, text: str) -> int:
+        try:
+            return parse_minor(text, self.currency, field=self.at(key))
+        except MoneyError as exc:
+            raise MappingError(exc.code, self.at(key), exc.message) from exc
+
     def cents(self, key: str, *, required: bool = False) -> int:
         """Money the platform sends as integer minor units (Douyin, Pinduoduo-style fen)."""
         value = self.data.get(key)

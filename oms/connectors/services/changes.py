@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from oms.connectors.domain.mapped import MappedOrder, Phase, RefundState
+from oms.connectors.domain.mapped import MappedOrder, Phase, RefundState, money_text
 from oms.core.domain.money import parse_minor
 from oms.orders.domain.status import TRANSITIONS, Status
 from oms.orders.models import Order
@@ -78,11 +78,28 @@ def _hold(order: Order, parts: list[str], actor: Any) -> None:
         )
 
 
+def intake_payload(channel_code: str, mapped: MappedOrder) -> dict[str, Any]:
+    """The mapped payload for the shop's channel. The platform's per-line figure goes to intake (which flags
+    the order when it differs) only when there is no shipping: platforms divide goods money only, intake's
+    line paid includes the line's shipping share. Either way `PulledOrder` compares the goods money."""
+    payload = {**mapped.payload, "channel": channel_code}
+    if mapped.line_shares and payload.get("shipping") in ("0.00", "0", None):
+        shares = {s.platform_line_id: s.paid_minor for s in mapped.line_shares}
+        currency = str(payload.get("currency") or "CNY")
+        payload["lines"] = [
+            {**ln, "platform_paid": money_text(shares[ln["platform_line_id"]], currency)}
+            if ln.get("platform_line_id") in shares
+            else ln
+            for ln in payload["lines"]
+        ]
+    return payload
+
+
 def pulled_order_change(*, order_id: int, mapped: MappedOrder, actor: Any) -> str:
     """Apply a newer platform version to our order; the outcome code for the pull record."""
     order = Order.objects.get(pk=order_id)
     order = _record_new_money(order, mapped, actor)
-    revision = order_platform_revise(order=order, payload={**mapped.payload, "channel": order.channel.code},
+    revision = order_platform_revise(order=order, payload=intake_payload(order.channel.code, mapped),
                                      actor=actor)  # fmt: skip
     order = _close(revision.order, mapped, actor)
     _refunds(order, mapped, actor)

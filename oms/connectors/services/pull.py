@@ -98,8 +98,10 @@ class _Puller:
                 self.run.retries += 1
                 time.sleep(backoff_seconds(attempt, base=self.base, cap=self.cap))
 
-    def page(self, window: Window, number: int) -> OrdersPage:
-        return self.call(lambda: self.adapter.orders_page(self.conn, start=window.start, end=window.end, page=number))
+    def page(self, window: Window, number: int, cursor: str = "") -> OrdersPage:
+        return self.call(
+            lambda: self.adapter.orders_page(self.conn, start=window.start, end=window.end, page=number, cursor=cursor)
+        )
 
     def take(self, page: OrdersPage) -> None:
         self.run.fetched += len(page.orders)
@@ -110,6 +112,14 @@ class _Puller:
         an order that moved out of the window while we paged shifts into a page still to be read)."""
         first = self.page(window, 1)
         self.take(first)
+        if getattr(self.adapter, "cursor_paging", False):
+            # Cursor pages (since_id) do not shift when orders leave the window: read them forward.
+            page, number = first, 1
+            while page.next_cursor:
+                number += 1
+                page = self.page(window, number, page.next_cursor)
+                self.take(page)
+            return
         numbers = page_order(first.total, self.adapter.page_size)
         if len(numbers) <= 1:
             return
@@ -145,12 +155,21 @@ def _finish(shop: Shop, run: PullRun, tally: Tally, error: PlatformError | Crede
         Shop.objects.filter(pk=shop.pk).update(**fields)
 
 
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or timezone.is_aware(value):
+        return value
+    return timezone.make_aware(value)
+
+
 def shop_pull(
     *, shop: Shop, kind: str = PullKind.SCHEDULED, start: datetime | None = None, end: datetime | None = None,
     now: datetime | None = None,
 ) -> PullRun:  # fmt: skip
     """Pull the shop's changed orders (or back-fill [start, end)). 409 when a pull of the shop is running."""
     now = now or timezone.now()
+    start, end = _aware(start), _aware(end)
+    if end is not None and end > now:
+        end = now  # the platform has nothing modified in the future
     if start is not None and (start >= (end or now) or now - start > BACKFILL_MAX):
         raise ValidationFailed("A back-fill needs a start before its end, within the last 92 days.",
                                code="bad_range", extra={"field": "start"})  # fmt: skip

@@ -19,7 +19,7 @@ from django.utils import timezone
 from oms.connectors.adapters.base import PlatformAdapter
 from oms.connectors.domain.mapped import MappedOrder, MappingError, Phase, native_version, share_mismatches
 from oms.connectors.models import PulledOrder, PullItem, PullItemState, Shop
-from oms.connectors.services.changes import pulled_order_change
+from oms.connectors.services.changes import intake_payload, pulled_order_change
 from oms.core.errors import ApplicationError
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.intake import order_intake_bulk
@@ -94,7 +94,7 @@ def _intake_fresh(shop: Shop, items: list[_Item], actor: Any, tally: Tally) -> l
     """Bulk intake of orders never taken in; the ones intake already knows come back as changes."""
     if not items:
         return []
-    payloads = [{**i.mapped.payload, "channel": shop.channel.code} for i in items]
+    payloads = [intake_payload(shop.channel.code, i.mapped) for i in items]
     outcomes = order_intake_bulk(payloads=payloads, actor=actor)
     taken, known_elsewhere = [], []
     for item, outcome in zip(items, outcomes, strict=True):
@@ -141,11 +141,15 @@ def _apply_changes(shop: Shop, items: list[_Item], actor: Any, tally: Tally) -> 
 
 
 def _our_shares(order_ids: list[int]) -> dict[int, dict[str, int]]:
+    """What each line pays for its goods by our apportionment (paid less its shipping share), as platforms
+    divide it (TOP's divide_order_fee excludes the post fee)."""
     ours: dict[int, dict[str, int]] = {}
-    rows = OrderLine.objects.filter(order_id__in=order_ids).values_list("order_id", "platform_line_id", "paid_minor")
-    for order_id, line_id, paid in rows:
+    rows = OrderLine.objects.filter(order_id__in=order_ids).values_list(
+        "order_id", "platform_line_id", "paid_minor", "shipping_minor"
+    )
+    for order_id, line_id, paid, shipping in rows:
         if line_id:
-            ours.setdefault(order_id, {})[line_id] = ours.get(order_id, {}).get(line_id, 0) + paid
+            ours.setdefault(order_id, {})[line_id] = ours.get(order_id, {}).get(line_id, 0) + paid - shipping
     return ours
 
 

@@ -15,10 +15,19 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from oms.connectors.simulator.platforms import Answer, answer_douyin, answer_jd, answer_pdd, answer_shopify
 from oms.connectors.simulator.state import Faults, SimulatorState
 from oms.connectors.simulator.taobao import answer_top
 
 MAX_BODY = 1_000_000
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or b"{}")
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -52,9 +61,17 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         return False
 
+    def _answer(self, answer: Answer) -> None:
+        fault, status, body = answer
+        if not self._fault(fault):
+            self._json(status, body)
+
     def do_GET(self) -> None:
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
+        if url.path.startswith("/admin/api/"):
+            self._answer(answer_shopify(self.server.state, url.path, dict(self.headers.items()), query, {}))
+            return
         if url.path == "/_sim/writebacks":
             shop = self.server.state.shop(query.get("platform", ""), query.get("app_key", ""))
             self._json(200, {"write_backs": shop.write_backs if shop else []})
@@ -69,6 +86,18 @@ class _Handler(BaseHTTPRequestHandler):
             fault, body = answer_top(self.server.state, form)
             if not self._fault(fault):
                 self._json(200, body)
+            return
+        if url.path in ("/routerjson", "/api/router"):
+            form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+            handler = answer_jd if url.path == "/routerjson" else answer_pdd
+            self._answer(handler(self.server.state, form))
+            return
+        if url.path.startswith("/admin/api/"):
+            self._answer(answer_shopify(self.server.state, url.path, dict(self.headers.items()), {}, _json_object(raw)))
+            return
+        if url.path.startswith(("/order/", "/sku/")):
+            query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+            self._answer(answer_douyin(self.server.state, query, _json_object(raw)))
             return
         if url.path.startswith("/_sim/"):
             self._control(url.path, raw)

@@ -64,7 +64,7 @@ def test_platform_money_division_is_kept_beside_ours_and_a_difference_is_flagged
     shop, sim = tb_shop
     # 3 equal lines, 1.00 order discount: the platform gives the odd fen to the last line, we to the first.
     lines = [SimLine(f"30010{i}", f"500{i}", "TEA-001", "茶", 1000, 1) for i in range(1, 4)]
-    native = put_trade(sim, "3001", 5, lines=lines, order_discount_minor=100)
+    native = put_trade(sim, "3001", 5, lines=lines, order_discount_minor=100, post_fee_minor=1000)
     subs = native["orders"]["order"]
     subs[0]["part_mjz_discount"], subs[0]["divide_order_fee"] = "0.33", "9.67"
     subs[2]["part_mjz_discount"], subs[2]["divide_order_fee"] = "0.34", "9.66"
@@ -76,6 +76,22 @@ def test_platform_money_division_is_kept_beside_ours_and_a_difference_is_flagged
         {"line": "300101", "ours": 966, "platform": 967},
         {"line": "300103", "ours": 967, "platform": 966},
     ]
+
+
+def test_without_shipping_the_platform_figure_goes_on_the_lines_and_flags_the_order(
+    tb_shop: Sim, put_trade: Callable[..., Any]
+) -> None:
+    shop, sim = tb_shop
+    lines = [SimLine(f"31010{i}", f"500{i}", "TEA-001", "茶", 1000, 1) for i in range(1, 4)]
+    native = put_trade(sim, "3101", 5, lines=lines, order_discount_minor=100)
+    subs = native["orders"]["order"]
+    subs[0]["part_mjz_discount"], subs[0]["divide_order_fee"] = "0.33", "9.67"
+    subs[2]["part_mjz_discount"], subs[2]["divide_order_fee"] = "0.34", "9.66"
+    put_trade(sim, "3102", 6, lines=lines[:1])
+    shop_pull(shop=shop, now=NOW)
+    differs, agrees = _orders(shop)
+    assert differs.has_platform_mismatch and not agrees.has_platform_mismatch
+    assert [ln.platform_paid_minor for ln in differs.lines.order_by("line_no")] == [967, 967, 966]
 
 
 def test_a_bad_order_is_kept_as_a_failed_item_and_the_good_ones_go_in(

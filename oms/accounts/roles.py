@@ -32,6 +32,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "review.view_interception",
             "fulfillment.view_stockout",
             "fulfillment.view_shipment",
+            "connectors.view_shop",
         ],
     ),
     "order_reviewer": (
@@ -58,6 +59,9 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "orders.view_platformskumapping",
             "orders.add_platformskumapping",
             "orders.change_platformskumapping",
+            "connectors.view_shop",
+            "connectors.pull_shop",
+            "connectors.retry_pullitem",
         ],
     ),
     "warehouse_coordinator": (

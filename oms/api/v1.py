@@ -15,7 +15,19 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from oms.api.auth import AUTH
-from oms.api.routers import catalog, customers, fulfillment, meta, orders, outbox, payments, review, splitmerge, stock
+from oms.api.routers import (
+    catalog,
+    connectors,
+    customers,
+    fulfillment,
+    meta,
+    orders,
+    outbox,
+    payments,
+    review,
+    splitmerge,
+    stock,
+)
 from oms.core.errors import ApplicationError
 
 logger = logging.getLogger("oms.api")
@@ -113,3 +125,4 @@ api.add_router("/", review.router)
 api.add_router("/", catalog.router)
 api.add_router("/", stock.router)
 api.add_router("/", fulfillment.router)
+api.add_router("/", connectors.router)

@@ -26,6 +26,7 @@ NAV: list[NavItem] = [
     NavItem(_("Stockouts"), "console:stockouts", "fulfillment.view_stockout"),
     NavItem(_("Dispatch"), "console:dispatch", "fulfillment.view_shipment"),
     NavItem(_("Outbox"), "console:outbox", "outbox.view_outboxmessage"),
+    NavItem(_("Shops 店铺"), "console:shops", "connectors.view_shop"),
     NavItem(_("Stock 库存"), "console:stock", "inventory.view_stock"),
 ]
 

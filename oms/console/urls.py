@@ -1,6 +1,7 @@
 from django.urls import path
 
 from oms.console import (
+    connectors_views,
     fulfillment_views,
     orders_views,
     outbox_views,
@@ -52,6 +53,12 @@ urlpatterns = [
     path("orders/<str:number>/fulfilment/dispatch/", fulfillment_views.order_dispatch_action, name="order_dispatch"),
     path("orders/<str:number>/fulfilment/rest/", fulfillment_views.order_cancel_rest_action, name="order_cancel_rest"),
     path("orders/<str:number>/parcels/", fulfillment_views.order_parcels_panel, name="order_parcels"),
+    path("shops/", connectors_views.shops_index, name="shops"),
+    path("shops/new/", connectors_views.shop_edit, name="shop_new"),
+    path("shops/<int:pk>/", connectors_views.shop_detail, name="shop"),
+    path("shops/<int:pk>/edit/", connectors_views.shop_edit, name="shop_edit"),
+    path("shops/<int:pk>/pull/", connectors_views.shop_pull_action, name="shop_pull"),
+    path("shops/<int:pk>/retry/", connectors_views.shop_retry_action, name="shop_retry"),
     path("stock/", stock_views.stock_index, name="stock"),
     path("stock/sku/<str:code>/", stock_views.sku_stock, name="stock_sku"),
     path("stock/sku/<str:code>/hot/", stock_views.sku_hot_action, name="stock_sku_hot"),

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from pydantic import Field
 
-from oms.api.auth import require_perm
+from oms.api.auth import public, require_perm
 from oms.connectors.models import PullKind, PullRun, Shop
 from oms.connectors.reasons import reason_text
 from oms.connectors.selectors import shop_failed_items, shop_get, shop_list, shop_token_expiring
@@ -131,6 +131,7 @@ def retry(request: HttpRequest, shop_id: int, body: ConnectorRetryIn) -> object:
 
 
 @router.post("/connectors/shopify/{shop_id}/webhooks", response=ConnectorTallyOut, auth=None)
+@public  # Shopify cannot send an API token: the HMAC over the body with the shop's secret is the check
 def shopify_webhook(request: HttpRequest, shop_id: int) -> object:
     """Shopify order webhooks (orders/create, orders/updated, …), verified by X-Shopify-Hmac-Sha256 with the
     shop's app secret; no API token (Shopify cannot send one). 401 on a bad signature."""

@@ -16,6 +16,7 @@ $(CURDIR)/.tools/bin/uv:
 
 install: $(UV)
 	$(UV) sync --frozen
+	$(UV) run python -m oms.reports.assets
 
 demo: install
 	$(UV) run oms setup

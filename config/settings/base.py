@@ -217,6 +217,15 @@ CELERY_BEAT_SCHEDULE["split-merge-auto-merge"] = {
     "task": "splitmerge.auto_merge",
     "schedule": float(os.environ.get("OMS_AUTO_MERGE_INTERVAL_S", "30")),
 }
+# Reports read daily rollups kept up to date by this task (only the days whose orders or payments changed).
+OMS_REPORTS = {
+    "ROLLUP_LAG_S": float(os.environ.get("OMS_REPORTS_ROLLUP_LAG_S", "300")),
+    "MAX_DAYS": int(os.environ.get("OMS_REPORTS_MAX_DAYS", "366")),
+}
+CELERY_BEAT_SCHEDULE["reports-refresh-rollups"] = {
+    "task": "reports.refresh_rollups",
+    "schedule": float(os.environ.get("OMS_REPORTS_REFRESH_INTERVAL_S", "60")),
+}
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {
     "task": "orders.cancel_unpaid",
     "schedule": float(os.environ.get("OMS_CANCEL_UNPAID_INTERVAL_S", "300")),

@@ -180,6 +180,9 @@ class Order(models.Model):
             models.Index(fields=["paid_at"], name="order_paid_at"),
             models.Index(fields=["receiver_phone"], name="order_receiver_phone"),
             models.Index(fields=["status", "placed_at"], name="order_status_placed"),
+            # The report rollups read which orders changed since their cursor, and recompute a placing day.
+            models.Index(fields=["updated_at"], name="order_updated_at"),
+            models.Index(fields=["placed_at"], name="order_placed_at"),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,12 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         "Platform shops: pull CHANNEL [--from --to], shops, retry CHANNEL, rotate-keys, simulator [--demo].",
         (),
     ),
+    ("reports", "refresh"): (
+        "reports_refresh",
+        "Bring the daily report figures up to date (changed days only); --rebuild recomputes every day.",
+        (),
+    ),
+    ("assets",): ("oms_assets", "Install the pinned browser libraries (ECharts) the console serves itself.", ()),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
     ("fulfilment", "run"): (
         "fulfilment_run",

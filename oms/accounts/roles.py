@@ -33,6 +33,8 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "fulfillment.view_stockout",
             "fulfillment.view_shipment",
             "connectors.view_shop",
+            "reports.view_sales_report",
+            "reports.view_operations_report",
         ],
     ),
     "order_reviewer": (
@@ -62,6 +64,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "connectors.view_shop",
             "connectors.pull_shop",
             "connectors.retry_pullitem",
+            "reports.view_operations_report",
         ],
     ),
     "warehouse_coordinator": (
@@ -96,6 +99,8 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "fulfillment.view_shipment",
             "fulfillment.view_allocationdecision",
             "fulfillment.view_warehousetransfer",
+            "reports.view_operations_report",
+            "reports.view_stock_report",
         ],
     ),
     "finance": (
@@ -114,6 +119,9 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "channels.view_channel_stock",
             "review.view_interception",
             "review.release_interception",
+            "reports.view_sales_report",
+            "reports.view_cash_report",
+            "reports.view_customer_report",
         ],
     ),
 }

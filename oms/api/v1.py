@@ -24,6 +24,7 @@ from oms.api.routers import (
     orders,
     outbox,
     payments,
+    reports,
     review,
     splitmerge,
     stock,
@@ -126,3 +127,4 @@ api.add_router("/", catalog.router)
 api.add_router("/", stock.router)
 api.add_router("/", fulfillment.router)
 api.add_router("/", connectors.router)
+api.add_router("/", reports.router)

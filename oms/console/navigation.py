@@ -28,6 +28,7 @@ NAV: list[NavItem] = [
     NavItem(_("Outbox"), "console:outbox", "outbox.view_outboxmessage"),
     NavItem(_("Shops 店铺"), "console:shops", "connectors.view_shop"),
     NavItem(_("Stock 库存"), "console:stock", "inventory.view_stock"),
+    NavItem(_("Reports"), "console:reports_sales", "reports.view_sales_report"),
 ]
 
 # Configuration screens live in the Django admin; shown to anyone with a view permission there.

@@ -5,6 +5,7 @@ from oms.console import (
     fulfillment_views,
     orders_views,
     outbox_views,
+    reports_views,
     review_views,
     splitmerge_views,
     stock_views,
@@ -71,4 +72,5 @@ urlpatterns = [
     path("stock/rules/<int:pk>/edit/", stock_views.rule_edit, name="stock_rule_edit"),
     path("stock/rules/<int:pk>/delete/", stock_views.rule_delete, name="stock_rule_delete"),
     path("stock/push/", stock_views.stock_push_now, name="stock_push"),
+    path("reports/sales/", reports_views.sales_page, name="reports_sales"),
 ]

@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oms.console.permissions import console_view
+from oms.console.report_tables import sales_day_chart, stage_chart
+from oms.reports.domain.filters import ReportFilters
+from oms.reports.sales import sales_report
 from oms.reports.selectors import cash_totals, order_pipeline_board, orders_stuck
 from oms.review.models import Interception, InterceptionState
 
@@ -50,10 +53,23 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     return context
 
 
+def _chart_context(request: HttpRequest, board: Any) -> dict[str, Any]:
+    """The dashboard's charts: sales of the last 14 days and orders per stage, for those who may see them."""
+    charts: dict[str, Any] = {}
+    if board is not None:
+        charts["stage_chart"] = stage_chart(board)
+    if request.user.has_perm("reports.view_sales_report"):
+        today = timezone.localdate()
+        report = sales_report(filters=ReportFilters(day_from=today - timedelta(days=13), day_to=today))
+        charts["sales_chart"] = sales_day_chart(report)
+    return charts
+
+
 @console_view()
 def home(request: HttpRequest) -> HttpResponse:
-    """The tracking board (订单跟踪): where orders are, which are stuck, what holds them."""
-    return render(request, "console/home.html", _board_context(request))
+    """The tracking board (订单跟踪): where orders are, which are stuck, what holds them; charts of both."""
+    context = _board_context(request)
+    return render(request, "console/home.html", {**context, **_chart_context(request, context.get("board"))})
 
 
 @console_view()

@@ -64,6 +64,10 @@ class OrderFilters:
     created_to: date | None = None
     paid_from: date | None = None
     paid_to: date | None = None
+    placed_from: date | None = None  # the day the buyer placed it: what the sales report counts by
+    placed_to: date | None = None
+    province: str = ""  # receiver province adcode
+    category: str = ""  # has a line of a SKU in this category (code)
     platform_order_id: str = ""
     buyer_phone: str = ""
     sku: str = ""
@@ -120,6 +124,14 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
         qs = qs.filter(paid_at__gte=_day_start(f.paid_from))
     if f.paid_to:
         qs = qs.filter(paid_at__lt=_day_start(f.paid_to) + timedelta(days=1))
+    if f.placed_from:
+        qs = qs.filter(placed_at__gte=_day_start(f.placed_from))
+    if f.placed_to:
+        qs = qs.filter(placed_at__lt=_day_start(f.placed_to) + timedelta(days=1))
+    if f.province:
+        qs = qs.filter(receiver_province=f.province)
+    if f.category:
+        qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku__category__code=f.category)))
     if f.platform_order_id:
         qs = qs.filter(
             Exists(OrderPlatformRef.objects.filter(order=OuterRef("pk"), platform_order_id=f.platform_order_id))

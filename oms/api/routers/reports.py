@@ -4,7 +4,6 @@ Filters are parsed by the reports' own form (the console uses the same), so both
 same way: a reversed or too long period, an unknown channel, SKU, category, currency or filter → 422 naming
 the field. Amounts are decimal strings in the report's currency."""
 
-
 from datetime import date, datetime
 from typing import Any
 

@@ -14,7 +14,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from oms.api.auth import AUTH
+from oms.api.auth import AUTH, gate_operations
+from oms.api.guard import CachedJsonParser, guard_request
 from oms.api.routers import (
     catalog,
     connectors,
@@ -40,6 +41,7 @@ api = NinjaAPI(
     auth=AUTH,
     docs_url="/docs",
     urls_namespace="api-v1",
+    parser=CachedJsonParser(),
 )
 
 
@@ -128,3 +130,5 @@ api.add_router("/", stock.router)
 api.add_router("/", fulfillment.router)
 api.add_router("/", connectors.router)
 api.add_router("/", reports.router)
+# Authentication, then the declared permission, then the input guard: before any body is validated.
+gate_operations(api, guard_request)

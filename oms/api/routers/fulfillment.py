@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema
 from ninja.security import APIKeyHeader
 
 from oms.api.auth import require_perm
+from oms.api.types import LongPageSize
 from oms.core.errors import NotFound, ValidationFailed
 from oms.fulfillment.models import AllocationDecision, Parcel, Shipment, Stockout, StockoutState, WarehouseTransfer
 from oms.fulfillment.selectors import order_fulfilment, shipment_list, stockout_list, stockouts_by_sku
@@ -148,7 +149,7 @@ class AdvanceOut(Schema):
     dispatched: int
 
 
-class TransferIn(Schema):
+class WarehouseTransferIn(Schema):
     warehouse: str = Field(min_length=1, max_length=32)
     reason: str = Field(min_length=1, max_length=300)
     allow_short: bool = False
@@ -165,7 +166,7 @@ class ResolveOut(Schema):
     cancelled: int
 
 
-class ReasonIn(Schema):
+class CancelRestIn(Schema):
     reason: str = Field(min_length=1, max_length=300)
 
 
@@ -301,7 +302,7 @@ def fulfilment_allocate(request: HttpRequest, number: str) -> FulfilmentOut:
 
 @router.post("/fulfillment/orders/{number}/transfer", response=FulfilmentOut, summary="Transfer warehouse (转仓)")
 @require_perm("fulfillment.transfer_warehouse")
-def fulfilment_transfer(request: HttpRequest, number: str, body: TransferIn) -> FulfilmentOut:
+def fulfilment_transfer(request: HttpRequest, number: str, body: WarehouseTransferIn) -> FulfilmentOut:
     order_warehouse_transfer(
         order=_order(number),
         to_warehouse=body.warehouse,
@@ -338,7 +339,7 @@ def fulfilment_dispatch(request: HttpRequest, number: str) -> ShipmentOut:
     summary="Cancel what a partially shipped order (部分发货) has left to ship",
 )
 @require_perm("orders.cancel_order")
-def order_cancel_rest(request: HttpRequest, number: str, body: ReasonIn) -> RemainderOut:
+def order_cancel_rest(request: HttpRequest, number: str, body: CancelRestIn) -> RemainderOut:
     outcome = order_remainder_cancel(order=_order(number), actor=request.user, reason=body.reason)
     order = Order.objects.only("number", "status").get(number=number)
     return RemainderOut(
@@ -352,7 +353,11 @@ def order_cancel_rest(request: HttpRequest, number: str, body: ReasonIn) -> Rema
 @router.get("/fulfillment/stockouts", response=list[StockoutOut], summary="Stockouts (缺货)")
 @require_perm("fulfillment.view_stockout")
 def stockout_index(
-    request: HttpRequest, state: str = StockoutState.OPEN, sku: str = "", warehouse: str = "", limit: int = 200
+    request: HttpRequest,
+    state: str = StockoutState.OPEN,
+    sku: str = "",
+    warehouse: str = "",
+    limit: LongPageSize = 200,
 ) -> list[StockoutOut]:
     if state and state not in StockoutState.values:
         raise ValidationFailed(f"state is one of {', '.join(StockoutState.values)}.", code="validation_error")
@@ -385,7 +390,9 @@ def stockout_resolve(request: HttpRequest) -> ResolveOut:
 
 @router.get("/fulfillment/shipments", response=list[ShipmentOut], summary="Shipments sent to warehouses")
 @require_perm("fulfillment.view_shipment")
-def shipment_index(request: HttpRequest, state: str = "", warehouse: str = "", limit: int = 200) -> list[ShipmentOut]:
+def shipment_index(
+    request: HttpRequest, state: str = "", warehouse: str = "", limit: LongPageSize = 200
+) -> list[ShipmentOut]:
     rows = shipment_list(state=state, warehouse_code=warehouse).select_related("subsidiary")[: max(1, min(limit, 1000))]
     return [_shipment_out(s) for s in rows]
 

@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
+from oms.api.types import When
 from oms.core.domain.money import format_minor
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
 from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, Status, allowed_next
@@ -23,12 +24,12 @@ class PromotionIn(Schema):
     amount: str = Field(..., examples=["5.00"])
 
 
-class LineIn(Schema):
+class OrderLineIn(Schema):
     sku_code: str = Field("", description="Our merchant code (商家编码); unknown codes are refused.")
     platform_sku_code: str = Field("", description="The platform's SKU code; unmapped ones are kept and flagged.")
     platform_line_id: str = ""
     name: str = ""
-    quantity: int = Field(..., gt=0)
+    quantity: StrictInt = Field(..., gt=0, le=100_000)
     unit_price: str = Field(..., examples=["59.90"], description="List price per unit at trade time.")
     line_discount: str | None = Field(None, description="Item discounts; defaults to the sum of promotions.")
     promotions: list[PromotionIn] = []
@@ -96,7 +97,7 @@ class PaymentIn(Schema):
     method: str = Field(..., examples=["alipay"])
     transaction_id: str = ""
     amount: str | None = Field(None, description="Defaults to the payable amount.")
-    paid_at: datetime | None = None
+    paid_at: When | None = None
 
 
 class TotalsIn(Schema):
@@ -115,7 +116,7 @@ class OrderIn(Schema):
         description='sale or reissue; "return" is refused: a return is an after-sales case on its original order',
     )
     currency: str = Field("", description="Defaults to the channel's currency.")
-    placed_at: datetime | None = None
+    placed_at: When | None = None
     buyer: BuyerIn | None = None
     receiver: ReceiverIn
     buyer_remark: str = ""
@@ -126,7 +127,7 @@ class OrderIn(Schema):
     order_discount: str = Field("0.00", description="An unnamed order discount, beyond the promotions.")
     shipping: str = "0.00"
     payment: PaymentIn | None = None
-    lines: list[LineIn]
+    lines: list[OrderLineIn]
     promotions: list[OrderPromotionIn] = Field([], description="The promotions the order received, as rules (L1).")
     totals: TotalsIn | None = Field(None, description="The platform's stated totals; refused if lines disagree.")
 
@@ -136,7 +137,7 @@ class BulkIn(Schema):
     refuse_when_short: bool = False
 
 
-class CancelIn(Schema):
+class OrderCancelIn(Schema):
     reason: str = Field(..., min_length=1, max_length=500)
 
 

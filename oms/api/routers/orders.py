@@ -7,7 +7,6 @@ batch never blocks the good ones.
 
 import json
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -16,16 +15,18 @@ from ninja import Query, Router, Schema
 from ninja.responses import NinjaJSONEncoder
 
 from oms.api.auth import require_perm
+from oms.api.guard import per_item_validation
 from oms.api.routers.order_schemas import (
     BulkIn,
-    CancelIn,
     InvoiceIn,
+    OrderCancelIn,
     OrderIn,
     OrderPageOut,
     json_body,
     order_detail,
     order_summary,
 )
+from oms.api.types import Day, PageSize
 from oms.core.errors import ApplicationError, FieldError, ValidationFailed
 from oms.orders.selectors import OrderFilters, order_get, order_list
 from oms.orders.services.cancel import order_cancel
@@ -148,6 +149,7 @@ def order_create(request: HttpRequest, refuse_when_short: bool = False) -> HttpR
 
 @router.post("/orders/bulk", openapi_extra=json_body(BulkIn), summary="Take in up to 1,000 orders")
 @require_perm("orders.add_order")
+@per_item_validation
 def order_create_bulk(request: HttpRequest) -> HttpResponse:
     """One result per order, in order: created, existing (identical replay) or error (with the same body
     a single intake would answer). The batch itself answers 200 unless the envelope is malformed."""
@@ -179,17 +181,17 @@ class OrderListQuery(Schema):
     status: str = ""
     channel: str = ""
     type: str = ""
-    created_from: date | None = None
-    created_to: date | None = None
-    paid_from: date | None = None
-    paid_to: date | None = None
+    created_from: Day | None = None
+    created_to: Day | None = None
+    paid_from: Day | None = None
+    paid_to: Day | None = None
     platform_order_id: str = ""
     buyer_phone: str = ""
     sku: str = ""
     q: str = ""
     living_only: bool = False
     cursor: str = ""
-    limit: int = 50
+    limit: PageSize = 50
 
 
 @router.get("/orders", response=OrderPageOut, summary="List orders (keyset pagination)")
@@ -227,7 +229,7 @@ def order_show(request: HttpRequest, number: str) -> dict[str, Any]:
 
 @router.post("/orders/{number}/cancel", summary="Cancel an order with a reason")
 @require_perm("orders.cancel_order")
-def order_cancel_endpoint(request: HttpRequest, number: str, payload: CancelIn) -> dict[str, Any]:
+def order_cancel_endpoint(request: HttpRequest, number: str, payload: OrderCancelIn) -> dict[str, Any]:
     """409 naming the current status and the allowed next ones when the order can no longer be cancelled."""
     order_cancel(order=order_get(number=number), actor=request.user, reason=payload.reason)
     return order_detail(order_get(number=number))

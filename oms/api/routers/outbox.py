@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from oms.api.auth import require_perm
+from oms.api.types import Id
 from oms.core.errors import NotFound
 from oms.outbox.models import MessageState, OutboxMessage
 from oms.outbox.selectors import outbox_message_list
@@ -20,7 +21,7 @@ class MessageFilter(Schema):
     state: MessageState | None = None
     topic: str = ""
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000)
 
 
 class MessageOut(Schema):
@@ -53,7 +54,7 @@ class RetryIn(Schema):
     reason: str = Field("", max_length=500)
 
 
-def _get(message_id: int) -> OutboxMessage:
+def _get(message_id: Id) -> OutboxMessage:
     message = outbox_message_list().filter(pk=message_id).first()
     if message is None:
         raise NotFound(f"No outbox message {message_id}.")
@@ -69,13 +70,13 @@ def message_list(request: HttpRequest, filters: Query[MessageFilter]) -> dict[st
 
 @router.get("/outbox/messages/{message_id}", response=MessageOut)
 @require_perm("outbox.view_outboxmessage")
-def message_detail(request: HttpRequest, message_id: int) -> OutboxMessage:
+def message_detail(request: HttpRequest, message_id: Id) -> OutboxMessage:
     return _get(message_id)
 
 
 @router.post("/outbox/messages/{message_id}/retry", response=MessageOut)
 @require_perm("outbox.retry_outboxmessage")
-def message_retry(request: HttpRequest, message_id: int, body: RetryIn) -> OutboxMessage:
+def message_retry(request: HttpRequest, message_id: Id, body: RetryIn) -> OutboxMessage:
     """Give a dead-letter message a fresh set of attempts (409 unless it is dead)."""
     outbox_message_retry(message=_get(message_id), actor=request.user, reason=body.reason)
     return _get(message_id)

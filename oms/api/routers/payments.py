@@ -12,7 +12,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from pydantic import Field
 
 from oms.api.auth import require_perm
 from oms.api.routers.order_schemas import order_detail, payment_out
+from oms.api.types import Day, When
 from oms.channels.models import Channel
 from oms.core.domain.money import format_minor, parse_minor
 from oms.core.errors import FieldError, ValidationFailed
@@ -72,7 +72,7 @@ class PaymentRecordIn(Schema):
     transaction_id: str = Field(..., min_length=1, max_length=64)
     amount: str = Field(..., examples=["99.00"])
     kind: str = Field("payment", description="payment or refund")
-    paid_at: datetime | None = None
+    paid_at: When | None = None
     refund_of: str = Field(
         "",
         max_length=64,
@@ -86,7 +86,7 @@ class CallbackIn(Schema):
     transaction_id: str
     trade_status: str = Field(..., description="success, refund; anything else is acknowledged and ignored")
     amount: str
-    paid_at: datetime | None = None
+    paid_at: When | None = None
     refund_of: str | None = Field(None, description="for a refund: the transaction id of the payment it pays back")
 
 
@@ -144,8 +144,8 @@ def payment_callback(request: HttpRequest, method: str) -> dict[str, Any]:
 
 
 class TotalsQuery(Schema):
-    date_from: date | None = Field(None, alias="from")
-    date_to: date | None = Field(None, alias="to")
+    date_from: Day | None = Field(None, alias="from")
+    date_to: Day | None = Field(None, alias="to")
     channel: str = ""
 
 

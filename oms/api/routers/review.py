@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from oms.api.auth import require_perm
+from oms.api.types import Id, PageSize
 from oms.core.domain.money import parse_minor
 from oms.core.errors import NotFound
 from oms.core.rules import RuleParseError, compile_condition
@@ -80,11 +81,11 @@ class InterceptionOut(Schema):
 
 
 class ReleaseIn(Schema):
-    ids: list[int] = Field(min_length=1, max_length=500)
+    ids: list[Id] = Field(min_length=1, max_length=500)
     note: str = Field(min_length=1, max_length=300)
 
 
-class ReasonIn(Schema):
+class ForceReviewIn(Schema):
     reason: str = Field(min_length=1, max_length=300)
 
 
@@ -170,7 +171,7 @@ def rule_create(request: HttpRequest, body: RuleIn) -> Status[Rule]:
 
 @router.put("/rules/{rule_id}", response=RuleOut)
 @require_perm("review.edit_rules")
-def rule_update(request: HttpRequest, rule_id: int, body: RuleIn) -> Rule:
+def rule_update(request: HttpRequest, rule_id: Id, body: RuleIn) -> Rule:
     rule = Rule.objects.filter(pk=rule_id).first()
     if rule is None:
         raise NotFound(f"No rule {rule_id}.")
@@ -180,7 +181,7 @@ def rule_update(request: HttpRequest, rule_id: int, body: RuleIn) -> Rule:
 @router.get("/interceptions", response=list[InterceptionOut])
 @require_perm("review.view_interception")
 def interception_index(
-    request: HttpRequest, state: str = "open", reason_code: str = "", order: str = "", limit: int = 100
+    request: HttpRequest, state: str = "open", reason_code: str = "", order: str = "", limit: PageSize = 100
 ) -> list[InterceptionOut]:
     qs = interception_list(state=state, reason_code=reason_code, order_number=order)[: max(1, min(limit, 500))]
     return [_interception_out(i) for i in qs]
@@ -202,7 +203,7 @@ def order_review_now(request: HttpRequest, number: str) -> ReviewOut:
 
 @router.post("/orders/{number}/force-review", response=ReviewOut)
 @require_perm("orders.review", "review.release_interception")
-def order_review_force(request: HttpRequest, number: str, body: ReasonIn) -> ReviewOut:
+def order_review_force(request: HttpRequest, number: str, body: ForceReviewIn) -> ReviewOut:
     order = order_force_review(order=_order(number), actor=request.user, reason=body.reason)
     return ReviewOut(order=order.number, passed=True, open_interceptions=[])
 

@@ -39,7 +39,7 @@ class AutoSplitIn(Schema):
     max_weight_g: int | None = Field(None, ge=1, le=1_000_000)
 
 
-class ReasonIn(Schema):
+class UnmergeIn(Schema):
     reason: str = Field("", max_length=300)
 
 
@@ -126,7 +126,7 @@ def auto_merge(request: HttpRequest, max_orders: int = 5) -> list[OrderRef]:
 
 @router.post("/orders/{number}/unmerge", response=list[OrderRef])
 @require_perm("orders.split", "orders.merge")
-def unmerge(request: HttpRequest, number: str, body: ReasonIn) -> list[OrderRef]:
+def unmerge(request: HttpRequest, number: str, body: UnmergeIn) -> list[OrderRef]:
     return [_ref(o) for o in order_unmerge(order=_order(number), actor=request.user, reason=body.reason)]
 
 

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from oms.api.auth import require_perm
+from oms.api.types import Day, Id, PageSize, StockUnits, When
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
 from oms.channels.services.allocation import channel_stock_reallocate
@@ -19,37 +20,37 @@ from oms.inventory.services import documents as docs
 router = Router(tags=["stock"])
 
 
-class LineIn(Schema):
+class StockLineIn(Schema):
     sku: str = Field(description="SKU code (商家编码)")
-    quantity: int = Field(description="Units; for a stock count, the counted figure")
+    quantity: StockUnits = Field(description="Units; for a stock count, the counted figure")
     batch_no: str = ""
-    production_date: dt.date | None = None
-    expiry_date: dt.date | None = None
+    production_date: Day | None = None
+    expiry_date: Day | None = None
     defective: bool = False
 
 
-class ReceiptIn(Schema):
+class StockDocumentIn(Schema):
     warehouse: str
-    lines: list[LineIn]
+    lines: list[StockLineIn]
     note: str = ""
 
 
-class TransferIn(Schema):
+class StockTransferIn(Schema):
     source: str
     destination: str
-    lines: list[LineIn]
+    lines: list[StockLineIn]
     note: str = ""
 
 
-class ReturnIn(TransferIn):
+class StockReturnIn(StockTransferIn):
     channel: str
 
 
 class ReceiveIn(Schema):
-    received: dict[str, int] | None = Field(None, description="line id → units received; default: everything")
+    received: dict[str, StockUnits] | None = Field(None, description="line id → units received; default: everything")
 
 
-class CancelIn(Schema):
+class StockCancelIn(Schema):
     reason: str
 
 
@@ -158,7 +159,7 @@ def _warehouse_id(code: str, field: str, errors: list[FieldError]) -> int:
     return wid
 
 
-def _lines(lines: list[LineIn], errors: list[FieldError]) -> list[docs.DocLine]:
+def _lines(lines: list[StockLineIn], errors: list[FieldError]) -> list[docs.DocLine]:
     ids = dict(Sku.objects.filter(code__in={ln.sku for ln in lines}).values_list("code", "id"))
     out = []
     for i, ln in enumerate(lines):
@@ -291,7 +292,7 @@ def sku_stock(request: HttpRequest, code: str) -> dict[str, Any]:
 
 @router.get("/channels/{code}/stock", response=FeedOut)
 @require_perm("channels.view_channel_stock")
-def channel_feed(request: HttpRequest, code: str, changed_since: dt.datetime | None = None) -> dict[str, Any]:
+def channel_feed(request: HttpRequest, code: str, changed_since: When | None = None) -> dict[str, Any]:
     """Available-to-sell (可用库存) per SKU for one channel: everything, or only SKUs whose figure changed
     after ``changed_since`` (pass the previous answer's ``as_of``). ``quantity`` is what to push: available
     less safety stock, capped at the maximum, 0 below the minimum."""
@@ -310,7 +311,7 @@ def channel_feed(request: HttpRequest, code: str, changed_since: dt.datetime | N
 @router.get("/stock/documents", response=list[DocumentOut])
 @require_perm("inventory.view_stock")
 def document_list(
-    request: HttpRequest, doc_type: str | None = None, status: str | None = None, limit: int = 50
+    request: HttpRequest, doc_type: str | None = None, status: str | None = None, limit: PageSize = 50
 ) -> list[dict[str, Any]]:
     docs_qs = selectors.stock_document_list(doc_type=doc_type, status=status).prefetch_related("lines__sku")
     return [_doc_out(d, reload=False) for d in docs_qs[: max(1, min(limit, 200))]]
@@ -318,11 +319,11 @@ def document_list(
 
 @router.get("/stock/documents/{document_id}", response=DocumentOut)
 @require_perm("inventory.view_stock")
-def document_get(request: HttpRequest, document_id: int) -> dict[str, Any]:
+def document_get(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     return _doc_out(selectors.stock_document_get(document_id=document_id), reload=False)
 
 
-def _warehouse_and_lines(payload: ReceiptIn) -> tuple[int, list[docs.DocLine]]:
+def _warehouse_and_lines(payload: StockDocumentIn) -> tuple[int, list[docs.DocLine]]:
     """The warehouse and lines of a one-warehouse document (receipt, count, defective), every problem named."""
     errors: list[FieldError] = []
     wid = _warehouse_id(payload.warehouse, "warehouse", errors)
@@ -333,7 +334,7 @@ def _warehouse_and_lines(payload: ReceiptIn) -> tuple[int, list[docs.DocLine]]:
 
 @router.post("/stock/receipts", response={201: DocumentOut})
 @require_perm("inventory.receive_stock")
-def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
+def receipt_create(request: HttpRequest, payload: StockDocumentIn) -> Status[dict[str, Any]]:
     wid, lines = _warehouse_and_lines(payload)
     doc = docs.stock_receipt_create(warehouse_id=wid, lines=lines, actor=request.user, note=payload.note)
     return Status(201, _doc_out(doc))
@@ -341,7 +342,7 @@ def receipt_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str,
 
 @router.post("/stock/counts", response={201: DocumentOut})
 @require_perm("inventory.adjust_stock")
-def count_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
+def count_create(request: HttpRequest, payload: StockDocumentIn) -> Status[dict[str, Any]]:
     wid, lines = _warehouse_and_lines(payload)
     doc = docs.stock_count_create(warehouse_id=wid, lines=lines, actor=request.user, note=payload.note)
     return Status(201, _doc_out(doc))
@@ -349,7 +350,7 @@ def count_create(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, A
 
 @router.post("/stock/defective", response={201: DocumentOut})
 @require_perm("inventory.adjust_stock")
-def defective_mark(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str, Any]]:
+def defective_mark(request: HttpRequest, payload: StockDocumentIn) -> Status[dict[str, Any]]:
     wid, lines = _warehouse_and_lines(payload)
     doc = docs.stock_defective_mark(warehouse_id=wid, lines=lines, actor=request.user, note=payload.note)
     return Status(201, _doc_out(doc))
@@ -357,7 +358,7 @@ def defective_mark(request: HttpRequest, payload: ReceiptIn) -> Status[dict[str,
 
 @router.post("/stock/transfers", response={201: DocumentOut})
 @require_perm("inventory.transfer_stock")
-def transfer_create(request: HttpRequest, payload: TransferIn) -> Status[dict[str, Any]]:
+def transfer_create(request: HttpRequest, payload: StockTransferIn) -> Status[dict[str, Any]]:
     errors: list[FieldError] = []
     src = _warehouse_id(payload.source, "source", errors)
     dst = _warehouse_id(payload.destination, "destination", errors)
@@ -369,20 +370,20 @@ def transfer_create(request: HttpRequest, payload: TransferIn) -> Status[dict[st
 
 @router.post("/stock/transfers/{document_id}/ship", response=DocumentOut)
 @require_perm("inventory.transfer_stock")
-def transfer_ship(request: HttpRequest, document_id: int) -> dict[str, Any]:
+def transfer_ship(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     return _doc_out(docs.stock_transfer_ship(document_id=document_id, actor=request.user))
 
 
 @router.post("/stock/transfers/{document_id}/receive", response=DocumentOut)
 @require_perm("inventory.transfer_stock")
-def transfer_receive(request: HttpRequest, document_id: int, payload: ReceiveIn) -> dict[str, Any]:
+def transfer_receive(request: HttpRequest, document_id: Id, payload: ReceiveIn) -> dict[str, Any]:
     doc = docs.stock_transfer_receive(document_id=document_id, actor=request.user, received=_received(payload))
     return _doc_out(doc)
 
 
 @router.post("/stock/transfers/{document_id}/cancel", response=DocumentOut)
 @require_perm("inventory.transfer_stock")
-def transfer_cancel(request: HttpRequest, document_id: int, payload: CancelIn) -> dict[str, Any]:
+def transfer_cancel(request: HttpRequest, document_id: Id, payload: StockCancelIn) -> dict[str, Any]:
     doc = selectors.stock_document_get(document_id=document_id)
     if doc.doc_type != "transfer":
         raise ValidationFailed("Not a transfer.", details=[FieldError("document_id", "Not a transfer.", "invalid")])
@@ -391,7 +392,7 @@ def transfer_cancel(request: HttpRequest, document_id: int, payload: CancelIn) -
 
 @router.post("/stock/returns", response={201: DocumentOut})
 @require_perm("inventory.return_stock")
-def return_create(request: HttpRequest, payload: ReturnIn) -> Status[dict[str, Any]]:
+def return_create(request: HttpRequest, payload: StockReturnIn) -> Status[dict[str, Any]]:
     errors: list[FieldError] = []
     src = _warehouse_id(payload.source, "source", errors)
     dst = _warehouse_id(payload.destination, "destination", errors)
@@ -409,20 +410,20 @@ def return_create(request: HttpRequest, payload: ReturnIn) -> Status[dict[str, A
 
 @router.post("/stock/returns/{document_id}/ship", response=DocumentOut)
 @require_perm("inventory.return_stock")
-def return_ship(request: HttpRequest, document_id: int) -> dict[str, Any]:
+def return_ship(request: HttpRequest, document_id: Id) -> dict[str, Any]:
     return _doc_out(docs.stock_return_ship(document_id=document_id, actor=request.user))
 
 
 @router.post("/stock/returns/{document_id}/receive", response=DocumentOut)
 @require_perm("inventory.return_stock")
-def return_receive(request: HttpRequest, document_id: int, payload: ReceiveIn) -> dict[str, Any]:
+def return_receive(request: HttpRequest, document_id: Id, payload: ReceiveIn) -> dict[str, Any]:
     doc = docs.stock_return_receive(document_id=document_id, actor=request.user, received=_received(payload))
     return _doc_out(doc)
 
 
 @router.post("/stock/returns/{document_id}/cancel", response=DocumentOut)
 @require_perm("inventory.return_stock")
-def return_cancel(request: HttpRequest, document_id: int, payload: CancelIn) -> dict[str, Any]:
+def return_cancel(request: HttpRequest, document_id: Id, payload: StockCancelIn) -> dict[str, Any]:
     doc = selectors.stock_document_get(document_id=document_id)
     if doc.doc_type != "return":
         raise ValidationFailed("Not a return.", details=[FieldError("document_id", "Not a return.", "invalid")])

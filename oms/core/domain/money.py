@@ -25,7 +25,7 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "KRW": 0,
 }
 
-_DECIMAL_RE = re.compile(r"^(?P<sign>-)?(?P<int>\d+)(?:\.(?P<frac>\d+))?$")
+_DECIMAL_RE = re.compile(r"^(?P<sign>-)?(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]+))?$")  # ASCII digits only
 
 
 class MoneyError(ValidationFailed):
@@ -59,7 +59,7 @@ def parse_minor(value: object, currency: str, *, allow_negative: bool = False, f
         text = value.strip()
     else:
         raise MoneyError(f"{field}: expected a decimal string, got {type(value).__name__}.", code="bad_amount")
-    match = _DECIMAL_RE.match(text)
+    match = _DECIMAL_RE.match(text) if len(text) <= 40 else None
     if not match:
         raise MoneyError(f'{field}: {text!r} is not a decimal amount such as "12.34".', code="bad_amount")
     frac = match["frac"] or ""

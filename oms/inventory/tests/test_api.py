@@ -60,11 +60,17 @@ def test_bad_document_names_fields_and_changes_nothing(setup):
     r = post(
         setup["client"],
         "/api/v1/stock/receipts",
-        {"warehouse": "NOPE", "lines": [{"sku": "A-1", "quantity": -1}, {"sku": "ZZZ", "quantity": 1}]},
+        {"warehouse": "NOPE", "lines": [{"sku": "A-1", "quantity": 1}, {"sku": "ZZZ", "quantity": 1}]},
     )
     assert r.status_code == 422
     fields = {d["field"] for d in r.json()["error"]["details"]}
     assert fields == {"warehouse", "lines[1].sku"}
+    # A negative quantity is outside the declared contract (minimum 0): refused by the schema.
+    r = post(
+        setup["client"], "/api/v1/stock/receipts", {"warehouse": "HZ01", "lines": [{"sku": "A-1", "quantity": -1}]}
+    )
+    assert r.status_code == 422
+    assert [d["field"] for d in r.json()["error"]["details"]] == ["lines[0].quantity"]
     r = post(setup["client"], "/api/v1/stock/receipts", {"warehouse": "HZ01", "lines": [{"sku": "A-1", "quantity": 0}]})
     assert r.status_code == 422
     assert r.json()["error"]["details"][0]["field"] == "lines[0].quantity"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from oms.core.domain.limits import MAX_AMOUNT_MINOR
@@ -17,10 +17,15 @@ from oms.core.errors import FieldError
 
 # Mainland mobile numbers, optionally +86, optionally with a platform privacy extension
 # (虚拟号 "13800138000-1234"), or masked by the platform ("138****1234"); landlines 0xx(x)-xxxxxxx(x).
-PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}(?:-\d{1,6})?|1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\d{7,8})$")
-POSTCODE_RE = re.compile(r"^\d{6}$")
+PHONE_RE = re.compile(r"^(?:\+?86[- ]?)?(?:1[3-9]\d{9}(?:-\d{1,6})?|1[3-9]\d\*{4}\d{4}|0\d{2,3}-?\d{7,8})$", re.ASCII)
+POSTCODE_RE = re.compile(r"^[0-9]{6}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TAX_ID_RE = re.compile(r"^[0-9A-Z]{15,20}$")
+# Text PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate from a JSON "\ud800").
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Times outside this range cannot be stored (PostgreSQL offsets stop at ±15:59, years at 1 and 9999).
+_EARLIEST, _LATEST = datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC)
+_MAX_OFFSET = timedelta(hours=14)
 
 
 class FieldReader:
@@ -47,6 +52,9 @@ class FieldReader:
             self.err(field, "Expected text.", "type")
             return default
         value = value.strip()
+        if _UNSTORABLE.search(value):
+            self.err(field, "Contains a NUL byte or a lone UTF-16 surrogate, which cannot be stored.", "bad_character")
+            return default
         if required and not value:
             self.err(field, "This field is required.", "required")
         if len(value) > max_len:
@@ -111,10 +119,25 @@ class FieldReader:
             self.err(field, "Expected an ISO 8601 time such as 2026-01-31T12:00:00+08:00.", "type")
             return None
         try:
-            return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             self.err(field, f"{value!r} is not an ISO 8601 time such as 2026-01-31T12:00:00+08:00.", "bad_datetime")
             return None
+        return self._in_range(when, field)
+
+    def _in_range(self, when: datetime, field: str) -> datetime | None:
+        """The time as given, if it can be stored: a real-world UTC offset (at most ±14:00) and a year
+        between 1970 and 9999. Naive times are left for the service to place."""
+        offset = when.utcoffset()
+        if offset is None:
+            return when
+        if abs(offset) > _MAX_OFFSET:
+            self.err(field, "The UTC offset must lie between -14:00 and +14:00.", "out_of_range")
+            return None
+        if not _EARLIEST <= when < _LATEST:
+            self.err(field, "The time must lie between 1970 and 9999.", "out_of_range")
+            return None
+        return when
 
     def mapping(self, data: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> Mapping[str, Any]:
         value = data.get(key)

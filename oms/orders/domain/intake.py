@@ -168,10 +168,10 @@ def snapshot_diff(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
 def _quantity(r: FieldReader, data: Mapping[str, Any], path: str) -> int:
     value = data.get("quantity")
     field = f"{path}.quantity"
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
-        r.err(field, "The quantity must be a whole number.", "type" if value is not None else "required")
+        r.err(
+            field, "The quantity must be a whole number (a JSON integer).", "type" if value is not None else "required"
+        )
         return 1
     if value <= 0:
         r.err(field, f"The quantity must be greater than 0 (got {value}).", "not_positive")

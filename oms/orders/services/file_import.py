@@ -138,21 +138,41 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
+class UnreadableFile(ValueError):
+    """The upload is not a readable CSV (UTF-8) or XLSX file: every caller shows this message, no traceback."""
+
+
 def _rows_csv(stream: IO[bytes]) -> Iterator[list[str]]:
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    yield from csv.reader(text)
+    try:
+        yield from csv.reader(text)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise UnreadableFile(f"The CSV file could not be read (save it as UTF-8 CSV): {exc}") from None
 
 
 def _rows_xlsx(stream: IO[bytes]) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
-    book = load_workbook(stream, read_only=True, data_only=True)
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:
+        raise UnreadableFile(f"The file is not a readable XLSX workbook ({type(exc).__name__}).") from None
     try:
         sheet = book.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
             yield [_cell_text(v) for v in values]
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(f"The XLSX workbook is damaged or truncated ({type(exc).__name__}).") from None
     finally:
         book.close()
+
+
+def _whole_number(text: str) -> int | str:
+    """A quantity cell as an integer (the intake takes JSON integers only); anything else stays text and
+    is refused by the intake with the cell's row and column."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else text
 
 
 def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -248,7 +268,7 @@ def _payload(group: _Group) -> dict[str, Any]:
             "sku_code": cells.get("sku_code", ""),
             "platform_sku_code": cells.get("platform_sku_code", ""),
             "name": cells.get("item_name", ""),
-            "quantity": cells.get("quantity", ""),
+            "quantity": _whole_number(cells.get("quantity", "")),
             "unit_price": cells.get("unit_price", ""),
             "is_gift": cells.get("is_gift", ""),
         }

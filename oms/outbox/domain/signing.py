@@ -71,10 +71,10 @@ def verify_signature(
     raw_signature = lowered.get(HEADER_SIGNATURE.lower(), "").strip()
     if not raw_timestamp or not raw_signature:
         raise SignatureInvalid("The request is not signed.", code="signature_missing")
-    try:
-        timestamp = int(raw_timestamp)
-    except ValueError:
-        raise SignatureInvalid("The signature timestamp is not a number.") from None
+    # Unix seconds in ASCII digits; anything longer than 12 digits is no time this side of the year 33658.
+    if not (raw_timestamp.isascii() and raw_timestamp.isdigit() and len(raw_timestamp) <= 12):
+        raise SignatureInvalid("The signature timestamp is not a number of Unix seconds.")
+    timestamp = int(raw_timestamp)
     if abs(now - timestamp) > tolerance_s:
         raise SignatureInvalid("The signature timestamp is too old or in the future.", code="signature_stale")
     expected = compute_signature(secret, timestamp, body)

@@ -14,7 +14,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from oms.api.auth import AUTH, gate_operations
+from oms.api.auth import AUTH, api_operations, gate_operations
+from oms.api.contract import declare_statuses
+from oms.api.fields import hidden_keys, redact
 from oms.api.guard import CachedJsonParser, guard_request
 from oms.api.routers import (
     catalog,
@@ -34,7 +36,34 @@ from oms.core.errors import ApplicationError
 
 logger = logging.getLogger("oms.api")
 
-api = NinjaAPI(
+
+class OmsApi(NinjaAPI):
+    """The contract's two global rules: field-level permissions on every response body, and every status
+    an operation can answer declared in the OpenAPI document (`oms.api.contract`)."""
+
+    def create_response(
+        self,
+        request: HttpRequest,
+        data: Any,
+        *,
+        status: int | None = None,
+        temporal_response: HttpResponse | None = None,
+    ) -> HttpResponse:
+        data = redact(data, hidden_keys(getattr(request, "user", None)))
+        return super().create_response(request, data, status=status, temporal_response=temporal_response)
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: Any = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        prefix = self.get_root_path(path_params or {}) if path_prefix is None else path_prefix
+        views = {
+            (method.lower(), "/" + prefix.strip("/") + path): op.view_func
+            for path, op in api_operations(self)
+            for method in op.methods
+        }
+        return declare_statuses(schema, views)
+
+
+api = OmsApi(
     title="OMS API",
     version="1",
     description="Order management system: orders, stock, fulfilment. All amounts are decimal strings.",

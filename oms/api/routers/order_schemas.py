@@ -336,7 +336,7 @@ class OrderSummaryOut(Schema):
     payable: str
     received: str
     receiver_name: str
-    receiver_phone: str
+    receiver_phone: str | None = Field(description="null without orders.view_customer (oms.api.fields)")
     customer_id: int | None
     placed_at: datetime
     paid_at: datetime | None
@@ -354,11 +354,11 @@ class OrderPageOut(Schema):
 class CustomerOut(Schema):
     id: int
     channel: str
-    platform_buyer_id: str
+    platform_buyer_id: str | None
     nickname: str
     name: str
-    phone: str
-    email: str
+    phone: str | None
+    email: str | None
     created_at: datetime
 
 

@@ -15,6 +15,8 @@ from ninja import Query, Router, Schema
 from ninja.responses import NinjaJSONEncoder
 
 from oms.api.auth import require_perm
+from oms.api.contract import answers
+from oms.api.fields import hidden_keys, redact
 from oms.api.guard import per_item_validation
 from oms.api.routers.order_schemas import (
     BulkIn,
@@ -63,9 +65,10 @@ def _respond(status: int, body: Any, *, replayed: bool = False) -> HttpResponse:
 def with_idempotency(request: HttpRequest, handle: Callable[[], tuple[int, Any]]) -> HttpResponse:
     """Run ``handle`` once per Idempotency-Key (when the client sends one), replaying its stored answer."""
     key = request.headers.get("Idempotency-Key", "")
+    hidden = hidden_keys(request.user)
     if not key:
         status, body = _call(handle)
-        return _respond(status, body)
+        return _respond(status, redact(body, hidden))
     claim = idempotency_begin(
         operator=request.user,
         key=key,
@@ -80,7 +83,7 @@ def with_idempotency(request: HttpRequest, handle: Callable[[], tuple[int, Any]]
     except BaseException:
         idempotency_finish(record=claim, status=500, body=None)
         raise
-    stored = json.loads(_respond(status, body).content)
+    stored = json.loads(_respond(status, redact(body, hidden)).content)
     idempotency_finish(record=claim, status=status, body=stored)
     return _respond(status, stored)
 
@@ -124,6 +127,7 @@ def _outcome_out(outcome: IntakeOutcome) -> dict[str, Any]:
 
 @router.post("/orders", openapi_extra=json_body(OrderIn), summary="Take in one order")
 @require_perm("orders.add_order")
+@answers(201)
 def order_create(request: HttpRequest, refuse_when_short: bool = False) -> HttpResponse:
     """201 with the new order; 200 with the existing one for an identical replay of the same platform
     order; 409 when that platform order was taken in with other content (listing the differences) or,

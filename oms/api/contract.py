@@ -86,7 +86,8 @@ def declare_statuses(schema: dict[str, Any], views: dict[tuple[str, str], Callab
     for path, item in schema.get("paths", {}).items():
         for method, op in item.items():
             view = views.get((method, path))
-            operator = not getattr(view, "auth_kind", "")
+            # Signed callbacks and public receivers (no operator security) never answer 403.
+            operator = not getattr(view, "auth_kind", "") and bool(op.get("security"))
             responses = op.setdefault("responses", {})  # ninja keys statuses by int
             for status in error_statuses(method, path, op, operator=operator):
                 responses.setdefault(

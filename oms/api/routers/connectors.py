@@ -7,6 +7,7 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from oms.api.auth import public, require_perm
+from oms.api.types import Id
 from oms.connectors.models import PullKind, PullRun, Shop
 from oms.connectors.reasons import reason_text
 from oms.connectors.selectors import shop_failed_items, shop_get, shop_list, shop_token_expiring
@@ -86,7 +87,7 @@ class ConnectorTallyOut(Schema):
     failed: int
 
 
-def _shop(shop_id: int) -> Shop:
+def _shop(shop_id: Id) -> Shop:
     try:
         return shop_get(pk=shop_id)
     except Shop.DoesNotExist:
@@ -101,13 +102,13 @@ def shops(request: HttpRequest) -> list[Shop]:
 
 @router.get("/connectors/shops/{shop_id}", response=ConnectorShopOut)
 @require_perm("connectors.view_shop")
-def shop_detail(request: HttpRequest, shop_id: int) -> Shop:
+def shop_detail(request: HttpRequest, shop_id: Id) -> Shop:
     return _shop(shop_id)
 
 
 @router.post("/connectors/shops/{shop_id}/pull", response=ConnectorPullOut)
 @require_perm("connectors.pull_shop")
-def pull(request: HttpRequest, shop_id: int, body: ConnectorPullIn) -> PullRun:
+def pull(request: HttpRequest, shop_id: Id, body: ConnectorPullIn) -> PullRun:
     """Pull now from the cursor, or back-fill [start, end). 409 while a pull of the shop is running."""
     kind = PullKind.BACKFILL if body.start else PullKind.NOW
     return shop_pull(shop=_shop(shop_id), kind=kind, start=body.start, end=body.end)
@@ -115,7 +116,7 @@ def pull(request: HttpRequest, shop_id: int, body: ConnectorPullIn) -> PullRun:
 
 @router.get("/connectors/shops/{shop_id}/failed-items", response=list[ConnectorFailedItemOut])
 @require_perm("connectors.view_shop")
-def failed_items(request: HttpRequest, shop_id: int) -> list[dict[str, object]]:
+def failed_items(request: HttpRequest, shop_id: Id) -> list[dict[str, object]]:
     return [
         {"id": i.pk, "platform_order_id": i.platform_order_id, "reason_code": i.reason_code,
          "reason": reason_text(i.reason_code, i.reason_params), "field": i.reason_field, "attempts": i.attempts,
@@ -126,13 +127,13 @@ def failed_items(request: HttpRequest, shop_id: int) -> list[dict[str, object]]:
 
 @router.post("/connectors/shops/{shop_id}/failed-items/retry", response=ConnectorTallyOut)
 @require_perm("connectors.retry_pullitem")
-def retry(request: HttpRequest, shop_id: int, body: ConnectorRetryIn) -> object:
+def retry(request: HttpRequest, shop_id: Id, body: ConnectorRetryIn) -> object:
     return pull_items_retry(shop=_shop(shop_id), item_ids=body.item_ids)
 
 
 @router.post("/connectors/shopify/{shop_id}/webhooks", response=ConnectorTallyOut, auth=None)
 @public  # Shopify cannot send an API token: the HMAC over the body with the shop's secret is the check
-def shopify_webhook(request: HttpRequest, shop_id: int) -> object:
+def shopify_webhook(request: HttpRequest, shop_id: Id) -> object:
     """Shopify order webhooks (orders/create, orders/updated, …), verified by X-Shopify-Hmac-Sha256 with the
     shop's app secret; no API token (Shopify cannot send one). 401 on a bad signature."""
     shop = Shop.objects.select_related("channel").filter(pk=shop_id, platform="shopify").first()

@@ -12,12 +12,16 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictInt
 
+from oms.core.domain.limits import MAX_DOCUMENT_LINE_QUANTITY, MAX_ORDER_LINE_QUANTITY
+
 INT64_MAX = 2**63 - 1
 
 # A database id in a path or body.
 Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
-# Units of stock on a document line: a JSON integer (never "3"), non-negative, 32-bit.
-StockUnits = Annotated[StrictInt, Field(ge=0, le=2**31 - 1)]
+# Units of stock on a document line: a JSON integer (never "3"), 0 … the per-line limit.
+StockUnits = Annotated[StrictInt, Field(ge=0, le=MAX_DOCUMENT_LINE_QUANTITY)]
+# Units on an order line.
+OrderUnits = Annotated[StrictInt, Field(gt=0, le=MAX_ORDER_LINE_QUANTITY)]
 # A JSON integer in a body, anywhere in 64 bits.
 Int64 = Annotated[StrictInt, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
 

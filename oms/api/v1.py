@@ -93,13 +93,25 @@ def _loc_to_field(loc: list[Any] | tuple[Any, ...]) -> str:
     return out or "body"
 
 
+# Schema errors speak the codes the services and domain readers use for the same problems.
+_SCHEMA_CODES = {
+    "missing": "required",
+    "less_than_equal": "too_large",
+    "less_than": "too_large",
+    "greater_than_equal": "too_small",
+    "greater_than": "too_small",
+    "string_too_long": "too_long",
+    "too_long": "too_many",
+}
+
+
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     details = [
         {
             "field": _loc_to_field(err.get("loc", [])),
             "message": err.get("msg", "invalid"),
-            "code": err.get("type", "invalid"),
+            "code": _SCHEMA_CODES.get(err.get("type", ""), err.get("type", "invalid")),
         }
         for err in exc.errors
     ]

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import Field, StrictInt
+from pydantic import Field
 
-from oms.api.types import When
+from oms.api.types import OrderUnits, When
 from oms.core.domain.money import format_minor
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
 from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, Status, allowed_next
@@ -29,7 +29,7 @@ class OrderLineIn(Schema):
     platform_sku_code: str = Field("", description="The platform's SKU code; unmapped ones are kept and flagged.")
     platform_line_id: str = ""
     name: str = ""
-    quantity: StrictInt = Field(..., gt=0, le=100_000)
+    quantity: OrderUnits
     unit_price: str = Field(..., examples=["59.90"], description="List price per unit at trade time.")
     line_discount: str | None = Field(None, description="Item discounts; defaults to the sum of promotions.")
     promotions: list[PromotionIn] = []

@@ -32,9 +32,10 @@ def test_api_docs_render_with_other_hosts_blocked(live_server: Any, page: Any) -
 
     page.route("**/*", route)
     page.goto(f"{live_server.url}/api/docs")
-    page.wait_for_selector(".swagger-ui .info .title")
+    # Swagger UI's bundle is 1.5 MB of script: parsing it on a loaded CI machine can take longer than 10 s.
+    page.wait_for_selector(".swagger-ui .info .title", timeout=90_000)
     assert "OMS API" in page.inner_text(".swagger-ui .info .title")
     # The operations of the document are listed (the UI fetched openapi.json from the application).
-    page.wait_for_selector(".opblock-summary-path[data-path='/api/v1/orders']")
+    page.wait_for_selector(".opblock-summary-path[data-path='/api/v1/orders']", timeout=30_000)
     assert page.locator(".opblock").count() >= 60
     assert foreign == []

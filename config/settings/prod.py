@@ -4,11 +4,11 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env_bool
+from .hardening import allowed_hosts_problem, secret_key_problem
 
-if not SECRET_KEY or len(SECRET_KEY) < 50:  # noqa: F405
-    raise ImproperlyConfigured("SECRET_KEY must be set in the environment (at least 50 characters).")
-if not ALLOWED_HOSTS:  # noqa: F405
-    raise ImproperlyConfigured("ALLOWED_HOSTS must be set in the environment (comma-separated).")
+for _problem in (secret_key_problem(SECRET_KEY), allowed_hosts_problem(ALLOWED_HOSTS)):  # noqa: F405
+    if _problem:
+        raise ImproperlyConfigured(_problem)
 
 DEBUG = False
 STORAGES = {

@@ -18,6 +18,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
     ("serve",): ("oms_serve", "Serve the console and API for development (default 127.0.0.1:8000).", ()),
     ("token", "create"): ("api_token", "Issue an API token: oms token create OPERATOR NAME.", ("create",)),
     ("token", "revoke"): ("api_token", "Revoke an API token by its prefix: oms token revoke PREFIX.", ("revoke",)),
+    ("audit", "verify"): (
+        "audit_verify",
+        "Verify the operation log's hash chain (changed, removed, inserted, back-dated rows); exit 1 if broken.",
+        (),
+    ),
     ("stock", "verify"): ("stock_verify", "Re-derive every stock counter from the ledgers; exit 1 on any drift.", ()),
     ("stock", "reallocate"): ("stock_reallocate", "Recompute every channel's quota from the allocation rules.", ()),
     ("stock", "push"): ("stock_push", "Push changed available-to-sell figures to the platforms (via the outbox).", ()),

@@ -211,6 +211,8 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery"
 # Periodic work for `celery beat` (or `oms worker --beat`); each app's section below adds its own.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-relay": {"task": "outbox.relay", "schedule": OMS_OUTBOX["RELAY_INTERVAL_S"]},
+    # The operation log's hash chain, checked hourly; the console's board shows the last result.
+    "audit-verify": {"task": "audit.verify", "schedule": float(os.environ.get("OMS_AUDIT_VERIFY_INTERVAL_S", "3600"))},
 }
 
 # ---- Fulfilment (oms.fulfillment) — owned by the fulfilment work --------------------------------------

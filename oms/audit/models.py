@@ -41,6 +41,13 @@ class OperationLog(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True, db_index=True)
     client_address = models.CharField(_("client address"), max_length=64, blank=True)
     via = models.CharField(_("via"), max_length=16, blank=True)
+    # Tamper evidence (oms.audit.domain.chain): the content's hash, written with the row; the row's place in
+    # the chain (seq, the previous row's hash, its own), set when its transaction commits.
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True)
+    seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True)
+    row_hash = models.CharField(_("row hash"), max_length=64, blank=True)
+    chained_at = models.DateTimeField(_("chained at"), null=True, blank=True)
 
     objects = OperationLogQuerySet.as_manager()
 
@@ -64,3 +71,36 @@ class OperationLog(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("The operation log is append-only: rows cannot be deleted.")
+
+
+class ChainHead(models.Model):
+    """The last link of the operation log's chain (one row, id 1): its seq and hash. Writers take its row lock
+    to link their rows, so concurrent transactions chain one after the other."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("operation log chain head")
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash[:12]}"
+
+
+class AuditCheck(models.Model):
+    """One run of `oms audit verify` (by hand or the periodic task): what it found. The console shows the last."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    ok = models.BooleanField(_("intact"))
+    rows = models.BigIntegerField(_("rows checked"), default=0)
+    head_seq = models.BigIntegerField(_("chain head"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+    seconds = models.FloatField(_("seconds"), default=0.0)
+
+    class Meta:
+        verbose_name = _("operation log check")
+        verbose_name_plural = _("operation log checks")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {'ok' if self.ok else 'TAMPERED'}"

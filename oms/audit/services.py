@@ -1,13 +1,19 @@
-"""The one writer of the operation log. Every service calls `audit_record` inside its transaction."""
+"""The one writer of the operation log. Every service calls `audit_record` inside its transaction.
+
+Each row is written with its content hash; it is linked into the hash chain (oms.audit.domain.chain) in the
+same transaction: by the database's commit-time trigger on PostgreSQL, here on SQLite (whose writers are
+serialised, so reading the chain head and moving it on is safe)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.utils import timezone
 
-from oms.audit.models import OperationLog
+from oms.audit.domain.chain import content_digest, link_hash
+from oms.audit.models import ChainHead, OperationLog
 from oms.core.bulk import bulk_insert_columns
 from oms.core.context import current_context
 
@@ -53,20 +59,42 @@ def _row(
 ) -> OperationLog:
     ctx = current_context()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return (OperationLog.objects.create if save else OperationLog)(
-        actor=actor if is_user else None,
-        actor_name=actor.get_username() if is_user else (str(actor) if actor else "system"),
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        object_repr=object_repr[:200],
-        before=before,
-        after=after,
-        reason=reason,
-        request_id=ctx.request_id,
-        client_address=ctx.client_address,
-        via=ctx.channel,
-    )
+    content: dict[str, Any] = {
+        "at": timezone.now(),
+        "actor_id": actor.pk if is_user else None,
+        "actor_name": actor.get_username() if is_user else (str(actor) if actor else "system"),
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_repr": object_repr[:200],
+        "before": before,
+        "after": after,
+        "reason": reason,
+        "request_id": ctx.request_id,
+        "client_address": ctx.client_address,
+        "via": ctx.channel,
+    }
+    content["content_hash"] = content_digest(content)
+    (chain,) = _links_here([content["content_hash"]]) if save else [{}]
+    return (OperationLog.objects.create if save else OperationLog)(**content, **chain)
+
+
+def _links_here(content_hashes: Sequence[str]) -> list[dict[str, Any]]:
+    """The chain columns for new rows, in order, moving the chain head on — on databases other than PostgreSQL
+    (there the commit-time trigger links the rows, and empty columns are what it expects)."""
+    if connection.vendor == "postgresql":
+        return [{} for _ in content_hashes]
+    head, _created = ChainHead.objects.get_or_create(pk=1)
+    now = timezone.now()
+    links: list[dict[str, Any]] = []
+    seq, prev = head.seq, head.hash
+    for content_hash in content_hashes:
+        seq += 1
+        link = link_hash(seq, prev, content_hash)
+        links.append({"seq": seq, "prev_hash": prev, "row_hash": link, "chained_at": now})
+        prev = link
+    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return links
 
 
 def model_snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
@@ -97,22 +125,31 @@ def audit_record_many(
         return 0
     ctx = current_context()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    bulk_insert_columns(
-        OperationLog,
-        len(entries),
-        {
-            "actor_id": actor.pk if is_user else None,
-            "actor_name": actor.get_username() if is_user else (str(actor) if actor else "system"),
-            "action": action,
-            "object_type": [obj._meta.label_lower for obj, *_ in entries],
-            "object_id": [str(obj.pk) for obj, *_ in entries],
-            "object_repr": [str(obj)[:200] for obj, *_ in entries],
-            "before": [before for _o, before, _a, _r in entries],
-            "after": [after for _o, _b, after, _r in entries],
-            "reason": [reason for *_, reason in entries],
-            "request_id": ctx.request_id,
-            "client_address": ctx.client_address,
-            "via": ctx.channel,
-        },
-    )
+    shared: dict[str, Any] = {
+        "at": timezone.now(),
+        "actor_id": actor.pk if is_user else None,
+        "actor_name": actor.get_username() if is_user else (str(actor) if actor else "system"),
+        "action": action,
+        "request_id": ctx.request_id,
+        "client_address": ctx.client_address,
+        "via": ctx.channel,
+    }
+    columns: dict[str, Any] = {
+        **shared,
+        "object_type": [obj._meta.label_lower for obj, *_ in entries],
+        "object_id": [str(obj.pk) for obj, *_ in entries],
+        "object_repr": [str(obj)[:200] for obj, *_ in entries],
+        "before": [before for _o, before, _a, _r in entries],
+        "after": [after for _o, _b, after, _r in entries],
+        "reason": [reason for *_, reason in entries],
+    }
+    per_row = ("object_type", "object_id", "object_repr", "before", "after", "reason")
+    columns["content_hash"] = [
+        content_digest({**shared, **{name: columns[name][i] for name in per_row}}) for i in range(len(entries))
+    ]
+    links = _links_here(columns["content_hash"])
+    if links and links[0]:
+        for name in ("seq", "prev_hash", "row_hash", "chained_at"):
+            columns[name] = [link[name] for link in links]
+    bulk_insert_columns(OperationLog, len(entries), columns)
     return len(entries)

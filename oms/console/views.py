@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from oms.audit.verify import audit_check_last
 from oms.console.permissions import console_view
 from oms.console.report_tables import sales_day_chart, stage_chart
 from oms.reports.domain.filters import ReportFilters
@@ -43,6 +44,8 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
             }
             for label, start in ((_("Today"), today), (_("Last 7 days"), today - timedelta(days=6)))
         ]
+    if user.has_perm("audit.view_operationlog"):
+        context["audit_check"] = audit_check_last() or "never"
     if user.has_perm("review.view_interception"):
         context["holds"] = list(
             Interception.objects.filter(state=InterceptionState.OPEN)

@@ -31,6 +31,10 @@ JUDGED: dict[tuple[str, str], str] = {
     ("B608", "intake.py"): B608_REASON + " (bench/intake.py: the raw baseline's INSERT into a model table)",
     # urlopen of a URL whose scheme the adapter checked to be https just above (platform API endpoints).
     ("B310", "http.py"): "platform adapter: the URL's scheme is checked to be https before urlopen",
+    (
+        "B310",
+        "assets.py",
+    ): "report chart assets: the URL is checked to be http(s) and the tarball's pinned sha512 is verified",
 }
 
 

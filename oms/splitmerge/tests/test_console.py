@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order
@@ -90,10 +91,8 @@ def test_split_in_the_dialog_then_see_the_lineage_graph(
     page.fill("[data-testid=q-1-1]", "3")
     page.fill("[data-testid=q-0-2]", "0")
     page.fill("[data-testid=q-1-2]", "1")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=group-payable-1]') && "
-        "document.querySelector('[data-testid=group-payable-1]').textContent.trim() === '40.00'"
-    )
+    # A locator assertion, not wait_for_function: the console's Content-Security-Policy forbids eval in the page.
+    expect(page.locator("[data-testid=group-payable-1]")).to_have_text("40.00")
     page.click("[data-testid=do-split]")
     page.wait_for_selector("[data-testid=lineage-graph]")
     nodes = page.locator("[data-testid=lineage-node]")

@@ -23,7 +23,8 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=
 
 
 def test_insert_sets_auto_fields_keys_and_every_value() -> None:
-    at = dt.datetime(2026, 11, 11, 8, 30, 15, 123456, tzinfo=dt.UTC)
+    # Now (the operation log refuses back-dated rows on PostgreSQL), to the microsecond.
+    at = dt.datetime.now(tz=dt.UTC).replace(microsecond=123456)
     logs = [
         OperationLog(
             at=at,

@@ -8,6 +8,9 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 export UV_PYTHON_DOWNLOADS ?= never
 PYTEST_ARGS ?=
+# `make demo` also runs the platform simulator with a demo Tmall shop whose orders keep coming (SHOPS=0: without).
+SHOPS ?= 1
+SIM_PORT ?= 8116
 
 .PHONY: install demo serve test lint typecheck check bench messages clean
 
@@ -23,7 +26,14 @@ demo: install
 	$(UV) run oms demo-data
 	$(UV) run oms create-admin --remember var/demo-admin-password
 	@echo "Console: http://$(HOST):$(PORT)/   Admin: http://$(HOST):$(PORT)/admin/   API docs: http://$(HOST):$(PORT)/api/docs"
+ifeq ($(SHOPS),1)
+	@echo "Platform simulator: http://127.0.0.1:$(SIM_PORT)/ (TMALL pulls its demo shop every 30 s: console → Shops 店铺)"
+	OMS_CONNECTORS_CALLBACK_URL=http://$(HOST):$(PORT) $(UV) run oms connectors demo-connect --url http://127.0.0.1:$(SIM_PORT)
+	bash -c '$(UV) run oms connectors simulator --demo --port $(SIM_PORT) & sim=$$!; trap "kill $$sim" EXIT; \
+		OMS_CONNECTORS_CALLBACK_URL=http://$(HOST):$(PORT) $(UV) run oms serve $(HOST):$(PORT)'
+else
 	$(UV) run oms serve $(HOST):$(PORT)
+endif
 
 test: install
 	$(UV) run pytest $(PYTEST_ARGS)

@@ -46,6 +46,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         (),
     ),
     ("assets",): ("oms_assets", "Install the pinned browser libraries (ECharts) the console serves itself.", ()),
+    ("bench", "connectors"): (
+        "bench_connectors",
+        "Orders pulled from the platform simulator and taken in per second vs plain intake (goal ≥ 0.8).",
+        (),
+    ),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
     ("fulfilment", "run"): (
         "fulfilment_run",

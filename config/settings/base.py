@@ -296,6 +296,8 @@ OMS_CONNECTORS = {
     "HTTP_TIMEOUT_S": float(os.environ.get("OMS_CONNECTORS_HTTP_TIMEOUT_S", "10")),
     "TOKEN_WARN_DAYS": float(os.environ.get("OMS_CONNECTORS_TOKEN_WARN_DAYS", "7")),
 }
+# Where the outbox reaches this system's own write-back receivers (tracking and stock to the platforms).
+OMS_CONNECTORS_CALLBACK_URL = os.environ.get("OMS_CONNECTORS_CALLBACK_URL", "http://127.0.0.1:8000")
 # Shops whose pull interval has passed are pulled; each shop keeps its own interval and cursor.
 CELERY_BEAT_SCHEDULE["connectors-pull-due"] = {
     "task": "connectors.pull_due",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 
-from oms.connectors.models import PulledOrder, PullItem, PullRun, Shop
+from oms.connectors.models import PulledOrder, PullItem, PullRun, Shop, WriteBack
 
 
 class _ReadOnly(admin.ModelAdmin[Any]):
@@ -46,3 +46,9 @@ class PulledOrderAdmin(_ReadOnly):
     list_display = ["shop", "platform_order_id", "order", "native_status", "has_share_mismatch", "last_pulled_at"]
     list_filter = ["has_share_mismatch", "phase"]
     search_fields = ["platform_order_id"]
+
+
+@admin.register(WriteBack)
+class WriteBackAdmin(_ReadOnly):
+    list_display = ["shop", "kind", "reference", "state", "attempts", "error_code", "updated_at"]
+    list_filter = ["kind", "state"]

@@ -171,3 +171,33 @@ class PullRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class WriteBackState(models.TextChoices):
+    DONE = "done", _("Written back")
+    FAILED = "failed", _("Failed (the outbox retries)")
+
+
+class WriteBack(models.Model):
+    """One tracking or stock event written back to the platform through the shop's adapter (consumers
+    dedupe on the outbox event id: a repeated delivery of a done event is answered without a call)."""
+
+    shop = models.ForeignKey(Shop, verbose_name=_("shop"), on_delete=models.CASCADE, related_name="+")
+    event_id = models.UUIDField(_("event id"))
+    kind = models.CharField(_("kind"), max_length=16)
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=WriteBackState.choices)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    error_code = models.CharField(_("error"), max_length=64, blank=True)
+    error_params = models.JSONField(_("error details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("first tried"))
+    updated_at = models.DateTimeField(_("last tried"))
+
+    class Meta:
+        verbose_name = _("write-back")
+        verbose_name_plural = _("write-backs")
+        ordering = ["-updated_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["shop", "event_id"], name="writeback_once_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference}"

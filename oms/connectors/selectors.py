@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from oms.connectors.models import PulledOrder, PullItem, PullItemState, PullRun, Shop
+from oms.connectors.models import PulledOrder, PullItem, PullItemState, PullRun, Shop, WriteBack
 
 
 def shop_list() -> QuerySet[Shop]:
@@ -49,3 +49,8 @@ def shop_pulled_orders(*, shop: Shop, limit: int = 50) -> list[PulledOrder]:
     return list(
         PulledOrder.objects.filter(shop=shop).select_related("order").order_by("-last_pulled_at", "-id")[:limit]
     )
+
+
+def shop_write_backs(*, shop: Shop, limit: int = 50) -> list[WriteBack]:
+    """Recent write-backs, failed ones first (the outbox is retrying them)."""
+    return list(WriteBack.objects.filter(shop=shop).order_by("state", "-updated_at")[:limit])

@@ -23,6 +23,7 @@ from oms.connectors.selectors import (
     shop_pulled_orders,
     shop_runs,
     shop_token_expiring,
+    shop_write_backs,
 )
 from oms.connectors.services.items import pull_items_retry
 from oms.connectors.services.pull import shop_pull
@@ -83,6 +84,9 @@ def shop_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "runs": shop_runs(shop=shop),
         "items": [(i, reason_text(i.reason_code, i.reason_params)) for i in items],
         "pulled": shop_pulled_orders(shop=shop),
+        "write_backs": [
+            (w, reason_text(w.error_code, w.error_params) if w.error_code else "") for w in shop_write_backs(shop=shop)
+        ],
         "backfill_form": BackfillForm(),
         "can_pull": request.user.has_perm("connectors.pull_shop"),
         "can_retry": request.user.has_perm("connectors.retry_pullitem"),

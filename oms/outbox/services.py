@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -222,3 +223,19 @@ def outbox_message_retry(*, message: OutboxMessage, actor: Any, reason: str = ""
     event_id = str(locked.event_id)
     transaction.on_commit(lambda: _schedule_relay([event_id]))
     return locked
+
+
+@transaction.atomic(savepoint=False)
+def webhook_endpoint_ensure(*, name: str, url: str, topics: list[str], actor: Any) -> WebhookEndpoint:
+    """Create (with a random secret) or update an endpoint another part of the system manages, e.g. a
+    connected shop's write-back receiver. The secret is never logged; only that one was set."""
+    endpoint = WebhookEndpoint.objects.select_for_update().filter(name=name).first()
+    created = endpoint is None
+    if endpoint is None:
+        endpoint = WebhookEndpoint(name=name, secret=secrets.token_urlsafe(32))
+    endpoint.url, endpoint.topics, endpoint.is_active = url, topics, True
+    endpoint.full_clean()
+    endpoint.save()
+    audit_record(actor=actor, action="webhook_endpoint.ensure", obj=endpoint,
+                 after={"url": url, "topics": topics, "secret_set": created})  # fmt: skip
+    return endpoint

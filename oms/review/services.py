@@ -335,6 +335,29 @@ def refund_request_receive(
     return request
 
 
+@transaction.atomic(durable=True)
+def refund_request_close(*, order: Order, platform_refund_id: str, actor: Any, note: str) -> RefundRequest | None:
+    """The platform closed a refund (withdrawn, refused or paid out): the request is no longer open, and when
+    it was the order's last open one, the order's refund hold (退款拦截) is released. None when there was no
+    open request of that id (a repeat is a no-op)."""
+    locked = order_lock(pk=order.pk)
+    request = RefundRequest.objects.filter(order=locked, platform_refund_id=platform_refund_id, is_open=True).first()
+    if request is None:
+        return None
+    request.is_open = False
+    request.save(update_fields=["is_open"])
+    audit_record(actor=actor, action="refund_request.close", obj=request, after={"is_open": False}, reason=note)
+    if not RefundRequest.objects.filter(order=locked, is_open=True).exists():
+        holds = list(
+            Interception.objects.filter(
+                order=locked, reason_code="refund", state=InterceptionState.OPEN
+            ).select_related("order")
+        )
+        if holds:
+            _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=note)
+    return request
+
+
 # Contexts above review check the parameters of their rule kinds (fulfilment: warehouse and courier
 # targets) without review importing them: kind → check(kind=, params=) raising ValidationFailed.
 RULE_PARAM_CHECKS: dict[str, Callable[..., None]] = {}

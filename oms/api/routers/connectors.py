@@ -14,6 +14,7 @@ from oms.connectors.selectors import shop_failed_items, shop_get, shop_list, sho
 from oms.connectors.services.items import pull_items_retry
 from oms.connectors.services.pull import shop_pull
 from oms.connectors.services.push import shopify_webhook_receive
+from oms.connectors.services.write_back import write_back_receive
 from oms.core.errors import NotFound
 
 router = Router(tags=["connectors"])
@@ -145,3 +146,17 @@ def shopify_webhook(request: HttpRequest, shop_id: Id) -> object:
         signature=request.headers.get("X-Shopify-Hmac-Sha256", ""),
         topic=request.headers.get("X-Shopify-Topic", ""),
     )
+
+
+class ConnectorWriteBackOut(Schema):
+    outcome: str
+
+
+@router.post("/connectors/shops/{shop_id}/write-back", response=ConnectorWriteBackOut, auth=None)
+@public  # the outbox's own signed delivery (X-OMS-Signature with the endpoint's secret) is the check
+def write_back(request: HttpRequest, shop_id: int) -> dict[str, str]:
+    """Receiver of this shop's tracking and stock events from the outbox: writes them back to the platform
+    (502 when the platform does not take it, so the outbox retries; 401 on a bad signature)."""
+    shop = _shop(shop_id)
+    headers = {k: str(v) for k, v in request.headers.items()}
+    return {"outcome": write_back_receive(shop=shop, headers=headers, body=request.body)}

@@ -48,9 +48,7 @@ def _after_sale_state(code: int) -> RefundState:
 
 def _line(sku: NativeReader) -> tuple[dict[str, Any], LineShare, MappedRefund | None]:
     line_id = sku.text("order_id", required=True)
-    quantity = sku.integer("item_num")
-    if quantity <= 0:
-        raise MappingError("not_positive", sku.at("item_num"), "The quantity must be greater than 0.")
+    quantity = sku.quantity("item_num")
     price = sku.cents("goods_price", required=True)
     discount = sku.cents("promotion_amount")
     line = {

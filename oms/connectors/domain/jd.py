@@ -48,9 +48,7 @@ def _lines(o: NativeReader, by_sku: dict[str, int]) -> list[dict[str, Any]]:
     lines = []
     for item in o.items("itemInfoList"):
         sku = item.text("skuId", required=True)
-        quantity = item.integer("itemTotal")
-        if quantity <= 0:
-            raise MappingError("not_positive", item.at("itemTotal"), "The quantity must be greater than 0.")
+        quantity = item.quantity("itemTotal")
         lines.append(
             {
                 "platform_line_id": sku,

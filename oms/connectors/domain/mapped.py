@@ -135,6 +135,13 @@ class NativeReader:
             raise MappingError("type" if value is not None else "required", self.at(key), "Expected a whole number.")
         return value
 
+    def quantity(self, key: str) -> int:
+        """A required whole number of units, greater than 0."""
+        value = self.integer(key)
+        if value <= 0:
+            raise MappingError("not_positive", self.at(key), "The quantity must be greater than 0.")
+        return value
+
     def money(self, key: str, *, required: bool = False, allow_negative: bool = False) -> int:
         """Decimal yuan text ("12.30") or, with `cents=True` readers, integer fen: minor units either way."""
         value = self.data.get(key)

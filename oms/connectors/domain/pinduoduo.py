@@ -32,9 +32,7 @@ def _lines(o: NativeReader) -> list[dict[str, Any]]:
     lines = []
     for item in o.items("item_list"):
         sku = item.text("sku_id", required=True)
-        count = item.integer("goods_count")
-        if count <= 0:
-            raise MappingError("not_positive", item.at("goods_count"), "The quantity must be greater than 0.")
+        count = item.quantity("goods_count")
         lines.append(
             {
                 "platform_line_id": sku,

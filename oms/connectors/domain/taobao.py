@@ -61,9 +61,7 @@ PRESALE_DEPOSIT_ONLY = "FRONT_PAID_FINAL_NOPAID"
 def _line(sub: NativeReader) -> tuple[dict[str, Any], LineShare, int]:
     oid = sub.text("oid", required=True)
     price = sub.money("price", required=True)
-    num = sub.integer("num")
-    if num <= 0:
-        raise MappingError("not_positive", sub.at("num"), "The quantity must be greater than 0.")
+    num = sub.quantity("num")
     own_discount = sub.money("discount_fee") - sub.money("adjust_fee", allow_negative=True)
     if own_discount < 0:
         raise MappingError("negative_discount", sub.at("adjust_fee"), "A price raised above the list price.")

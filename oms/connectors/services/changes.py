@@ -9,6 +9,7 @@ interception (review) so a person looks at it before the order ships.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -20,7 +21,7 @@ from oms.orders.models import Order
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
 from oms.orders.services.platform_revise import order_platform_revise
-from oms.review.services import order_intercept, refund_request_receive
+from oms.review.services import order_intercept, refund_request_close, refund_request_receive
 
 # Interception reason code for a platform change that needs a person (an address changed after review …).
 CHANGED_ON_PLATFORM = "platform_changed"
@@ -56,7 +57,14 @@ def _close(order: Order, mapped: MappedOrder, actor: Any) -> Order:
     )
 
 
+# After-sales (oms/aftersales) registers here to open or update its case for each platform refund:
+# hook(order=, refund=MappedRefund, actor=). Called after the refund request is recorded or closed.
+PLATFORM_REFUND_HOOKS: list[Callable[..., Any]] = []
+
+
 def _refunds(order: Order, mapped: MappedOrder, actor: Any) -> None:
+    """Open refunds hold the order (refund requests, review); refunds the platform closed or paid out close
+    their request, and the hold goes when none is left open."""
     for refund in mapped.refunds:
         if refund.state is RefundState.OPEN:
             refund_request_receive(
@@ -66,6 +74,15 @@ def _refunds(order: Order, mapped: MappedOrder, actor: Any) -> None:
                 reason=refund.reason,
                 actor=actor,
             )
+        else:
+            refund_request_close(
+                order=order,
+                platform_refund_id=refund.platform_refund_id,
+                actor=actor,
+                note=f"平台退款已结束 closed on the platform ({refund.reason})",
+            )
+        for hook in PLATFORM_REFUND_HOOKS:
+            hook(order=order, refund=refund, actor=actor)
 
 
 def _hold(order: Order, parts: list[str], actor: Any) -> None:

@@ -108,11 +108,11 @@ class _Puller:
         self.tally.add(pulled_orders_take(shop=self.shop, adapter=self.adapter, natives=page.orders, actor=self.actor))
 
     def window(self, window: Window) -> None:
-        """Every order of the window: page 1 for the total, then the pages last first (page 1 again last, so
-        an order that moved out of the window while we paged shifts into a page still to be read)."""
+        """Every order of the window: page 1 for the total, then the pages last first, page 1 read again last
+        (an order that moved out of the window while we paged shifts the rest into a page still to be read)."""
         first = self.page(window, 1)
-        self.take(first)
         if getattr(self.adapter, "cursor_paging", False):
+            self.take(first)
             # Cursor pages (since_id) do not shift when orders leave the window: read them forward.
             page, number = first, 1
             while page.next_cursor:
@@ -122,6 +122,7 @@ class _Puller:
             return
         numbers = page_order(first.total, self.adapter.page_size)
         if len(numbers) <= 1:
+            self.take(first)
             return
         for number in numbers:
             self.take(self.page(window, number))

@@ -14,6 +14,8 @@ from oms.connectors.adapters.base import Connection
 from oms.connectors.crypto import secret_open, secret_reseal, secret_seal
 from oms.connectors.models import ConnectorPlatform, Shop, ShopStatus
 from oms.core.errors import ValidationFailed
+from oms.outbox.models import WebhookEndpoint
+from oms.outbox.services import webhook_endpoint_ensure
 
 CREDENTIALS = ("app_key", "app_secret", "access_token")
 SETTINGS_FIELDS = ("base_url", "shop_ref", "enabled", "pull_interval_s", "overlap_s", "pull_from", "token_expires_at")
@@ -51,6 +53,7 @@ def shop_connect(
     if changed_credentials and shop.status == ShopStatus.AUTH_EXPIRED:
         shop.status = ShopStatus.NEW
     shop.save()
+    shop_write_back_subscribe(shop=shop, actor=actor)
     after = {f: _plain(getattr(shop, f)) for f in ("platform", *SETTINGS_FIELDS)}
     after["credentials_changed"] = changed_credentials
     audit_record(actor=actor, action="connectors.shop_connect", obj=shop, before=before, after=after)
@@ -98,3 +101,19 @@ def shops_credentials_reseal(*, actor: Any) -> int:
         shop.save(update_fields=[f"{name}_sealed" for name in CREDENTIALS])
     audit_record(actor=actor, action="connectors.credentials_reseal", after={"shops": len(shops)})
     return len(shops)
+
+
+def endpoint_name(shop: Shop) -> str:
+    return f"connector-shop-{shop.pk}"
+
+
+def shop_write_back_subscribe(*, shop: Shop, actor: Any) -> WebhookEndpoint:
+    """Point an outbox endpoint at this shop's receiver for its platform's tracking and stock events."""
+    base = settings.OMS_CONNECTORS_CALLBACK_URL.rstrip("/")
+    platform = shop.channel.platform
+    return webhook_endpoint_ensure(
+        name=endpoint_name(shop),
+        url=f"{base}/api/v1/connectors/shops/{shop.pk}/write-back",
+        topics=[f"platform.tracking.{platform}", f"platform.stock.{platform}"],
+        actor=actor,
+    )

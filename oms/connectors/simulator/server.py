@@ -12,6 +12,7 @@ import json
 import threading
 import time
 import urllib.parse
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -113,6 +114,14 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if path == "/_sim/shops":
             state.shop_add(data["platform"], data["app_key"], data["app_secret"], data["access_token"])
+            self._json(201, {"ok": True})
+        elif path == "/_sim/orders":
+            shop = state.shop(data.get("platform", ""), data.get("app_key", ""))
+            if shop is None:
+                self._json(404, {"error": "no such shop"})
+                return
+            for item in data.get("orders") or []:
+                state.order_put(shop, str(item["id"]), datetime.fromisoformat(item["modified"]), item["native"])
             self._json(201, {"ok": True})
         elif path == "/_sim/faults":
             shop = state.shop(data.get("platform", ""), data.get("app_key", ""))

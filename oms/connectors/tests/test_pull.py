@@ -201,7 +201,14 @@ def test_an_open_refund_becomes_a_refund_request_that_holds_the_order(
     (order,) = _orders(shop)
     request = RefundRequest.objects.get(order=order)
     assert (request.platform_refund_id, request.amount_minor) == ("R7101", 11480)
-    assert Interception.objects.filter(order=order, reason_code="refund").exists()
+    assert Interception.objects.filter(order=order, reason_code="refund", state="open").exists()
+
+    lines[0] = SimLine("710101", "5001", "TEA-001", "龙井绿茶 250g", 5990, 2, 500, "R7101", "CLOSED")
+    put_trade(sim, "7101", 155, lines=lines)
+    shop_pull(shop=Shop.objects.get(pk=shop.pk), now=NOW + timedelta(minutes=40))
+    request.refresh_from_db()
+    assert not request.is_open
+    assert Interception.objects.get(order=order, reason_code="refund").state == "released"
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,7 @@ def test_overlapping_pulls_take_each_order_once_with_its_latest_version(
 ) -> None:
     from oms.connectors.adapters import ADAPTERS
 
-    monkeypatch.setattr(ADAPTERS["taobao"], "page_size", 3)
+    monkeypatch.setattr(ADAPTERS["taobao"], "page_size", 2)
     n = next(_shops)
     channel = Channel.objects.create(code=f"HY{n}", name=f"shop {n}", platform="tmall")
     sim = simulator.state.shop_add("taobao", f"hy{n}", "s3cret-hy", "tok")

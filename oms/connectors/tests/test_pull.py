@@ -265,7 +265,12 @@ def test_a_refused_token_marks_the_shop_and_stops_scheduled_pulls(tb_shop: Sim, 
     assert shop.pk not in {r for r in shops_pull_due(now=NOW + timedelta(hours=1))}
 
 
-def test_stale_versions_delivered_late_never_overwrite_newer_ones(tb_shop: Sim, put_trade: Callable[..., Any]) -> None:
+def test_stale_versions_delivered_late_never_overwrite_newer_ones(
+    tb_shop: Sim, put_trade: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from oms.connectors.adapters import ADAPTERS
+
+    monkeypatch.setattr(ADAPTERS["taobao"], "page_size", 1)  # the older version comes on the page read last
     shop, sim = tb_shop
     put_trade(sim, "9101", 5)
     put_trade(sim, "9101", 15, receiver=SimReceiver(address="新地址 1 号"))

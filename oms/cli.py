@@ -45,6 +45,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         "Bring the daily report figures up to date (changed days only); --rebuild recomputes every day.",
         (),
     ),
+    ("bench", "reports"): (
+        "bench_reports",
+        "Reports at 1,000,000 orders on PostgreSQL: 90-day sales report, order detail, exports (--export csv).",
+        (),
+    ),
     ("assets",): ("oms_assets", "Install the pinned browser libraries (ECharts) the console serves itself.", ()),
     ("bench", "connectors"): (
         "bench_connectors",

@@ -246,6 +246,16 @@ OMS_REPORTS = {
     "ROLLUP_LAG_S": float(os.environ.get("OMS_REPORTS_ROLLUP_LAG_S", "300")),
     "MAX_DAYS": int(os.environ.get("OMS_REPORTS_MAX_DAYS", "366")),
 }
+# Exports of console lists: files under VAR_DIR/exports, written by a Celery task with a broker, else by a
+# thread of the web process ("inline" runs them in the request, for tests).
+OMS_EXPORTS = {
+    "RUNNER": os.environ.get("OMS_EXPORTS_RUNNER", ""),
+    "DIR": os.environ.get("OMS_EXPORTS_DIR", ""),
+}
+CELERY_BEAT_SCHEDULE["reports-ship-by-alerts"] = {
+    "task": "reports.ship_by_alerts",
+    "schedule": float(os.environ.get("OMS_SHIP_BY_ALERT_INTERVAL_S", "300")),
+}
 CELERY_BEAT_SCHEDULE["reports-refresh-rollups"] = {
     "task": "reports.refresh_rollups",
     "schedule": float(os.environ.get("OMS_REPORTS_REFRESH_INTERVAL_S", "60")),

@@ -14,3 +14,6 @@ LOGGING = {**LOGGING, "handlers": {"console": {"class": "logging.NullHandler"}}}
 OMS_FULFILMENT = {**OMS_FULFILMENT, "REVIEW_BUFFER_MINUTES": 0}  # noqa: F405
 # Platform retries wait milliseconds in tests (the simulator injects rate limits and timeouts).
 OMS_CONNECTORS = {**OMS_CONNECTORS, "BACKOFF_BASE_S": 0.01, "BACKOFF_CAP_S": 0.05, "HTTP_TIMEOUT_S": 2.0}  # noqa: F405
+
+# Exports run in the request in tests (a thread would not see the test's uncommitted rows).
+OMS_EXPORTS = {**OMS_EXPORTS, "RUNNER": "inline"}  # noqa: F405

@@ -28,7 +28,10 @@ NAV: list[NavItem] = [
     NavItem(_("Outbox"), "console:outbox", "outbox.view_outboxmessage"),
     NavItem(_("Shops 店铺"), "console:shops", "connectors.view_shop"),
     NavItem(_("Stock 库存"), "console:stock", "inventory.view_stock"),
+    NavItem(_("Ship-by deadlines"), "console:ship_by", "orders.view_order"),
     NavItem(_("Reports"), "console:reports_sales", "reports.view_sales_report"),
+    NavItem(_("Operation log"), "console:operation_log", "audit.view_operationlog"),
+    NavItem(_("Exports"), "console:exports", None),
 ]
 
 # Configuration screens live in the Django admin; shown to anyone with a view permission there.
@@ -40,5 +43,6 @@ ADMIN_NAV: list[NavItem] = [
     NavItem(_("Couriers"), "admin:fulfillment_courier_changelist", "fulfillment.view_courier"),
     NavItem(_("Webhook endpoints"), "admin:outbox_webhookendpoint_changelist", "outbox.view_webhookendpoint"),
     NavItem(_("Operation log"), "admin:audit_operationlog_changelist", "audit.view_operationlog"),
+    NavItem(_("Ship-by rules"), "admin:reports_shipbypolicy_changelist", "reports.view_shipbypolicy"),
     NavItem(_("Operators"), "admin:accounts_operator_changelist", "accounts.view_operator"),
 ]

@@ -28,6 +28,7 @@ from oms.orders.selectors import OrderFilters, customer_get, customer_list, orde
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.file_import import orders_import_file
 from oms.orders.services.remarks import order_remarks_update
+from oms.reports.exports.filters import order_filters_parse
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _BADGE = {
@@ -50,26 +51,7 @@ def _date(value: str) -> date | None:
 
 
 def _filters(request: HttpRequest) -> OrderFilters:
-    g = request.GET
-    status = g.get("status", "")
-    return OrderFilters(
-        status=status if status in Status._value2member_map_ else "",
-        channel=g.get("channel", "")[:32],
-        order_type=g.get("type", "") if g.get("type", "") in OrderType.values else "",
-        created_from=_date(g.get("created_from", "")),
-        created_to=_date(g.get("created_to", "")),
-        paid_from=_date(g.get("paid_from", "")),
-        paid_to=_date(g.get("paid_to", "")),
-        placed_from=_date(g.get("placed_from", "")),
-        placed_to=_date(g.get("placed_to", "")),
-        province=g.get("province", "").strip()[:6],
-        category=g.get("category", "").strip()[:32],
-        platform_order_id=g.get("platform_order_id", "").strip()[:64],
-        buyer_phone=g.get("buyer_phone", "").strip()[:32],
-        sku=g.get("sku", "").strip()[:64],
-        q=g.get("q", "").strip()[:64],
-        living_only=g.get("living_only", "") == "1",
-    )
+    return order_filters_parse(request.GET)
 
 
 def order_row(order: Order) -> dict[str, Any]:

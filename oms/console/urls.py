@@ -2,11 +2,14 @@ from django.urls import path
 
 from oms.console import (
     connectors_views,
+    exports_views,
     fulfillment_views,
+    oplog_views,
     orders_views,
     outbox_views,
     reports_views,
     review_views,
+    shipby_views,
     splitmerge_views,
     stock_views,
     views,
@@ -73,4 +76,10 @@ urlpatterns = [
     path("stock/rules/<int:pk>/delete/", stock_views.rule_delete, name="stock_rule_delete"),
     path("stock/push/", stock_views.stock_push_now, name="stock_push"),
     path("reports/sales/", reports_views.sales_page, name="reports_sales"),
+    path("exports/", exports_views.export_index, name="exports"),
+    path("exports/new/", exports_views.export_create, name="export_create"),
+    path("exports/<int:pk>/download/", exports_views.export_download, name="export_download"),
+    path("exports/<int:pk>/retry/", exports_views.export_retry_view, name="export_retry"),
+    path("operation-log/", oplog_views.operation_log_index, name="operation_log"),
+    path("ship-by/", shipby_views.ship_by_index, name="ship_by"),
 ]

@@ -16,6 +16,7 @@ from oms.console.report_tables import sales_day_chart, stage_chart
 from oms.reports.domain.filters import ReportFilters
 from oms.reports.sales import sales_report
 from oms.reports.selectors import cash_totals, order_pipeline_board, orders_stuck
+from oms.reports.shipby import ship_by_counts
 from oms.review.models import Interception, InterceptionState
 
 
@@ -34,6 +35,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     if user.has_perm("orders.view_order"):
         context["board"] = order_pipeline_board()
         context["stuck"] = orders_stuck(limit=15)
+        context["ship_by"] = ship_by_counts()
     if user.has_perm("orders.view_payment"):
         # Money that moved today and in the last 7 days: real payments only, never split/merge bookkeeping.
         today = timezone.localdate()

@@ -156,6 +156,11 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
     return qs
 
 
+def order_queryset(*, filters: OrderFilters) -> QuerySet[Order]:
+    """Every order the list shows under ``filters`` (unordered, unevaluated): what exports stream."""
+    return _filtered(filters)
+
+
 def order_list(*, filters: OrderFilters, cursor: str = "", limit: int = 50) -> Page:
     """One query: the page of orders (with channel and customer joined) plus one look-ahead row."""
     limit = max(1, min(limit, MAX_PAGE))

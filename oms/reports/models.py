@@ -9,6 +9,7 @@ payment was made and keep the method, so ``carried`` bookkeeping rows can be lef
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -127,3 +128,105 @@ class RollupCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.watermark}"
+
+
+class ExportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ExportJob(models.Model):
+    """One export of a console list with its filters, written in the background to a file under
+    ``VAR_DIR/exports``. ``fingerprint`` (operator, list, format, filters) tells a second identical export
+    while the first is still queued or running."""
+
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("operator"), on_delete=models.PROTECT, related_name="+"
+    )
+    list_name = models.CharField(_("list"), max_length=32)
+    fmt = models.CharField(_("format"), max_length=4)
+    params = models.JSONField(_("filters"), default=dict)
+    language = models.CharField(_("language"), max_length=16, default="zh-hans")
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    state = models.CharField(_("state"), max_length=8, choices=ExportState.choices, default=ExportState.QUEUED)
+    total_rows = models.BigIntegerField(_("rows"), default=0)
+    rows_written = models.BigIntegerField(_("rows written"), default=0)
+    file_name = models.CharField(_("file"), max_length=200, blank=True)
+    file_bytes = models.BigIntegerField(_("size"), default=0)
+    error_code = models.CharField(_("error"), max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["operator", "-created_at"], name="export_operator_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=models.Q(state__in=["queued", "running"]),
+                name="export_one_at_a_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.list_name}.{self.fmt} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == ExportState.DONE:
+            return 100
+        return min(99, self.rows_written * 100 // self.total_rows) if self.total_rows else 0
+
+
+class ShipByPolicy(models.Model):
+    """A channel's ship-by rule (发货时效): hours after payment, presale days after payment, and how long before
+    the deadline an order counts as at risk. The row without a channel is the default for the others."""
+
+    channel = models.OneToOneField(
+        Channel,
+        verbose_name=_("channel"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    hours = models.PositiveIntegerField(_("ship within (hours after payment)"), default=48)
+    warn_hours = models.PositiveIntegerField(_("warn (hours before the deadline)"), default=6)
+    presale_days = models.PositiveIntegerField(_("presale: ship within (days after payment)"), default=15)
+
+    class Meta:
+        verbose_name = _("ship-by rule")
+        verbose_name_plural = _("ship-by rules")
+
+    def __str__(self) -> str:
+        return f"{self.channel or '*'}: {self.hours} h"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.channel_id is None and ShipByPolicy.objects.filter(channel__isnull=True).exclude(pk=self.pk).exists():
+            raise ValidationError({"channel": _("There is already a default rule (without a channel).")})
+        if self.warn_hours >= self.hours:
+            raise ValidationError({"warn_hours": _("Warn fewer hours before the deadline than the deadline allows.")})
+
+
+class ShipByAlert(models.Model):
+    """An order announced as at risk or overdue (once per kind): written with the outbox event."""
+
+    order = models.ForeignKey("orders.Order", verbose_name=_("order"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=8)
+    at = models.DateTimeField(_("time"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ship-by alert")
+        verbose_name_plural = _("ship-by alerts")
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="ship_by_alert_once")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind}"

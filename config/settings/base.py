@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "oms.reports",
     "oms.splitmerge",
     "oms.connectors",
+    "oms.aftersales",
     "oms.api",
     "oms.console",
 ]

@@ -35,6 +35,10 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "connectors.view_shop",
             "reports.view_sales_report",
             "reports.view_operations_report",
+            "aftersales.view_case",
+            "aftersales.add_case",
+            "aftersales.approve_case",
+            "aftersales.override_policy",
         ],
     ),
     "order_reviewer": (
@@ -101,6 +105,9 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "fulfillment.view_warehousetransfer",
             "reports.view_operations_report",
             "reports.view_stock_report",
+            "aftersales.view_case",
+            "aftersales.receive_return",
+            "aftersales.inspect_return",
         ],
     ),
     "finance": (
@@ -122,6 +129,8 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "reports.view_sales_report",
             "reports.view_cash_report",
             "reports.view_customer_report",
+            "aftersales.view_case",
+            "aftersales.refund_case",
         ],
     ),
 }

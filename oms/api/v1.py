@@ -19,6 +19,7 @@ from oms.api.contract import declare_statuses
 from oms.api.fields import hidden_keys, redact
 from oms.api.guard import CachedJsonParser, guard_request
 from oms.api.routers import (
+    aftersales,
     catalog,
     connectors,
     customers,
@@ -171,5 +172,6 @@ api.add_router("/", stock.router)
 api.add_router("/", fulfillment.router)
 api.add_router("/", connectors.router)
 api.add_router("/", reports.router)
+api.add_router("/", aftersales.router)
 # Authentication, then the declared permission, then the input guard: before any body is validated.
 gate_operations(api, guard_request)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from oms.console import (
+    aftersales_views,
     connectors_views,
     exports_views,
     fulfillment_views,
@@ -63,6 +64,11 @@ urlpatterns = [
     path("shops/<int:pk>/edit/", connectors_views.shop_edit, name="shop_edit"),
     path("shops/<int:pk>/pull/", connectors_views.shop_pull_action, name="shop_pull"),
     path("shops/<int:pk>/retry/", connectors_views.shop_retry_action, name="shop_retry"),
+    path("aftersales/", aftersales_views.aftersales_queue, name="aftersales"),
+    path("aftersales/<str:number>/", aftersales_views.aftersales_case, name="aftersales_case"),
+    path("aftersales/<str:number>/<str:action>/", aftersales_views.aftersales_action, name="aftersales_action"),
+    path("orders/<str:number>/aftersales/new/", aftersales_views.aftersales_new, name="aftersales_new"),
+    path("orders/<str:number>/aftersales/preview/", aftersales_views.aftersales_preview, name="aftersales_preview"),
     path("stock/", stock_views.stock_index, name="stock"),
     path("stock/sku/<str:code>/", stock_views.sku_stock, name="stock_sku"),
     path("stock/sku/<str:code>/hot/", stock_views.sku_hot_action, name="stock_sku_hot"),

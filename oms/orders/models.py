@@ -264,6 +264,35 @@ class OrderLine(models.Model):
         return self.sku_id is None
 
 
+class OrderLineVersion(models.Model):
+    """A line's figures after a return (重摊): the units the buyer keeps, what they have paid for them and the
+    shipping part, re-apportioned exactly, beside the original purchase figures on the line. The latest version
+    is what later returns, invoices and reports use; ``source`` names what made it (an after-sales case)."""
+
+    line = models.ForeignKey(OrderLine, verbose_name=_("order line"), on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField(_("version"))
+    quantity = models.PositiveIntegerField(_("quantity kept"))
+    paid_minor = models.BigIntegerField(_("paid"))
+    shipping_minor = models.BigIntegerField(_("shipping share"), default=0)
+    source = models.CharField(_("source"), max_length=32)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order line version")
+        verbose_name_plural = _("order line versions")
+        ordering = ["line_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "version"], name="order_line_version_once"),
+            models.CheckConstraint(
+                condition=Q(paid_minor__gte=0, shipping_minor__gte=0, shipping_minor__lte=F("paid_minor")),
+                name="order_line_version_money",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line_id} v{self.version}"
+
+
 class PlatformSkuMapping(models.Model):
     """A platform's SKU code → our SKU, where the platform code is not our merchant code (manual override)."""
 

@@ -16,7 +16,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QueryS
 from django.utils import timezone
 
 from oms.core.errors import NotFound, ValidationFailed
-from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderPlatformRef, Payment
+from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderLineVersion, OrderPlatformRef, Payment
 
 MAX_PAGE = 200
 
@@ -225,3 +225,20 @@ def order_totals_check(order: Order) -> dict[str, Any]:
         "shipping_minor": sum(ln.shipping_minor for ln in lines),
         "paid_minor": sum(ln.paid_minor for ln in lines),
     }
+
+
+def order_lines_current(*, order: Order) -> list[tuple[OrderLine, int, int, int]]:
+    """Each line with its latest figures: (line, units the buyer has, paid for them, shipping part), from its
+    newest version after a return (重摊), else the purchase figures."""
+    lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
+    latest: dict[int, OrderLineVersion] = {}
+    for v in OrderLineVersion.objects.filter(line__order=order).order_by("line_id", "version"):
+        latest[v.line_id] = v
+    out = []
+    for ln in lines:
+        newest = latest.get(ln.pk)
+        if newest is None:
+            out.append((ln, ln.quantity, ln.paid_minor, ln.shipping_minor))
+        else:
+            out.append((ln, newest.quantity, newest.paid_minor, newest.shipping_minor))
+    return out

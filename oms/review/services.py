@@ -385,3 +385,25 @@ def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Any) -> Rule:
         before, after = {f: before[f] for f in changed}, {f: after[f] for f in changed}
     audit_record(actor=actor, action="rule.save", obj=target, before=before, after=after)
     return target
+
+
+@transaction.atomic(savepoint=False)
+def refund_request_close(*, request: RefundRequest, actor: Any, note: str) -> bool:
+    """An after-sales case answered the buyer's platform refund request: close it, and release the order's refund
+    hold (退款拦截) once no other request of the order is open. Closing a closed request changes nothing."""
+    locked = RefundRequest.objects.select_for_update().get(pk=request.pk)
+    if not locked.is_open:
+        return False
+    locked.is_open = False
+    locked.save(update_fields=["is_open"])
+    audit_record(actor=actor, action="refund_request.close", obj=locked, after={"is_open": False}, reason=note)
+    still_open = RefundRequest.objects.filter(order_id=locked.order_id, is_open=True).exists()
+    if not still_open:
+        holds = list(
+            Interception.objects.select_related("order").filter(
+                order_id=locked.order_id, reason_code="refund", state=InterceptionState.OPEN
+            )
+        )
+        if holds:
+            _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=note)
+    return True

@@ -1,0 +1,224 @@
+"""After-sales API (售后): preview and open a case on an order, the queue, a case, and each step of it."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from oms.aftersales.domain import states
+from oms.aftersales.explain import explain_render
+from oms.aftersales.models import Case
+from oms.aftersales.selectors import CaseFilters, case_counts, case_get, case_list
+from oms.aftersales.services.cases import (
+    CaseRequest,
+    case_act,
+    case_create,
+    case_inspect,
+    case_preview,
+    case_receive,
+    case_refund,
+)
+from oms.api.auth import require_perm
+from oms.core.domain.money import format_minor
+from oms.core.errors import NotFound
+from oms.orders.models import Order
+
+router = Router(tags=["aftersales"])
+
+
+class CaseIn(Schema):
+    kind: str = Field(..., description="refund_only, return_refund, exchange, reissue, rejected")
+    reason_code: str = Field(..., description=", ".join(states.REASONS))
+    units: dict[int, int] = Field(..., description="Order line no → units.", examples=[{"2": 1}])
+    note: str = Field("", max_length=500)
+    evidence: list[str] = Field([], max_length=20, description="References to photos or documents.")
+    request_key: str = Field("", max_length=64, description="A replay of the same key returns the same case.")
+    method: str = Field("", description="Override the channel's refund policy: recalculate or proportional.")
+    override_reason: str = Field("", max_length=300)
+    refund_request_id: int | None = Field(None, description="The platform refund request this case answers.")
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=500)
+
+
+class UnitsIn(Schema):
+    units: dict[int, int] = Field(..., description="Order line no → units received.")
+    note: str = Field("", max_length=500)
+
+
+class InspectIn(Schema):
+    good: dict[int, int] = Field({}, description="Order line no → good units (back to sellable stock).")
+    defective: dict[int, int] = Field({}, description="Order line no → defective units.")
+
+
+class RefundIn(Schema):
+    method: str = Field(..., examples=["alipay"])
+    transaction_id: str = Field(..., min_length=1, max_length=64)
+
+
+def _order(number: str) -> Order:
+    order = Order.objects.filter(number=number).first()
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    return order
+
+
+def _request(body: CaseIn) -> CaseRequest:
+    return CaseRequest(
+        kind=body.kind,
+        reason_code=body.reason_code,
+        units=body.units,
+        note=body.note,
+        evidence=tuple(body.evidence),
+        request_key=body.request_key,
+        method=body.method,
+        override_reason=body.override_reason,
+        refund_request_id=body.refund_request_id,
+    )
+
+
+def case_out(case: Case) -> dict[str, Any]:
+    c = case.currency
+    return {
+        "number": case.number,
+        "order": case.order.number,
+        "channel": case.channel.code,
+        "kind": case.kind,
+        "status": case.status,
+        "reason_code": case.reason_code,
+        "note": case.note,
+        "evidence": list(case.evidence),
+        "policy": {"method": case.method, "shipping": case.shipping_rule, "gift": case.gift_rule},
+        "override_reason": case.override_reason,
+        "refund": format_minor(case.refund_minor, c),
+        "kept_charge": format_minor(case.kept_charge_minor, c),
+        "explanation": explain_render(case.explanation, c),
+        "explanation_steps": list(case.explanation),
+        "blocking": explain_render(case.blocking, c),
+        "allowed_actions": states.actions_allowed(case.kind, case.status),
+        "lines": [
+            {
+                "line_no": cl.line.line_no,
+                "units": cl.quantity,
+                "received": cl.received_quantity,
+                "good": cl.good_quantity,
+                "defective": cl.defective_quantity,
+            }
+            for cl in case.lines.select_related("line").order_by("line__line_no")
+        ],
+        "timeline": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "from": e.from_status,
+                "to": e.to_status,
+                "actor": e.actor_name,
+                "note": e.note,
+                "data": e.data,
+            }
+            for e in case.events.all()
+        ],
+        "created_at": case.created_at.isoformat(),
+    }
+
+
+@router.post("/orders/{number}/aftersales/preview", response=dict[str, Any])
+@require_perm("aftersales.add_case", "orders.view_order")
+def aftersales_preview(request: HttpRequest, number: str, body: CaseIn) -> dict[str, Any]:
+    order = _order(number)
+    result = case_preview(order=order, req=_request(body), actor=request.user)
+    steps = [{"code": s.code, "params": dict(s.params)} for s in result.steps]
+    blocking = [{"code": s.code, "params": dict(s.params)} for s in result.blocking]
+    return {
+        "refund": format_minor(result.refund_minor, order.currency),
+        "kept_charge": format_minor(result.kept_charge_minor, order.currency),
+        "explanation": explain_render(steps, order.currency),
+        "explanation_steps": steps,
+        "blocking": explain_render(blocking, order.currency),
+    }
+
+
+@router.post("/orders/{number}/aftersales", response={200: dict[str, Any], 201: dict[str, Any]})
+@require_perm("aftersales.add_case", "orders.view_order")
+def aftersales_create(request: HttpRequest, number: str, body: CaseIn) -> Status[dict[str, Any]]:
+    case, created = case_create(order=_order(number), req=_request(body), actor=request.user)
+    return Status(201 if created else 200, case_out(case))
+
+
+@router.get("/aftersales", response=dict[str, Any])
+@require_perm("aftersales.view_case")
+def aftersales_list(
+    request: HttpRequest,
+    kind: str = "",
+    status: str = "",
+    channel: str = "",
+    reason: str = "",
+    older_than_days: int | None = None,
+    order: str = "",
+    limit: int = 100,
+) -> dict[str, Any]:
+    filters = CaseFilters(kind, status, channel, reason, older_than_days, order)
+    cases = case_list(filters=filters, limit=limit)
+    return {
+        "counts": case_counts(filters=filters),
+        "items": [
+            {
+                "number": c.number,
+                "order": c.order.number,
+                "channel": c.channel.code,
+                "kind": c.kind,
+                "status": c.status,
+                "reason_code": c.reason_code,
+                "refund": format_minor(c.refund_minor, c.currency),
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in cases
+        ],
+    }
+
+
+@router.get("/aftersales/{number}", response=dict[str, Any])
+@require_perm("aftersales.view_case")
+def aftersales_get(request: HttpRequest, number: str) -> dict[str, Any]:
+    return case_out(case_get(number=number))
+
+
+@router.post("/aftersales/{number}/approve", response=dict[str, Any])
+@require_perm("aftersales.approve_case")
+def aftersales_approve(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
+    return case_out(case_act(case_get(number=number), states.APPROVE, actor=request.user, note=body.note))
+
+
+@router.post("/aftersales/{number}/refuse", response=dict[str, Any])
+@require_perm("aftersales.approve_case")
+def aftersales_refuse(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
+    return case_out(case_act(case_get(number=number), states.REFUSE, actor=request.user, note=body.note))
+
+
+@router.post("/aftersales/{number}/close", response=dict[str, Any])
+@require_perm("aftersales.approve_case")
+def aftersales_close(request: HttpRequest, number: str, body: NoteIn) -> dict[str, Any]:
+    return case_out(case_act(case_get(number=number), states.CLOSE, actor=request.user, note=body.note))
+
+
+@router.post("/aftersales/{number}/receive", response=dict[str, Any])
+@require_perm("aftersales.receive_return")
+def aftersales_receive(request: HttpRequest, number: str, body: UnitsIn) -> dict[str, Any]:
+    return case_out(case_receive(case_get(number=number), units=body.units, actor=request.user, note=body.note))
+
+
+@router.post("/aftersales/{number}/inspect", response=dict[str, Any])
+@require_perm("aftersales.inspect_return")
+def aftersales_inspect(request: HttpRequest, number: str, body: InspectIn) -> dict[str, Any]:
+    case = case_inspect(case_get(number=number), good=body.good, defective=body.defective, actor=request.user)
+    return case_out(case)
+
+
+@router.post("/aftersales/{number}/refund", response=dict[str, Any])
+@require_perm("aftersales.refund_case")
+def aftersales_refund(request: HttpRequest, number: str, body: RefundIn) -> dict[str, Any]:
+    case = case_refund(
+        case_get(number=number), method=body.method, transaction_id=body.transaction_id, actor=request.user
+    )
+    return case_out(case)

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from oms.aftersales.models import Case, CaseLine, ChannelPolicy
+from oms.orders.admin import ReadOnlyAdmin
 
 
 @admin.register(ChannelPolicy)
@@ -24,18 +25,9 @@ class CaseLineInline(admin.TabularInline[Any, Any]):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin[Any]):
+class CaseAdmin(ReadOnlyAdmin):
     """Read-only: cases change through their steps (console and API), never by editing rows."""
 
     list_display = ("number", "order", "kind", "status", "reason_code", "refund_minor", "created_at")
     list_filter = ("kind", "status", "reason_code")
     inlines = [CaseLineInline]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

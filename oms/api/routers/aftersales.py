@@ -20,8 +20,8 @@ from oms.aftersales.services.cases import (
 )
 from oms.api.auth import require_perm
 from oms.core.domain.money import format_minor
-from oms.core.errors import NotFound
 from oms.orders.models import Order
+from oms.orders.selectors import order_get
 
 router = Router(tags=["aftersales"])
 
@@ -58,10 +58,7 @@ class RefundIn(Schema):
 
 
 def _order(number: str) -> Order:
-    order = Order.objects.filter(number=number).first()
-    if order is None:
-        raise NotFound(f"No order {number}.")
-    return order
+    return order_get(number=number)
 
 
 def _request(body: CaseIn) -> CaseRequest:

@@ -102,6 +102,27 @@ class Case(models.Model):
         related_name="+",
     )
     refund_transaction = models.CharField(_("refund transaction"), max_length=100, blank=True)
+    # Where the goods are expected back (the order's warehouse by default), and the stock receipt that took them
+    # in on inspection (good units on hand, defective ones as defective stock), through inventory's services.
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse",
+        verbose_name=_("return warehouse"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    receipt_document = models.ForeignKey(
+        "inventory.StockDocument",
+        verbose_name=_("return receipt"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # Taken by the inspection that posts the stock receipt, so two inspections never post it twice; a claim older
+    # than the lease (a crash between claim and receipt) may be taken over by a retry.
+    receipt_claimed_at = models.DateTimeField(_("receipt claimed at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -54,7 +54,7 @@ def case_counts(*, filters: CaseFilters) -> dict[str, int]:
 
 
 def case_get(*, number: str) -> Case:
-    case = Case.objects.select_related("order", "channel", "refund_request").filter(number=number).first()
+    case = Case.objects.select_related("order", "channel", "refund_request", "warehouse").filter(number=number).first()
     if case is None:
         raise NotFound(f"No after-sales case {number}.", code="case_not_found")
     return case

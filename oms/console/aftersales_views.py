@@ -147,6 +147,8 @@ def aftersales_preview(request: HttpRequest, number: str) -> HttpResponse:
 @console_view("aftersales.view_case")
 def aftersales_case(request: HttpRequest, number: str) -> HttpResponse:
     case = case_get(number=number)
+    if case.status == states.INSPECTED and not case.receipt_document_id:
+        messages.info(request, _("The goods are being taken into stock; the refund follows."))
     allowed = [
         a for a in states.actions_allowed(case.kind, case.status) if request.user.has_perm(states.ACTION_PERMISSIONS[a])
     ]

@@ -41,6 +41,7 @@ RECEIVE = "receive"
 INSPECT = "inspect"
 REFUND = "refund"
 CLOSE = "close"
+SETTLE = "settle"  # internal: the inspected goods are in stock and the refund is fixed
 ACTIONS = (APPROVE, REFUSE, RECEIVE, INSPECT, REFUND, CLOSE)
 
 # The permission each action needs ("aftersales.<codename>"): customer service creates and approves,
@@ -68,7 +69,8 @@ _COMMON = {
 _RETURNING = {
     APPROVE: Move((REQUESTED,), AWAITING_RETURN),
     RECEIVE: Move((AWAITING_RETURN,), RECEIVED),  # partial receipts stay awaiting_return
-    INSPECT: Move((RECEIVED,), REFUNDING),  # inspected, and the refund is owed back
+    INSPECT: Move((RECEIVED,), INSPECTED),
+    SETTLE: Move((INSPECTED,), REFUNDING),  # the goods are in stock; the refund is fixed and owed back
     REFUND: Move((REFUNDING,), REFUNDED),
 }
 MACHINE: dict[str, dict[str, Move]] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -286,6 +287,9 @@ def case_act(case: Case, action: str, *, actor: Any, note: str = "") -> Case:
     target = states.action_check(locked.kind, locked.status, action)
     if target == states.REFUNDING:
         _fix_refund(order, locked, actor)
+    if target == states.AWAITING_RETURN:
+        # Expected back at the warehouse that shipped it (inbound until received).
+        locked.warehouse_id = order.final_warehouse_id or order.warehouse_id
     _move(locked, action, actor, note=note)
     return locked
 
@@ -333,12 +337,18 @@ def case_receive(case: Case, *, units: Mapping[int, int], actor: Any, note: str 
     return locked
 
 
+RECEIPT_LEASE = timedelta(minutes=5)
+
+
 @transaction.atomic
-def case_inspect(case: Case, *, good: Mapping[int, int], defective: Mapping[int, int], actor: Any) -> Case:
-    """Inspection decides per unit received: good or defective; every received unit must be decided. The refund
-    is then fixed and owed back."""
-    order, locked = _case_locked(case)
+def _inspect_record(case: Case, good: Mapping[int, int], defective: Mapping[int, int], actor: Any) -> Case:
+    """Decide every received unit good or defective (RECEIVED → INSPECTED); an inspected case is left as it is."""
+    _order, locked = _case_locked(case)
+    if locked.status in (states.INSPECTED, states.REFUNDING, states.REFUNDED):
+        return _inspect_replay(locked, good, defective)
     states.action_check(locked.kind, locked.status, states.INSPECT)
+    if locked.warehouse_id is None:
+        raise _fail("warehouse", "The order has no warehouse to take the goods back into.", "no_warehouse")
     good_by = _per_line(locked, good, "good")
     bad_by = _per_line(locked, defective, "defective")
     rows = {cl.line_id: cl for cl in locked.lines.select_related("line")}
@@ -351,16 +361,90 @@ def case_inspect(case: Case, *, good: Mapping[int, int], defective: Mapping[int,
         for lid, cl in rows.items()
         if good_by.get(lid, 0) + bad_by.get(lid, 0) != cl.received_quantity
     ]
+    errors += [
+        FieldError(f"good.{cl.line.line_no}", "The line's SKU is not mapped: map it before inspecting.", "unmapped")
+        for cl in rows.values()
+        if cl.line.sku_id is None and cl.received_quantity
+    ]
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
     for lid, cl in rows.items():
         cl.good_quantity = good_by.get(lid, 0)
         cl.defective_quantity = bad_by.get(lid, 0)
     CaseLine.objects.bulk_update(list(rows.values()), ["good_quantity", "defective_quantity"])
-    _fix_refund(order, locked, actor)
     data = {str(cl.line.line_no): [cl.good_quantity, cl.defective_quantity] for cl in rows.values()}
     _move(locked, states.INSPECT, actor, data=data)
     return locked
+
+
+def _inspect_replay(locked: Case, good: Mapping[int, int], defective: Mapping[int, int]) -> Case:
+    """The same inspection again changes nothing; another one of an inspected case is refused."""
+    recorded = {
+        (cl.line.line_no, cl.good_quantity, cl.defective_quantity) for cl in locked.lines.select_related("line")
+    }
+    asked = {(no, good.get(no, 0), defective.get(no, 0)) for no, _g, _d in recorded}
+    if recorded != asked:
+        raise Conflict(f"Case {locked.number} was already inspected otherwise.", code="case_already_inspected")
+    return locked
+
+
+@transaction.atomic
+def _receipt_claim(case: Case) -> bool:
+    """Whether this call posts the stock receipt: once per case (a stale claim may be taken over)."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    now = timezone.now()
+    if locked.receipt_document_id is not None or locked.status != states.INSPECTED:
+        return False
+    if locked.receipt_claimed_at is not None and now - locked.receipt_claimed_at < RECEIPT_LEASE:
+        return False
+    locked.receipt_claimed_at = now
+    locked.save(update_fields=["receipt_claimed_at"])
+    return True
+
+
+def _receipt_post(case: Case, actor: Any) -> int | None:
+    """The goods go back into stock through inventory's receipt service: good units on hand (channel quotas
+    recomputed), defective ones as defective stock (C4), in a batch named after the case."""
+    from oms.inventory.services.documents import DocLine, stock_receipt_create
+
+    lines = [
+        DocLine(sku_id=cl.line.sku_id, quantity=n, batch_no=case.number, is_defective=bad)
+        for cl in case.lines.select_related("line")
+        for n, bad in ((cl.good_quantity, False), (cl.defective_quantity, True))
+        if n and cl.line.sku_id is not None
+    ]
+    if not lines or case.warehouse_id is None:
+        return None
+    doc = stock_receipt_create(warehouse_id=case.warehouse_id, lines=lines, actor=actor, note=f"售后 {case.number}")
+    return int(doc.pk)
+
+
+@transaction.atomic
+def _inspect_settle(case: Case, document_id: int | None, actor: Any) -> Case:
+    order, locked = _case_locked(case)
+    if locked.status != states.INSPECTED:
+        return locked
+    if document_id is not None:
+        locked.receipt_document_id = document_id
+    _fix_refund(order, locked, actor)
+    _move(locked, states.SETTLE, actor, data={"receipt_document": document_id})
+    return locked
+
+
+def case_inspect(case: Case, *, good: Mapping[int, int], defective: Mapping[int, int], actor: Any) -> Case:
+    """Inspection decides per unit received: good or defective, every received unit once. The goods then go into
+    stock (one receipt per case, however often this is called) and the refund is fixed and owed back. A call
+    after a crash part-way takes the case on from where it stopped."""
+    locked = _inspect_record(case, good, defective, actor)
+    if _receipt_claim(locked):
+        document_id = _receipt_post(locked, actor)
+        return _inspect_settle(locked, document_id, actor)
+    locked.refresh_from_db()
+    if locked.status == states.INSPECTED and locked.receipt_document_id is None and locked.warehouse_id is not None:
+        has_goods = locked.lines.filter(line__sku__isnull=False).exclude(good_quantity=0, defective_quantity=0)
+        if has_goods.exists():
+            return locked  # another call is posting the receipt; it will settle the case
+    return _inspect_settle(locked, locked.receipt_document_id, actor)
 
 
 def case_refund(case: Case, *, method: str, transaction_id: str, actor: Any) -> Case:

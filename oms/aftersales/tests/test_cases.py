@@ -20,6 +20,8 @@ from oms.aftersales.services.cases import (
 )
 from oms.aftersales.tests.conftest import man300_payload
 from oms.core.errors import Conflict, ValidationFailed
+from oms.inventory.models import Batch, StockDocument, StockItem
+from oms.inventory.services.verify import stock_verify
 from oms.orders.models import OrderLineVersion, Payment
 from oms.review.models import Interception, RefundRequest
 from oms.review.services import refund_request_receive
@@ -56,7 +58,34 @@ def test_a_return_goes_from_request_to_refund(shipped: Any, admin_operator: Any)
     again = case_refund(case, method="alipay", transaction_id="RF-1", actor=admin_operator)
     assert again.status == states.REFUNDED and Payment.objects.filter(order=order, kind="refund").count() == 1
     kinds = list(CaseEvent.objects.filter(case=case).values_list("kind", flat=True))
-    assert kinds == ["created", "approve", "receive", "inspect", "refund"]
+    assert kinds == ["created", "approve", "receive", "inspect", "settle", "refund"]
+
+
+def test_inspected_goods_go_back_into_stock_without_drift(shipped: Any, admin_operator: Any) -> None:
+    order = shipped(
+        lines=[
+            {"sku_code": "TEA-001", "quantity": 3, "unit_price": "100.00"},
+            {"sku_code": "NUT-002", "quantity": 1, "unit_price": "100.00"},
+        ]
+    )
+    req = CaseRequest(kind="return_refund", reason_code="quality", units={1: 3})
+    case, _ = case_create(order=order, req=req, actor=admin_operator)
+    case = case_act(case, states.APPROVE, actor=admin_operator)
+    assert case.warehouse_id == order.warehouse_id
+    case_receive(case, units={1: 2}, actor=admin_operator)
+    case.refresh_from_db()
+    assert case.status == states.AWAITING_RETURN  # a partial receipt: still expected
+    case = case_receive(case, units={1: 1}, actor=admin_operator)
+    assert case.status == states.RECEIVED
+    case = case_inspect(case, good={1: 2}, defective={1: 1}, actor=admin_operator)
+    assert case.status == states.REFUNDING and case.receipt_document_id is not None
+    item = StockItem.objects.get(warehouse_id=order.warehouse_id, sku__code="TEA-001")
+    assert (item.on_hand, item.defective) == (2, 1)
+    assert Batch.objects.filter(batch_no=case.number).exists()
+    # Calling inspect again posts nothing twice.
+    again = case_inspect(case, good={1: 2}, defective={1: 1}, actor=admin_operator)
+    assert again.status == states.REFUNDING and StockDocument.objects.count() == 1
+    assert stock_verify().ok
 
 
 def test_a_replayed_request_returns_the_same_case(shipped: Any, admin_operator: Any) -> None:

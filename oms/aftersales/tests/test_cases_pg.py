@@ -8,8 +8,10 @@ import pytest
 
 from oms.aftersales.domain import states
 from oms.aftersales.models import Case, CaseLine
-from oms.aftersales.services.cases import CaseRequest, case_act, case_create, case_refund
+from oms.aftersales.services.cases import CaseRequest, case_act, case_create, case_inspect, case_receive, case_refund
 from oms.core.errors import ValidationFailed
+from oms.inventory.models import StockDocument, StockItem
+from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Payment
 from oms.orders.tests.test_concurrency_pg import race
 
@@ -49,3 +51,20 @@ def test_racing_refunds_of_one_case_refund_once(shipped: Any, admin_operator: An
     assert case.status == states.REFUNDED
     order.refresh_from_db()
     assert order.refunded_minor == case.refund_minor == 5000
+
+
+def test_racing_inspections_take_the_goods_in_once(shipped: Any, admin_operator: Any) -> None:
+    order = shipped()
+    case, _ = case_create(
+        order=order, req=CaseRequest(kind="return_refund", reason_code="quality", units={2: 1}), actor=admin_operator
+    )
+    case = case_act(case, states.APPROVE, actor=admin_operator)
+    case = case_receive(case, units={2: 1}, actor=admin_operator)
+    results = race(6, lambda i: case_inspect(case, good={2: 1}, defective={}, actor=admin_operator))
+    assert [r for r in results if isinstance(r, Exception)] == []
+    assert StockDocument.objects.count() == 1
+    assert StockItem.objects.get(sku__code="NUT-002").on_hand == 1
+    case.refresh_from_db()
+    assert case.status == states.REFUNDING
+    assert Payment.objects.get(order=order, kind="payment").refund_due_minor == 5000
+    assert stock_verify().ok

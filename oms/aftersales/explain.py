@@ -31,6 +31,7 @@ _TEXTS = {
     "kept_cost": _("What is kept now costs %(amount)s"),
     "refund_capped": _("What is kept costs %(kept_cost)s, more than the %(net_paid)s paid: nothing more is charged"),
     "refund": _("Refund %(net_paid)s − %(kept_cost)s = %(refund)s"),
+    "reissue": _("A reissue sends the units again at no charge: nothing is refunded"),
 }
 _SHIPPING_RULES = {
     "all_returned": _("only when everything comes back"),

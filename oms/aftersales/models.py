@@ -102,6 +102,10 @@ class Case(models.Model):
         related_name="+",
     )
     refund_transaction = models.CharField(_("refund transaction"), max_length=100, blank=True)
+    # The outbound order this case made: a reissue (补发) sent at no charge.
+    linked_order = models.ForeignKey(
+        Order, verbose_name=_("linked order"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # Where the goods are expected back (the order's warehouse by default), and the stock receipt that took them
     # in on inspection (good units on hand, defective ones as defective stock), through inventory's services.
     warehouse = models.ForeignKey(

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oms.aftersales.domain import states
-from oms.aftersales.domain.recalculate import Policy, Recalculation, recalculate, steps_as_data
+from oms.aftersales.domain.recalculate import Policy, Recalculation, Step, recalculate, steps_as_data
 from oms.aftersales.models import Case, CaseEvent, CaseLine
 from oms.aftersales.services.facts import OrderView, channel_policy, order_facts
 from oms.audit.services import audit_record
@@ -30,6 +30,7 @@ from oms.orders.models import Order
 from oms.orders.selectors import order_living_successors
 from oms.orders.services.line_versions import LineFigures, order_lines_reapportion
 from oms.orders.services.payments import payments_owe_back
+from oms.orders.services.reissue import order_reissue_create
 from oms.orders.services.timeline import actor_name, actor_or_none, order_event_record
 from oms.outbox.services import outbox_publish
 
@@ -85,7 +86,7 @@ def _check_order(order: Order, kind: str) -> None:
             )
     if order.status in (Status.CANCELLED.value, Status.INVALID.value, Status.CLOSED.value):
         raise _fail("order", f"Order {order.number} is {order.status}: no after-sales case.", "order_not_open")
-    if kind in states.RETURNING_KINDS and Status(order.status) not in _SHIPPED:
+    if kind in (*states.RETURNING_KINDS, states.REISSUE) and Status(order.status) not in _SHIPPED:
         raise _fail("kind", "Goods can only come back once the order has shipped.", "not_shipped")
     if kind == states.REFUND_ONLY and order.received_minor <= 0:
         raise _fail("kind", "Nothing was paid for this order: nothing to refund.", "not_paid")
@@ -119,7 +120,8 @@ def _units(view: OrderView, units: Mapping[int, int], claimed: Mapping[int, int]
 
 
 def _claimed(order: Order, *, excluding: int | None = None) -> dict[int, int]:
-    rows = CaseLine.objects.filter(case__order=order, case__status__in=_CLAIMING)
+    # A reissue sends units again; it does not take any back.
+    rows = CaseLine.objects.filter(case__order=order, case__status__in=_CLAIMING).exclude(case__kind=states.REISSUE)
     if excluding is not None:
         rows = rows.exclude(case_id=excluding)
     claimed: dict[int, int] = {}
@@ -184,7 +186,7 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
     policy, override_reason = _policy(locked, req, actor)
     view = order_facts(order=locked)
     returning = _units(view, req.units, _claimed(locked))
-    result = recalculate(view.facts, returning, policy)
+    result = _nothing_back(view) if req.kind == states.REISSUE else recalculate(view.facts, returning, policy)
     case = Case(
         number=_number(),
         order=locked,
@@ -221,6 +223,12 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
         reason=override_reason,
     )
     return case, True
+
+
+def _nothing_back(view: OrderView) -> Recalculation:
+    """A reissue refunds nothing and changes no line's figures."""
+    paid = view.facts.received_minor - view.facts.refunded_minor
+    return Recalculation(0, paid, view.facts.current, (Step("reissue", {}),))
 
 
 def _apply(case: Case, result: Recalculation) -> None:
@@ -287,6 +295,9 @@ def case_act(case: Case, action: str, *, actor: Any, note: str = "") -> Case:
     target = states.action_check(locked.kind, locked.status, action)
     if target == states.REFUNDING:
         _fix_refund(order, locked, actor)
+    if locked.kind == states.REISSUE and action == states.APPROVE:
+        units = [(cl.line, cl.quantity) for cl in locked.lines.select_related("line").order_by("line__line_no")]
+        locked.linked_order = order_reissue_create(original=order, units=units, source=locked.number, actor=actor)
     if target == states.AWAITING_RETURN:
         # Expected back at the warehouse that shipped it (inbound until received).
         locked.warehouse_id = order.final_warehouse_id or order.warehouse_id

@@ -19,10 +19,11 @@ from oms.aftersales.services.cases import (
     case_refund,
 )
 from oms.aftersales.tests.conftest import man300_payload
+from oms.channels.models import ChannelStock
 from oms.core.errors import Conflict, ValidationFailed
 from oms.inventory.models import Batch, StockDocument, StockItem
 from oms.inventory.services.verify import stock_verify
-from oms.orders.models import OrderLineVersion, Payment
+from oms.orders.models import Order, OrderEvent, OrderLineVersion, Payment
 from oms.review.models import Interception, RefundRequest
 from oms.review.services import refund_request_receive
 
@@ -189,3 +190,30 @@ def test_a_second_return_refunds_from_the_new_version(shipped: Any, admin_operat
     assert total == 10000 and order.refunded_minor == 10000  # 50.00, then 290.00 − 240.00
     latest = OrderLineVersion.objects.filter(line__order=order, line__line_no=1).order_by("-version").first()
     assert latest is not None and latest.paid_minor == 24000 == order.received_minor - order.refunded_minor
+
+
+def test_a_reissue_is_a_zero_money_order_linked_to_its_original(shipped: Any, admin_operator: Any) -> None:
+    order = shipped()
+    stock = ChannelStock.objects.filter(channel=order.channel, sku__code="NUT-002")
+    stock.update(quota=10)
+    reserved_before = stock.get().sales_reserved
+    req = CaseRequest(kind="reissue", reason_code="missing_item", units={2: 1})
+    case, _ = case_create(order=order, req=req, actor=admin_operator)
+    assert case.refund_minor == 0
+    case = case_act(case, states.APPROVE, actor=admin_operator)
+    reissue = Order.objects.get(pk=case.linked_order_id)
+    assert (reissue.order_type, reissue.status, reissue.payable_minor, reissue.payment_status) == (
+        "reissue",
+        "pending_review",
+        0,
+        "paid",
+    )
+    assert reissue.number.startswith("RS") and reissue.platform_order_id is None
+    assert reissue.platform_order_ids == order.platform_order_ids
+    (line,) = reissue.lines.all()
+    assert (line.sku.code, line.quantity, line.paid_minor, line.short_quantity) == ("NUT-002", 1, 0, 0)
+    assert stock.get().sales_reserved == reserved_before + 1
+    assert OrderEvent.objects.filter(order=order, kind="reissued", data__order=reissue.number).exists()
+    # The reissue claims no units: a return of the same unit is still possible.
+    back, _ = case_create(order=order, req=returning_nuts(), actor=admin_operator)
+    assert back.refund_minor == 5000

@@ -116,6 +116,7 @@ def case_out(case: Case) -> dict[str, Any]:
             }
             for e in case.events.all()
         ],
+        "linked_order": case.linked_order.number if case.linked_order else None,
         "created_at": case.created_at.isoformat(),
     }
 

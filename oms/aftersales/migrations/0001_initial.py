@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels', '0005_ratio_help_text'),
         ('inventory', '0004_reservation_request'),
-        ('orders', '0010_order_line_versions'),
+        ('orders', '0011_order_line_versions'),
         ('review', '0003_seed_not_merged_rule'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_idempotency_lease'),
+        ('orders', '0010_report_indexes'),
     ]
 
     operations = [

@@ -30,7 +30,7 @@ def test_a_return_from_request_to_refund_as_each_role(
     p.select_option("[data-testid=case-reason]", "no_reason_7_days")
     p.fill("[data-testid=units-2]", "1")
     p.dispatch_event("[data-testid=units-2]", "change")
-    p.wait_for_function("document.querySelector('[data-testid=preview-refund]')?.innerText === '50.00'")
+    p.wait_for_selector("[data-testid=preview-refund]:text-is('50.00')")
     assert "满300减50 不再满足" in p.inner_text("[data-testid=preview-explanation]")
     p.click("[data-testid=case-submit]")
     p.wait_for_selector("[data-testid=case-status][data-status=requested]")

@@ -388,7 +388,7 @@ def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Any) -> Rule:
 
 
 @transaction.atomic(savepoint=False)
-def refund_request_close(*, request: RefundRequest, actor: Any, note: str) -> bool:
+def refund_request_answer(*, request: RefundRequest, actor: Any, note: str) -> bool:
     """An after-sales case answered the buyer's platform refund request: close it, and release the order's refund
     hold (退款拦截) once no other request of the order is open. Closing a closed request changes nothing."""
     locked = RefundRequest.objects.select_for_update().get(pk=request.pk)

@@ -464,7 +464,7 @@ def case_refund(case: Case, *, method: str, transaction_id: str, actor: Any) -> 
     nothing."""
     from oms.orders.models import PaymentKind
     from oms.orders.services.payments import payment_record
-    from oms.review.services import refund_request_close
+    from oms.review.services import refund_request_answer
 
     current = Case.objects.select_related("order").get(pk=case.pk)
     if current.status == states.REFUNDED and current.refund_transaction == f"{method}:{transaction_id}":
@@ -489,5 +489,5 @@ def case_refund(case: Case, *, method: str, transaction_id: str, actor: Any) -> 
         locked.refund_transaction = f"{method}:{transaction_id}"[:100]
         _move(locked, states.REFUND, actor, data={"transaction": locked.refund_transaction})
         if locked.refund_request is not None:
-            refund_request_close(request=locked.refund_request, actor=actor, note=f"售后 {locked.number}")
+            refund_request_answer(request=locked.refund_request, actor=actor, note=f"售后 {locked.number}")
     return locked

@@ -12,6 +12,9 @@ from oms.aftersales.domain import states
 from oms.aftersales.models import Case
 from oms.core.errors import NotFound
 
+# The oldest age a queue filter takes: ten years (a larger one would overflow the date arithmetic).
+MAX_AGE_DAYS = 3650
+
 
 @dataclass(frozen=True)
 class CaseFilters:
@@ -34,7 +37,8 @@ def _filtered(f: CaseFilters) -> QuerySet[Case]:
     if f.reason:
         qs = qs.filter(reason_code=f.reason)
     if f.older_than_days is not None:
-        qs = qs.filter(created_at__lte=timezone.now() - timedelta(days=f.older_than_days))
+        days = min(max(f.older_than_days, 0), MAX_AGE_DAYS)  # the console passes what was typed
+        qs = qs.filter(created_at__lte=timezone.now() - timedelta(days=days))
     if f.order:
         qs = qs.filter(order__number=f.order)
     return qs

@@ -3,12 +3,12 @@
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from oms.aftersales.domain import states
 from oms.aftersales.explain import explain_render
 from oms.aftersales.models import Case
-from oms.aftersales.selectors import CaseFilters, case_counts, case_get, case_list
+from oms.aftersales.selectors import MAX_AGE_DAYS, CaseFilters, case_counts, case_get, case_list
 from oms.aftersales.services.cases import (
     CaseRequest,
     case_act,
@@ -152,9 +152,9 @@ def aftersales_list(
     status: str = "",
     channel: str = "",
     reason: str = "",
-    older_than_days: int | None = None,
+    older_than_days: int | None = Query(None, ge=0, le=MAX_AGE_DAYS),
     order: str = "",
-    limit: int = 100,
+    limit: int = Query(100, ge=1, le=500),
 ) -> dict[str, Any]:
     filters = CaseFilters(kind, status, channel, reason, older_than_days, order)
     cases = case_list(filters=filters, limit=limit)

@@ -58,6 +58,32 @@ def backoff_s(attempt: int, draw: float) -> float:
     return draw * min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1))
 
 
+def retry(
+    fn: Callable[[], R],
+    *,
+    attempts: int,
+    when: Callable[[BaseException], bool],
+    before_retry: Callable[[int, BaseException], None] | None = None,
+) -> R:
+    """The one retry idiom: run ``fn``; when it raises an exception that ``when`` accepts and runs are left
+    (``attempts`` in all), call ``before_retry(attempt, exc)`` (a pause, fresh numbers…) and run it again.
+    Any other exception, and the last attempt's, propagates."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn()
+        except Exception as exc:
+            if attempt == attempts or not when(exc):
+                raise
+            if before_retry is not None:
+                before_retry(attempt, exc)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def deadlocked(exc: BaseException) -> bool:
+    """The database rolled the transaction back to break a deadlock or a serialization conflict."""
+    return isinstance(exc, DatabaseError) and is_retryable(exc)
+
+
 @overload
 def retry_on_deadlock(func: Callable[P, R], /) -> Callable[P, R]: ...
 
@@ -76,21 +102,16 @@ def retry_on_deadlock(
     last attempt's, propagates. ``func`` must open the outermost transaction and have no effect outside it."""
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        def pause(attempt: int, exc: BaseException) -> None:
+            wait = backoff_s(attempt, random.random())
+            logger.info("%s: %s on attempt %s; retrying in %.3fs", fn.__qualname__, exc, attempt, wait)
+            time.sleep(wait)
+
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            alias = using or DEFAULT_DB_ALIAS
-            if not _outermost(alias):
+            if not _outermost(using or DEFAULT_DB_ALIAS):
                 return fn(*args, **kwargs)
-            for attempt in range(1, attempts + 1):
-                try:
-                    return fn(*args, **kwargs)
-                except DatabaseError as exc:
-                    if attempt == attempts or not is_retryable(exc):
-                        raise
-                    pause = backoff_s(attempt, random.random())
-                    logger.info("%s: %s on attempt %s; retrying in %.3fs", fn.__qualname__, exc, attempt, pause)
-                    time.sleep(pause)
-            raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+            return retry(lambda: fn(*args, **kwargs), attempts=attempts, when=deadlocked, before_retry=pause)
 
         return wrapper
 

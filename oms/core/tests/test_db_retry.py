@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from oms.core import db_retry
-from oms.core.db_retry import backoff_s, is_retryable, retry_on_deadlock, run_atomic
+from oms.core.db_retry import backoff_s, deadlocked, is_retryable, retry, retry_on_deadlock, run_atomic
 
 
 class _DriverError(Exception):
@@ -185,3 +185,36 @@ def test_with_the_retry_both_transactions_complete() -> None:
     assert errors == []
     assert sorted(runs) == [1, 2]  # the side PostgreSQL aborted ran again, once
     assert stock_verify().drift == []
+
+
+def test_retry_reruns_only_what_the_predicate_accepts_and_calls_before_retry_between_runs() -> None:
+    runs: list[int] = []
+    between: list[int] = []
+
+    def flaky() -> str:
+        runs.append(len(runs) + 1)
+        if len(runs) < 3:
+            raise _wrapped("40P01")
+        return "done"
+
+    assert retry(flaky, attempts=3, when=deadlocked, before_retry=lambda n, _e: between.append(n)) == "done"
+    assert runs == [1, 2, 3] and between == [1, 2]
+
+
+def test_retry_gives_up_after_its_attempts_and_never_retries_what_the_predicate_refuses() -> None:
+    runs: list[str] = []
+
+    def always(error: Exception) -> Any:
+        def run() -> None:
+            runs.append(type(error).__name__)
+            raise error
+
+        return run
+
+    with pytest.raises(OperationalError):
+        retry(always(_wrapped("40001")), attempts=2, when=deadlocked)
+    assert len(runs) == 2
+    runs.clear()
+    with pytest.raises(ValueError, match="not a race"):
+        retry(always(ValueError("not a race")), attempts=5, when=deadlocked)
+    assert runs == ["ValueError"]

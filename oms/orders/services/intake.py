@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.channels.models import Classification, Platform
+from oms.core.db_retry import deadlocked, retry
 from oms.core.errors import ApplicationError, Conflict
 from oms.orders.domain.intake import snapshot_diff
 from oms.orders.domain.payments import PaymentStatus, derive_payment_status
@@ -369,16 +370,12 @@ def _attach_successors(outcomes: list[IntakeOutcome]) -> None:
 
 BATCH_ATTEMPTS = 3
 SINGLE_ATTEMPTS = 3
-# deadlock_detected, serialization_failure: the transaction was rolled back and may simply be re-run
-_RETRYABLE_SQLSTATES = {"40P01", "40001"}
 
 
-def _retryable(exc: DatabaseError) -> bool:
+def lost_race(exc: BaseException) -> bool:
     """A lost race: a unique key taken by a concurrent intake (on PostgreSQL reported only once the winner
     has committed, so a retry finds it as a replay), or a deadlock the database resolved by rolling us back."""
-    if isinstance(exc, IntegrityError):
-        return True
-    return getattr(exc.__cause__, "sqlstate", None) in _RETRYABLE_SQLSTATES
+    return isinstance(exc, IntegrityError) or deadlocked(exc)
 
 
 def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short: bool = False) -> list[IntakeOutcome]:
@@ -389,12 +386,15 @@ def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short:
     overlapping, orders are taken one at a time (each retried the same way), so a persistent failure is
     pinned to the order that causes it.
     """
-    for _attempt in range(BATCH_ATTEMPTS):
-        try:
-            return _intake_once(payloads, actor=actor, refuse_when_short=refuse_when_short)
-        except DatabaseError as exc:
-            if not _retryable(exc):
-                raise
+    try:
+        return retry(
+            lambda: _intake_once(payloads, actor=actor, refuse_when_short=refuse_when_short),
+            attempts=BATCH_ATTEMPTS,
+            when=lost_race,
+        )
+    except DatabaseError as exc:
+        if not lost_race(exc):
+            raise
     return [
         _intake_single(index, payload, actor=actor, refuse_when_short=refuse_when_short)
         for index, payload in enumerate(payloads)
@@ -402,18 +402,18 @@ def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short:
 
 
 def _intake_single(index: int, payload: Any, *, actor: Any, refuse_when_short: bool) -> IntakeOutcome:
-    last: DatabaseError | None = None
-    for _attempt in range(SINGLE_ATTEMPTS):
-        try:
-            (single,) = _intake_once([payload], actor=actor, refuse_when_short=refuse_when_short)
-        except DatabaseError as exc:
-            if not _retryable(exc):
-                raise
-            last = exc
-            continue
-        single.index = index
-        return single
-    return IntakeOutcome(index, error=Conflict(f"The order could not be saved: {last}", code="intake_conflict"))
+    try:
+        (single,) = retry(
+            lambda: _intake_once([payload], actor=actor, refuse_when_short=refuse_when_short),
+            attempts=SINGLE_ATTEMPTS,
+            when=lost_race,
+        )
+    except DatabaseError as exc:
+        if not lost_race(exc):
+            raise
+        return IntakeOutcome(index, error=Conflict(f"The order could not be saved: {exc}", code="intake_conflict"))
+    single.index = index
+    return single
 
 
 def order_intake(*, payload: Any, actor: Any, refuse_when_short: bool = False) -> IntakeOutcome:

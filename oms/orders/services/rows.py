@@ -16,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from oms.catalog.models import Sku
+from oms.core.db_retry import retry
 from oms.core.errors import Conflict
 from oms.orders.domain.payments import CARRIED_METHOD, derive_payment_status
 from oms.orders.domain.split import CarriedMoney, LineAmounts, sum_amounts
@@ -151,15 +152,23 @@ def orders_insert(orders: Sequence[Order]) -> None:
 
 def orders_insert_renumbering(orders: Sequence[Order], *, at: datetime) -> None:
     """Insert new orders, drawing new numbers on a clash (in a savepoint, a few times)."""
-    for _attempt in range(NUMBERING_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                Order.objects.bulk_create(orders)
-            return
-        except IntegrityError:
-            for order in orders:
-                order.number = order_number_new(order_type=order.order_type, at=at)
-    raise Conflict("Could not number the new orders; try again.", code="numbering")
+
+    def insert() -> None:
+        with transaction.atomic():
+            Order.objects.bulk_create(orders)
+
+    def renumber(_attempt: int, _exc: BaseException) -> None:
+        for order in orders:
+            order.number = order_number_new(order_type=order.order_type, at=at)
+
+    try:
+        retry(insert, attempts=NUMBERING_ATTEMPTS, when=_clash, before_retry=renumber)
+    except IntegrityError:
+        raise Conflict("Could not number the new orders; try again.", code="numbering") from None
+
+
+def _clash(exc: BaseException) -> bool:
+    return isinstance(exc, IntegrityError)
 
 
 def order_lines_insert(lines: Sequence[OrderLine]) -> None:

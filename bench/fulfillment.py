@@ -31,6 +31,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from oms.core.actors import SystemActor
+
+BENCH = SystemActor("bench")
+
 RESULTS = Path(__file__).resolve().parent / "results"
 PROVINCES = ["330000", "440000", "320000", "110000", "310000", "510000", "420000", "370000"]
 CITIES = {"330000": "杭州市", "440000": "广州市", "320000": "南京市", "110000": "北京市", "310000": "上海市",
@@ -192,7 +196,7 @@ def _worker(ids: list[int], batch: int, queue: Any) -> None:
     with connection.execute_wrapper(counter):
         for start in range(0, len(ids), batch):
             part = orders_advance(
-                orders=[Order(pk=pk) for pk in ids[start : start + batch]], actor="bench", buffer_minutes=0
+                orders=[Order(pk=pk) for pk in ids[start : start + batch]], actor=BENCH, buffer_minutes=0
             )
             for k, v in vars(part).items():
                 if isinstance(v, int):

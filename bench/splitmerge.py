@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.intake import RESULTS, count_statements
+from oms.core.actors import SystemActor
+
+BENCH = SystemActor("bench")
 
 LINE_COUNTS = (10, 25, 50)
 
@@ -41,9 +44,7 @@ def _world() -> dict[str, Any]:
     )
     courier = Courier.objects.create(code=f"SMB{tag}", name="压测快递", max_weight_g=10**6)
     CourierRate.objects.create(courier=courier, first_minor=600, extra_per_kg_minor=100)
-    stock_receipt_create(
-        warehouse_id=wh.pk, lines=[DocLine(sku_id=s.pk, quantity=100_000) for s in skus], actor="bench"
-    )
+    stock_receipt_create(warehouse_id=wh.pk, lines=[DocLine(sku_id=s.pk, quantity=100_000) for s in skus], actor=BENCH)
     return {"channel": channel, "skus": skus, "tag": tag}
 
 
@@ -69,7 +70,7 @@ def _order(world: dict[str, Any], lines: int, buyer: str, n: int) -> Any:
             {"sku_code": world["skus"][i].code, "quantity": 4, "unit_price": f"{10 + i}.99"} for i in range(lines)
         ],
     }
-    return order_intake(payload=payload, actor="bench").order
+    return order_intake(payload=payload, actor=BENCH).order
 
 
 def _measure(fn: Any) -> tuple[float, int]:
@@ -92,7 +93,7 @@ def run(*, repeats: int = 5, grouping_orders: int = 100_000) -> dict[str, Any]:
         for r in range(repeats):
             order = _order(world, lines, f"split{lines}-{r}", r)
             groups = [{no: 2 for no in range(1, lines + 1)}, {no: 2 for no in range(1, lines + 1)}]
-            t, s = _measure(lambda o=order, g=groups: order_split(order=o, groups=g, actor="bench"))
+            t, s = _measure(lambda o=order, g=groups: order_split(order=o, groups=g, actor=BENCH))
             times.append(t)
             statements.append(s)
         split_rows.append(
@@ -106,7 +107,7 @@ def run(*, repeats: int = 5, grouping_orders: int = 100_000) -> dict[str, Any]:
     merge_times, merge_statements = [], []
     for r in range(repeats):
         orders = [_order(world, 2, f"merge-{r}", i) for i in range(10)]
-        t, s = _measure(lambda os=orders: orders_merge(numbers=[o.number for o in os], actor="bench"))
+        t, s = _measure(lambda os=orders: orders_merge(numbers=[o.number for o in os], actor=BENCH))
         merge_times.append(t)
         merge_statements.append(s)
     grouping = _grouping(world, grouping_orders)

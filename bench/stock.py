@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from oms.core.actors import SYSTEM
+
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIENTS = 64
 BATCHES = (8, 40)  # lines per call on the batched path: a small bulk-intake page, and a bigger one
@@ -148,7 +150,7 @@ def _b2_fixture(run: str, units: int) -> tuple[int, int, int]:
     ChannelWarehouse.objects.create(channel=ch, warehouse=wh)
     AllocationRule.objects.create(channel=ch)
     sku = Sku.objects.create(code=f"HOT-{run}", name="爆款")
-    stock_receipt_create(warehouse_id=wh.pk, lines=[DocLine(sku.pk, units)], actor=None)
+    stock_receipt_create(warehouse_id=wh.pk, lines=[DocLine(sku.pk, units)], actor=SYSTEM)
     return ch.pk, sku.pk, wh.pk
 
 

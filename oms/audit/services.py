@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from oms.audit.domain.chain import content_digest, link_hash
 from oms.audit.models import ChainHead, OperationLog
+from oms.audit.models import OperationLog
 from oms.core.bulk import bulk_insert_columns
 from oms.core.context import current_context
 
@@ -24,7 +25,7 @@ class AuditOutsideTransaction(RuntimeError):
 
 def audit_record(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",
@@ -46,7 +47,7 @@ def audit_record(
 
 
 def _row(
-    actor: Any,
+    actor: Actor,
     action: str,
     object_type: str,
     object_id: str | int,
@@ -112,7 +113,7 @@ def model_snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
 
 def audit_record_many(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     entries: Sequence[tuple[models.Model, dict[str, Any] | None, dict[str, Any] | None, str]],
 ) -> int:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from oms.audit.services import audit_record
 from oms.catalog.models import Sku
+from oms.core.actors import Actor
 from oms.core.errors import NotFound
 
 
 @transaction.atomic(durable=True)
-def sku_hot_set(*, code: str, is_hot: bool, actor: Any, reason: str = "") -> Sku:
+def sku_hot_set(*, code: str, is_hot: bool, actor: Actor, reason: str = "") -> Sku:
     """Designate (``is_hot=True``) or undesignate a hot SKU, whose one-at-a-time channel reservations are then
     queued and granted in batches. Setting the flag it already has changes nothing and logs nothing.
 

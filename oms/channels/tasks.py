@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from oms.core.actors import SYSTEM
 from oms.core.context import request_context
 
 
@@ -18,7 +19,7 @@ def stock_push(full: bool = False) -> dict[str, Any]:
     from oms.channels.services.push import stock_push_all
 
     with request_context(channel="task"):
-        results = stock_push_all(actor="system", full=full)
+        results = stock_push_all(actor=SYSTEM, full=full)
     return {r.channel: {"skus": r.skus, "events": len(r.event_ids), "skipped": r.skipped} for r in results}
 
 

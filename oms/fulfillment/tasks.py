@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
+from oms.core.actors import SYSTEM
 from oms.core.context import request_context
 
 
@@ -16,7 +17,7 @@ def pipeline() -> dict[str, Any]:
     from oms.fulfillment.services.pipeline import pipeline_run
 
     with request_context(channel="task"):
-        summary = pipeline_run(actor="system")
+        summary = pipeline_run(actor=SYSTEM)
     return {k: v for k, v in vars(summary).items() if k != "order_ids"}
 
 
@@ -26,5 +27,5 @@ def stockouts(sku_ids: list[int] | None = None) -> dict[str, Any]:
     from oms.fulfillment.services.stockouts import stockouts_resolve
 
     with request_context(channel="task"):
-        summary = stockouts_resolve(sku_ids=sku_ids, actor="system")
+        summary = stockouts_resolve(sku_ids=sku_ids, actor=SYSTEM)
     return {"resolved": summary.resolved, "reduced": summary.reduced, "cancelled": summary.cancelled}

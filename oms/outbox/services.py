@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor
 from oms.core.errors import Conflict
 from oms.outbox.delivery import DeliveryOutcome, http_post
 from oms.outbox.domain.backoff import Backoff
@@ -202,7 +203,7 @@ def outbox_relay_until_idle(*, max_batches: int = 100) -> RelayResult:
 
 
 @transaction.atomic(durable=True)
-def outbox_message_retry(*, message: OutboxMessage, actor: Any, reason: str = "") -> OutboxMessage:
+def outbox_message_retry(*, message: OutboxMessage, actor: Actor, reason: str = "") -> OutboxMessage:
     """Give a dead-letter message a fresh set of attempts, now. 409 unless it is dead."""
     locked = outbox_message_lock(pk=message.pk)
     if locked.state != MessageState.DEAD:

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
+from oms.core.actors import Actor, actor_user
 from oms.core.bulk import ids_in
 from oms.core.domain.money import format_minor
 from oms.core.errors import Conflict, ValidationFailed
@@ -28,7 +29,7 @@ from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order, Payment
-from oms.orders.services.timeline import EventRow, actor_or_none, order_event_record, order_events_insert
+from oms.orders.services.timeline import EventRow, order_event_record, order_events_insert
 from oms.orders.services.updates import order_reviewed_save, orders_mark_reviewed
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, RefundRequest, Rule, RuleKind
@@ -87,7 +88,7 @@ def order_review_dry_run(*, order: Order, condition: str | None = None) -> dict[
 
 
 @transaction.atomic(savepoint=False)
-def _review_locked(*, orders: list[Order], actor: Any) -> list[ReviewOutcome]:
+def _review_locked(*, orders: list[Order], actor: Actor) -> list[ReviewOutcome]:
     rules = review_rules()
     facts = order_facts_many(orders=orders)
     ids = [o.pk for o in orders]
@@ -180,7 +181,7 @@ def _lock_with_relations(pks: list[int]) -> dict[int, Order]:
     }
 
 
-def orders_review(*, orders: Sequence[Order], actor: Any) -> list[ReviewOutcome]:
+def orders_review(*, orders: Sequence[Order], actor: Actor) -> list[ReviewOutcome]:
     """Review many orders in one transaction (the automatic pipeline). Orders not pending review, or
     already reviewed, are left alone and not reported."""
     with transaction.atomic():
@@ -190,7 +191,7 @@ def orders_review(*, orders: Sequence[Order], actor: Any) -> list[ReviewOutcome]
 
 
 @transaction.atomic(durable=True)
-def order_review(*, order: Order, actor: Any) -> ReviewOutcome:
+def order_review(*, order: Order, actor: Actor) -> ReviewOutcome:
     """Review one order now (manual 审单). 409 unless it is pending review and not yet reviewed."""
     locked = order_lock(pk=order.pk)
     if locked.status != Status.PENDING_REVIEW or locked.reviewed_at is not None:
@@ -204,12 +205,12 @@ def order_review(*, order: Order, actor: Any) -> ReviewOutcome:
 
 
 @transaction.atomic(savepoint=False)
-def _resolve(holds: Sequence[Interception], *, state: str, actor: Any, note: str) -> None:
+def _resolve(holds: Sequence[Interception], *, state: str, actor: Actor, note: str) -> None:
     now = timezone.now()
     for hold in holds:
         hold.state = state
         hold.resolved_at = now
-        hold.resolved_by = actor_or_none(actor)
+        hold.resolved_by = actor_user(actor)
         hold.resolution_note = note[:300]
     Interception.objects.bulk_update(holds, ["state", "resolved_at", "resolved_by", "resolution_note"])
     for hold in holds:
@@ -235,7 +236,7 @@ def _require_note(note: str, field_name: str = "note") -> str:
 
 
 @transaction.atomic(durable=True)
-def interceptions_release(*, interception_ids: Sequence[int], actor: Any, note: str) -> list[ReviewOutcome]:
+def interceptions_release(*, interception_ids: Sequence[int], actor: Actor, note: str) -> list[ReviewOutcome]:
     """Release holds (放行), then re-run review on their orders so an order with no hold left passes."""
     note = _require_note(note)
     holds = list(
@@ -259,7 +260,7 @@ def interceptions_release(*, interception_ids: Sequence[int], actor: Any, note: 
 
 
 @transaction.atomic(durable=True)
-def order_force_review(*, order: Order, actor: Any, reason: str) -> Order:
+def order_force_review(*, order: Order, actor: Actor, reason: str) -> Order:
     """Pass review despite open holds (强制审核): every open hold is released with the mandatory reason."""
     reason = _require_note(reason, "reason")
     locked = order_lock(pk=order.pk)
@@ -277,16 +278,16 @@ def order_force_review(*, order: Order, actor: Any, reason: str) -> Order:
     return locked
 
 
-def interceptions_void(*, order_ids: Sequence[int], actor: Any, note: str) -> int:
+def interceptions_void(*, order_ids: Sequence[int], actor: Actor, note: str) -> int:
     """The open holds of orders that are retired (replaced by others) no longer apply: void, not released
     (the rules judge the orders that replace them again)."""
     return Interception.objects.filter(order_id__in=list(order_ids), state=InterceptionState.OPEN).update(
-        state=InterceptionState.VOID, resolved_at=timezone.now(), resolved_by=actor_or_none(actor), resolution_note=note
+        state=InterceptionState.VOID, resolved_at=timezone.now(), resolved_by=actor_user(actor), resolution_note=note
     )
 
 
 @transaction.atomic(savepoint=False)
-def order_intercept(*, order: Order, reason_code: str, reason: str, actor: Any) -> Interception | None:
+def order_intercept(*, order: Order, reason_code: str, reason: str, actor: Actor) -> Interception | None:
     """Hold an order for something that happened to it (a refund request, a changed remark). Before
     review the hold simply joins the review; after review it stops the order until dispatch, and
     once the order is with the warehouse it is too late to hold here (None)."""
@@ -316,7 +317,7 @@ def order_refund_intercept(*, order: Order, refund: Payment, actor: Any) -> None
 
 @transaction.atomic(durable=True)
 def refund_request_receive(
-    *, order: Order, platform_refund_id: str, amount_minor: int, reason: str, actor: Any
+    *, order: Order, platform_refund_id: str, amount_minor: int, reason: str, actor: Actor
 ) -> RefundRequest:
     """A buyer asked the platform for a refund: record it once and hold the order (退款拦截)."""
     if amount_minor < 0:
@@ -364,7 +365,7 @@ RULE_PARAM_CHECKS: dict[str, Callable[..., None]] = {}
 
 
 @transaction.atomic(durable=True)
-def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Any) -> Rule:
+def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Actor) -> Rule:
     """Create or change a rule; a condition that does not parse is refused with its position."""
     compile_condition(str(data.get("condition", rule.condition if rule else "")), ORDER_FACTS)
     fields = ["kind", "code", "name", "condition", "reason", "params", "priority", "enabled"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from oms.core.actors import AUTO_MERGE, AUTO_SPLIT
 from oms.core.context import request_context
 from oms.splitmerge.services.auto import orders_auto_merge, orders_auto_split_pending
 
@@ -12,7 +13,7 @@ from oms.splitmerge.services.auto import orders_auto_merge, orders_auto_split_pe
 @shared_task(name="splitmerge.auto_merge")
 def auto_merge() -> int:
     with request_context(channel="task"):
-        return len(orders_auto_merge(actor="auto-merge", max_orders=settings.OMS_AUTO_MERGE_MAX_ORDERS))
+        return len(orders_auto_merge(actor=AUTO_MERGE, max_orders=settings.OMS_AUTO_MERGE_MAX_ORDERS))
 
 
 @shared_task(name="splitmerge.auto_split")
@@ -21,4 +22,4 @@ def auto_split() -> int:
     if not settings.OMS_AUTO_SPLIT_BY_WAREHOUSE:
         return 0
     with request_context(channel="task"):
-        return len(orders_auto_split_pending(actor="auto-split"))
+        return len(orders_auto_split_pending(actor=AUTO_SPLIT))

@@ -35,6 +35,7 @@ from oms.channels.models import (
     PlatformStockFigure,
     StockPushCursor,
 )
+from oms.core.actors import SYSTEM, Actor
 from oms.inventory.domain.reservation import bundle_units
 from oms.outbox.selectors import outbox_has_subscriber
 from oms.outbox.services import outbox_publish
@@ -160,7 +161,7 @@ def _cursor_for_update(channel: Channel) -> StockPushCursor:
 
 
 @transaction.atomic(durable=True)
-def channel_stock_push(*, channel: Channel, actor: Any = "system", full: bool = False) -> ChannelPushResult:
+def channel_stock_push(*, channel: Channel, actor: Actor = SYSTEM, full: bool = False) -> ChannelPushResult:
     """Push one channel's changed figures: outbox events, figures sent and the cursor in one transaction.
 
     Holds the channel's cursor row lock for the transaction, so two pushes of one channel run one after the
@@ -222,7 +223,7 @@ def channel_stock_push(*, channel: Channel, actor: Any = "system", full: bool = 
 
 
 def stock_push_all(
-    *, actor: Any = "system", channel_codes: list[str] | None = None, full: bool = False
+    *, actor: Actor = SYSTEM, channel_codes: list[str] | None = None, full: bool = False
 ) -> list[ChannelPushResult]:
     """Push every active online channel (or the named ones), one transaction per channel."""
     channels = Channel.objects.filter(is_active=True, classification=Classification.ONLINE).order_by("code")

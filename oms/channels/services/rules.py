@@ -3,13 +3,12 @@ row in the same transaction. Callers re-allocate the quotas afterwards (``channe
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from oms.audit.services import audit_record, model_snapshot
 from oms.channels.models import AllocationRule
+from oms.core.actors import Actor
 from oms.core.domain.limits import MAX_CHANNEL_QUANTITY
 from oms.core.errors import FieldError, NotFound, ValidationFailed
 
@@ -47,7 +46,7 @@ def allocation_rule_validate(*, rule: AllocationRule) -> None:
 
 
 @transaction.atomic(durable=True)
-def allocation_rule_save(*, rule: AllocationRule, actor: Any) -> AllocationRule:
+def allocation_rule_save(*, rule: AllocationRule, actor: Actor) -> AllocationRule:
     """Create ``rule`` or store its changes; the log row holds the saved values before and after."""
     allocation_rule_validate(rule=rule)
     before = None
@@ -68,7 +67,7 @@ def allocation_rule_save(*, rule: AllocationRule, actor: Any) -> AllocationRule:
 
 
 @transaction.atomic(durable=True)
-def allocation_rule_delete(*, rule_id: int, actor: Any, reason: str = "") -> None:
+def allocation_rule_delete(*, rule_id: int, actor: Actor, reason: str = "") -> None:
     rule = AllocationRule.objects.select_for_update().filter(pk=rule_id).first()
     if rule is None:
         raise NotFound(f"No allocation rule {rule_id}.")

@@ -12,6 +12,7 @@ from typing import Any
 
 from oms.catalog.models import Sku
 from oms.channels.models import AllocationRule, Channel, ChannelWarehouse
+from oms.core.actors import SYSTEM
 from oms.core.context import request_context
 from oms.fulfillment.models import Courier, CourierRate, Shipment, WmsLink
 from oms.fulfillment.services.pipeline import orders_advance
@@ -66,7 +67,7 @@ def _setup(rng: random.Random) -> tuple[Sku, dict[str, str]]:
                 lines=[
                     DocLine(sku_id=s.pk, quantity=SCARCE if s.pk == scarce.pk else rng.randint(30, 200)) for s in skus
                 ],
-                actor=None,
+                actor=SYSTEM,
                 note="demo opening stock",
             )
     Rule.objects.get_or_create(
@@ -132,7 +133,7 @@ def _scarce_orders(scarce: Sku) -> None:
         }
         for n in range(4)
     ]
-    order_intake_bulk(payloads=payloads, actor=None)
+    order_intake_bulk(payloads=payloads, actor=SYSTEM)
 
 
 def load_demo_fulfilment(*, seed: int = 2026) -> dict[str, int]:
@@ -143,7 +144,7 @@ def load_demo_fulfilment(*, seed: int = 2026) -> dict[str, int]:
         _scarce_orders(scarce)
         waiting = list(Order.objects.filter(status=Status.PENDING_REVIEW).order_by("pk"))
         for start in range(0, len(waiting), 200):
-            orders_advance(orders=waiting[start : start + 200], actor="system", buffer_minutes=0, dispatch=True)
+            orders_advance(orders=waiting[start : start + 200], actor=SYSTEM, buffer_minutes=0, dispatch=True)
         split_parcels = 0
         for shipment in Shipment.objects.filter(state="sent").select_related("warehouse", "courier").order_by("pk"):
             roll = rng.random()

@@ -16,6 +16,7 @@ from faker import Faker
 
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
+from oms.core.actors import SYSTEM, callback_actor
 from oms.core.context import request_context
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
@@ -108,7 +109,7 @@ def load_demo_orders(*, count: int = 300, seed: int = 2026) -> dict[str, int]:
         return {}
     payloads = [_payload(fake, rng, rng.choice(channels), skus, n) for n in range(count)]
     with request_context(channel="system"):
-        outcomes = order_intake_bulk(payloads=payloads, actor=None)
+        outcomes = order_intake_bulk(payloads=payloads, actor=SYSTEM)
         orders = [o.order for o in outcomes if o.order is not None]
         for order in orders:
             roll = rng.random()
@@ -120,19 +121,19 @@ def load_demo_orders(*, count: int = 300, seed: int = 2026) -> dict[str, int]:
                         transaction_id=f"DEMO{order.pk:08d}",
                         amount_minor=order.payable_minor,
                         paid_at=None,
-                        actor="callback:alipay",
+                        actor=callback_actor("alipay"),
                     )
                 elif roll < 0.6:
-                    order_cancel(order=order, actor=None, reason="超时未支付")
+                    order_cancel(order=order, actor=SYSTEM, reason="超时未支付")
                 continue
             if roll < 0.08:
-                order_cancel(order=order, actor=None, reason=rng.choice(["买家申请取消", "地址无法送达", "重复下单"]))
+                order_cancel(order=order, actor=SYSTEM, reason=rng.choice(["买家申请取消", "地址无法送达", "重复下单"]))
                 continue
             stop = rng.randint(0, len(PIPELINE))
             with transaction.atomic():
                 locked = order_lock(pk=order.pk)
                 for target in PIPELINE[:stop]:
-                    order_transition(order=locked, to_status=target.value, actor=None, reason="demo")
+                    order_transition(order=locked, to_status=target.value, actor=SYSTEM, reason="demo")
     counts: dict[str, int] = {}
     from oms.orders.models import Order
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from oms.catalog.models import Sku
 from oms.channels.models import AllocationRule, Channel, ChannelStock, ChannelWarehouse
 from oms.channels.services.allocation import channel_stock_reallocate
+from oms.core.actors import SYSTEM
 from oms.core.context import request_context
 from oms.inventory.models import StockItem, Warehouse
 from oms.inventory.services import documents as docs
@@ -80,7 +81,7 @@ def load_stock_demo(seed: int = 2026) -> StockDemoSummary:
                     )
                 )
             if lines:
-                docs.stock_receipt_create(warehouse_id=wh.pk, lines=lines, actor=None, note="期初入库 opening stock")
+                docs.stock_receipt_create(warehouse_id=wh.pk, lines=lines, actor=SYSTEM, note="期初入库 opening stock")
                 receipts += 1
         hz, gz, sh = warehouses.get("HZ01"), warehouses.get("GZ01"), warehouses.get("SH01")
         if hz and gz:
@@ -88,17 +89,17 @@ def load_stock_demo(seed: int = 2026) -> StockDemoSummary:
             at_gz = _stocked(gz, 1)
             if len(at_hz) == 3 and at_gz:
                 moving = docs.stock_transfer_create(
-                    source_id=hz.pk, dest_id=gz.pk, lines=[docs.DocLine(at_hz[0], 10)], actor=None, note="华南补货"
+                    source_id=hz.pk, dest_id=gz.pk, lines=[docs.DocLine(at_hz[0], 10)], actor=SYSTEM, note="华南补货"
                 )
-                docs.stock_transfer_ship(document_id=moving.pk, actor=None)
+                docs.stock_transfer_ship(document_id=moving.pk, actor=SYSTEM)
                 docs.stock_transfer_create(
-                    source_id=hz.pk, dest_id=gz.pk, lines=[docs.DocLine(at_hz[1], 6)], actor=None, note="待出库调拨"
+                    source_id=hz.pk, dest_id=gz.pk, lines=[docs.DocLine(at_hz[1], 6)], actor=SYSTEM, note="待出库调拨"
                 )
                 docs.stock_count_create(
-                    warehouse_id=hz.pk, lines=[docs.DocLine(at_hz[2], 15)], actor=None, note="月度盘点 monthly count"
+                    warehouse_id=hz.pk, lines=[docs.DocLine(at_hz[2], 15)], actor=SYSTEM, note="月度盘点 monthly count"
                 )
                 docs.stock_defective_mark(
-                    warehouse_id=gz.pk, lines=[docs.DocLine(at_gz[0], 3)], actor=None, note="外箱破损 damaged cartons"
+                    warehouse_id=gz.pk, lines=[docs.DocLine(at_gz[0], 3)], actor=SYSTEM, note="外箱破损 damaged cartons"
                 )
         store = channels.get("STORE-SH")
         at_sh = _stocked(sh, 1) if sh else []
@@ -109,7 +110,7 @@ def load_stock_demo(seed: int = 2026) -> StockDemoSummary:
                 source_id=sh.pk,
                 dest_id=hz.pk,
                 lines=[docs.DocLine(at_sh[0], 5)],
-                actor=None,
+                actor=SYSTEM,
                 note="门店换季退仓 seasonal return",
             )
     channel_stock_reallocate()

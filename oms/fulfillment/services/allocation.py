@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.channels.models import ChannelWarehouse
+from oms.core.actors import Actor
 from oms.core.bulk import bulk_insert, bulk_set, ids_in
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict
@@ -105,7 +106,7 @@ class AllocationPlans:
 
 @transaction.atomic(savepoint=False)
 def allocate_locked(
-    *, orders: Sequence[Order], actor: Any, facts: dict[int, dict[str, Any]] | None = None
+    *, orders: Sequence[Order], actor: Actor, facts: dict[int, dict[str, Any]] | None = None
 ) -> list[AllocationResult]:
     """Allocate orders the caller has locked (`lock_orders`) and checked with `allocatable`: reserve (under
     the stock-item locks), then record what the reservation granted."""
@@ -201,7 +202,7 @@ def allocation_plans(*, orders: Sequence[Order], facts: dict[int, dict[str, Any]
 
 
 def allocation_record(
-    plans: AllocationPlans, *, short: dict[int, int], actor: Any, write_orders: bool = True
+    plans: AllocationPlans, *, short: dict[int, int], actor: Actor, write_orders: bool = True
 ) -> list[Order]:
     """Record the plans with ``short`` (line id → units the shelf did not cover): decisions, stockouts, events,
     operation log, the orders' warehouse fields (unless not ``write_orders``: the caller writes them with its
@@ -300,7 +301,7 @@ def allocation_record(
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def orders_allocate(*, orders: Sequence[Order], actor: Any) -> list[AllocationResult]:
+def orders_allocate(*, orders: Sequence[Order], actor: Actor) -> list[AllocationResult]:
     """Allocate every reviewed, unallocated order without an open hold; others are left alone and not
     reported."""
     locked = lock_orders(o.pk for o in orders)
@@ -311,7 +312,7 @@ def orders_allocate(*, orders: Sequence[Order], actor: Any) -> list[AllocationRe
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def order_allocate(*, order: Order, actor: Any) -> AllocationResult:
+def order_allocate(*, order: Order, actor: Actor) -> AllocationResult:
     """Allocate one order now (console, API). 409 when it is not waiting for a warehouse."""
     locked = lock_orders([order.pk])[order.pk]
     if not allocatable(locked):

@@ -8,11 +8,10 @@ cancel the retired orders' stockouts themselves.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import transaction
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.orders.models import Order
@@ -21,7 +20,7 @@ from oms.outbox.services import outbox_publish
 
 
 @transaction.atomic(savepoint=False)
-def order_fulfilment_cancel(*, order: Order, actor: Any, reason: str) -> dict[str, int]:
+def order_fulfilment_cancel(*, order: Order, actor: Actor, reason: str) -> dict[str, int]:
     """Cancel the order's open stockouts and withdraw its unshipped shipment. The caller holds the order lock."""
     cancelled = stockouts_cancel(order_ids=[order.pk], reason=reason, actor=actor)
     withdrawn = 0

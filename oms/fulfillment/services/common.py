@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from oms.catalog.models import BundleComponent
+from oms.core.actors import Actor, actor_name
 from oms.core.bulk import bulk_insert_columns, ids_in
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.fulfillment.domain.allocation import LineNeed, WarehouseOption
@@ -18,7 +19,6 @@ from oms.inventory.models import Warehouse
 from oms.orders.lock_objects import orders_for_update
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.stock_link import REF_TYPE
-from oms.orders.services.timeline import actor_name
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, Rule
 from oms.review.selectors import order_facts_many
@@ -194,7 +194,7 @@ class DecisionRows:
 
     COLUMNS = ("order_id", "outcome", "warehouse_id", "courier_id", "rule_id", "rule_code", "reason", "plan")
 
-    def __init__(self, kind: str, actor: Any) -> None:
+    def __init__(self, kind: str, actor: Actor) -> None:
         self.kind = kind
         self.who = actor_name(actor)
         self.columns: dict[str, list[Any]] = {name: [] for name in (*self.COLUMNS, "cost_minor")}

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
+from oms.core.actors import Actor, actor_name
 from oms.core.bulk import ids_in
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.core.rules import ConditionMemo
@@ -40,13 +41,7 @@ from oms.inventory.models import Warehouse
 from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
-from oms.orders.services.timeline import (
-    EventRow,
-    actor_name,
-    order_event_record,
-    order_events_insert,
-    orders_transition,
-)
+from oms.orders.services.timeline import EventRow, order_event_record, order_events_insert, orders_transition
 from oms.orders.services.updates import order_courier_save
 from oms.review.models import RuleKind
 from oms.review.services import order_intercept
@@ -110,7 +105,7 @@ def order_weights(order_ids: Sequence[int]) -> dict[int, int]:
 def assign_couriers_locked(
     *,
     orders: Sequence[Order],
-    actor: Any,
+    actor: Actor,
     facts: dict[int, dict[str, Any]] | None = None,
     fields: Sequence[str] = (),
 ) -> list[CourierResult]:
@@ -204,7 +199,7 @@ def assign_couriers_locked(
 
 
 @transaction.atomic(durable=True)
-def orders_courier_assign(*, orders: Sequence[Order], actor: Any) -> list[CourierResult]:
+def orders_courier_assign(*, orders: Sequence[Order], actor: Actor) -> list[CourierResult]:
     """Assign couriers to every due order (allocated, no hold, no open stockout); others are left alone."""
     locked = lock_orders(o.pk for o in orders)
     ids = list(locked)
@@ -214,7 +209,7 @@ def orders_courier_assign(*, orders: Sequence[Order], actor: Any) -> list[Courie
 
 
 @transaction.atomic(durable=True)
-def order_courier_set(*, order: Order, courier_code: str, actor: Any, reason: str) -> Order:
+def order_courier_set(*, order: Order, courier_code: str, actor: Actor, reason: str) -> Order:
     """An operator picks the courier by hand (before the WMS has the order). The courier must be able to
     carry the parcel; the reason is required and logged."""
     reason = (reason or "").strip()

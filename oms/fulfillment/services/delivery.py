@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor
 from oms.core.errors import Conflict, NotFound
 from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState
 from oms.orders.domain.status import Status
@@ -25,7 +26,7 @@ from oms.orders.services.timeline import order_event_record, orders_transition
 from oms.outbox.services import outbox_publish
 
 
-def _close(*, order: Order, shipment: Shipment, actor: Any, state: str, status: str, reason: str) -> str:
+def _close(*, order: Order, shipment: Shipment, actor: Actor, state: str, status: str, reason: str) -> str:
     """Close a fully shipped shipment and its order as ``state`` / ``status``; parcels not settled yet take the
     same outcome. The caller holds the order and shipment locks."""
     if shipment.state == state:
@@ -68,7 +69,7 @@ def _close(*, order: Order, shipment: Shipment, actor: Any, state: str, status: 
     return "applied"
 
 
-def close_if_every_parcel_settled(*, order: Order, shipment: Shipment, actor: Any) -> str | None:
+def close_if_every_parcel_settled(*, order: Order, shipment: Shipment, actor: Actor) -> str | None:
     """Close the order when its shipment has fully left and each of its parcels is settled — after the last
     parcel's signature or rejection, or after the rest was cancelled once the others were settled: 已签收 if
     any parcel was signed for, else 已拒收. Returns the order's new status, or None while it waits.
@@ -94,17 +95,17 @@ def _parcel_locked(shipment: Shipment, tracking: str) -> Parcel:
     return parcel
 
 
-def callback_signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+def callback_signed(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: Actor) -> str:
     """A signed callback: one parcel when it names a tracking number, else the whole order."""
     return _callback(order=order, shipment=shipment, data=data, actor=actor, signed=True)
 
 
-def callback_rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+def callback_rejected(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: Actor) -> str:
     """A rejected callback: one parcel when it names a tracking number, else the whole order."""
     return _callback(order=order, shipment=shipment, data=data, actor=actor, signed=False)
 
 
-def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str, signed: bool) -> str:
+def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: Actor, signed: bool) -> str:
     tracking = str(data.get("tracking_number") or "").strip()
     reason = str(data.get("reason") or "")[:300]
     if not tracking:
@@ -137,7 +138,7 @@ def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: 
     return "applied"
 
 
-def _reject(*, order: Order, shipment: Shipment, parcel: Parcel, actor: str, reason: str) -> None:
+def _reject(*, order: Order, shipment: Shipment, parcel: Parcel, actor: Actor, reason: str) -> None:
     """Record one parcel rejected and announce it (with its lines) for after-sales."""
     parcel.rejected_at = timezone.now()
     parcel.rejected_reason = reason

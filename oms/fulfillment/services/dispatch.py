@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor
 from oms.core.domain.money import format_minor
 from oms.core.errors import Conflict
 from oms.fulfillment.models import Courier, Shipment, ShipmentState
@@ -69,7 +70,7 @@ def dispatchable(order: Order) -> bool:
 
 
 @transaction.atomic(savepoint=False)
-def dispatch_locked(*, orders: Sequence[Order], actor: Any) -> list[Shipment]:
+def dispatch_locked(*, orders: Sequence[Order], actor: Actor) -> list[Shipment]:
     """Send the locked, checked orders (no hold, no live shipment) to their warehouses."""
     if not orders:
         return []
@@ -128,7 +129,7 @@ def _live_shipments(order_ids: Sequence[int]) -> set[int]:
 
 
 @transaction.atomic(durable=True)
-def orders_dispatch(*, orders: Sequence[Order], actor: Any) -> list[Shipment]:
+def orders_dispatch(*, orders: Sequence[Order], actor: Actor) -> list[Shipment]:
     """Dispatch every order that is due (pending dispatch, warehouse and courier set, no open hold, not sent
     yet); others are left alone."""
     locked = lock_orders(o.pk for o in orders)
@@ -138,7 +139,7 @@ def orders_dispatch(*, orders: Sequence[Order], actor: Any) -> list[Shipment]:
 
 
 @transaction.atomic(durable=True)
-def order_dispatch(*, order: Order, actor: Any) -> Shipment:
+def order_dispatch(*, order: Order, actor: Actor) -> Shipment:
     locked = lock_orders([order.pk])[order.pk]
     if refunded_in_full(locked.payment_status):
         raise Conflict(f"Order {locked.number} is refunded in full; it cannot be dispatched.", code="order_refunded")

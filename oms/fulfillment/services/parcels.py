@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
@@ -33,7 +34,7 @@ from oms.outbox.services import outbox_publish
 
 
 @transaction.atomic(durable=True)
-def order_remainder_cancel(*, order: Order, actor: Any, reason: str) -> dict[str, Any]:
+def order_remainder_cancel(*, order: Order, actor: Actor, reason: str) -> dict[str, Any]:
     """Cancel what a partially shipped order has left to ship; returns the lines and units withdrawn.
 
     422 without a reason; 409 unless the order is partially shipped (nothing changes)."""

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from oms.core.actors import SYSTEM, Actor
 from oms.core.bulk import ids_in
 from oms.core.db_retry import retry_on_deadlock
 from oms.fulfillment.conf import auto_dispatch, review_buffer_minutes
@@ -64,7 +65,7 @@ def review_cutoff(now: datetime | None = None, buffer_minutes: int | None = None
 def orders_advance(
     *,
     orders: Sequence[Order],
-    actor: Any,
+    actor: Actor,
     now: datetime | None = None,
     buffer_minutes: int | None = None,
     dispatch: bool = False,
@@ -110,7 +111,7 @@ _ORDER_STATE = ("status", "warehouse_id", "final_warehouse_id", "has_short_lines
 @retry_on_deadlock
 @transaction.atomic(durable=True)
 def _allocate_and_assign(
-    ids: list[int], *, summary: AdvanceSummary, actor: Any, facts: dict[int, dict[str, Any]]
+    ids: list[int], *, summary: AdvanceSummary, actor: Actor, facts: dict[int, dict[str, Any]]
 ) -> None:
     """Allocation and courier assignment of a batch in one transaction (re-run whole if PostgreSQL breaks a
     deadlock: reserving many SKUs for many orders can cross a concurrent transaction's locks).
@@ -160,7 +161,7 @@ def _assign(
     ids: list[int],
     locked: dict[int, Order],
     *,
-    actor: Any,
+    actor: Actor,
     facts: dict[int, dict[str, Any]],
     fields: Sequence[str],
 ) -> tuple[float, list[CourierResult]]:
@@ -198,7 +199,7 @@ def pipeline_due(*, limit: int, now: datetime | None = None) -> list[int]:
     )
 
 
-def pipeline_run(*, actor: Any = "system", batch_size: int | None = None, max_batches: int = 20) -> AdvanceSummary:
+def pipeline_run(*, actor: Actor = SYSTEM, batch_size: int | None = None, max_batches: int = 20) -> AdvanceSummary:
     """The periodic run: advance due orders batch by batch. Orders that cannot move (held, short, split
     pending) would come back every batch, so each run looks at each order at most once."""
     size = batch_size or default_batch_size()

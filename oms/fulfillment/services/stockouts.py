@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import SYSTEM, Actor
 from oms.core.db_retry import retry_on_deadlock
 from oms.fulfillment.models import Stockout, StockoutState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
@@ -40,7 +40,7 @@ class StockoutSummary:
 
 
 @transaction.atomic(savepoint=False)
-def stockouts_cancel(*, order_ids: Sequence[int], reason: str, actor: Any) -> int:
+def stockouts_cancel(*, order_ids: Sequence[int], reason: str, actor: Actor) -> int:
     """Cancel the open stockouts of these orders (cancelled, split, transferred: S3) and clear the lines'
     short figures; the caller judges shortage again on what replaces them. The caller holds the order locks."""
     rows = list(Stockout.objects.select_for_update().filter(order_id__in=list(order_ids), state=StockoutState.OPEN))
@@ -64,7 +64,7 @@ def stockouts_cancel(*, order_ids: Sequence[int], reason: str, actor: Any) -> in
 
 
 def stockouts_resolve(
-    *, sku_ids: Sequence[int] | None = None, limit: int = 500, actor: Any = "system"
+    *, sku_ids: Sequence[int] | None = None, limit: int = 500, actor: Actor = SYSTEM
 ) -> StockoutSummary:
     """Re-reserve open stockouts against the stock now on the shelves, oldest first; then assign couriers to
     the orders that are whole again. Safe to run at any time and in several processes (row locks)."""
@@ -76,7 +76,7 @@ def stockouts_resolve(
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Any) -> StockoutSummary:
+def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> StockoutSummary:
     summary = StockoutSummary()
     # Only stockouts whose shelf has free units now (bundles: their components are checked on reserving), so
     # a long tail of hopeless old stockouts cannot starve the ones stock just arrived for.

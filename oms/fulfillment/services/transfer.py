@@ -10,13 +10,13 @@ withdrawn. The courier is chosen again for the new warehouse.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.catalog.models import Sku
+from oms.core.actors import Actor, actor_name, actor_user
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.fulfillment.models import (
@@ -42,12 +42,7 @@ from oms.inventory.services.reservations import (
 )
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
-from oms.orders.services.timeline import (
-    actor_name,
-    actor_or_none,
-    order_event_record,
-    orders_transition,
-)
+from oms.orders.services.timeline import order_event_record, orders_transition
 from oms.orders.services.updates import order_lines_short_save, order_warehouse_save
 from oms.outbox.services import outbox_publish
 
@@ -57,7 +52,7 @@ TRANSFERABLE = (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)
 @retry_on_deadlock
 @transaction.atomic(durable=True)
 def order_warehouse_transfer(
-    *, order: Order, to_warehouse: Warehouse | str, actor: Any, reason: str, allow_short: bool = False
+    *, order: Order, to_warehouse: Warehouse | str, actor: Actor, reason: str, allow_short: bool = False
 ) -> WarehouseTransfer:
     """Transfer the order to ``to_warehouse`` (object or code). Refused (409, nothing changes) when the order
     is already with the warehouse system or split pending, when B does not cover the receiver, or — unless
@@ -127,7 +122,7 @@ def order_warehouse_transfer(
         to_subsidiary=target.subsidiary,
         reason=reason[:300],
         units_moved=moved,
-        actor=actor_or_none(actor),
+        actor=actor_user(actor),
         actor_name=actor_name(actor),
         created_at=now,
     )

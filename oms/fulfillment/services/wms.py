@@ -41,6 +41,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor, wms_actor
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.fulfillment.conf import wms_callback_tolerance_s
@@ -134,14 +135,14 @@ def _apply(*, warehouse: Warehouse, event_id: str, kind: str, number: str, data:
         "signed": callback_signed,
         "rejected": callback_rejected,
     }[kind]
-    outcome = handler(order=order, shipment=shipment, data=data, actor=f"wms:{warehouse.code}")
+    outcome = handler(order=order, shipment=shipment, data=data, actor=wms_actor(warehouse.code))
     WmsCallback.objects.create(
         warehouse=warehouse, event_id=event_id, kind=kind, shipment=shipment, outcome=outcome, body=data
     )
     return CallbackResult(outcome, shipment.number, order.number, order.status)
 
 
-def _accepted(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+def _accepted(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: Actor) -> str:
     if shipment.state != ShipmentState.SENT:
         return "ignored"
     holds = sorted(
@@ -226,7 +227,7 @@ def _consume_quantities(lines: list[OrderLine], plan: dict[int, int]) -> dict[tu
     return dict(out)
 
 
-def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: str) -> str:
+def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: Actor) -> str:
     tracking = str(data.get("tracking_number") or "").strip()[:64]
     if not tracking:
         raise ValidationFailed(

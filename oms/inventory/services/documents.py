@@ -20,6 +20,7 @@ from oms.audit.services import audit_record
 from oms.catalog.models import Sku
 from oms.channels.models import Channel, ChannelWarehouse
 from oms.channels.services.allocation import channel_stock_reallocate
+from oms.core.actors import Actor, actor_user
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.domain.limits import MAX_DOCUMENT_LINE_QUANTITY, MAX_STOCK_UNITS
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -126,7 +127,7 @@ def _within_stock_limit(warehouse_id: int, lines: Sequence[DocLine]) -> None:
 
 
 def _create(
-    doc_type: str, status: str, *, warehouse_id: int, lines: Sequence[DocLine], actor: Any, **fields: Any
+    doc_type: str, status: str, *, warehouse_id: int, lines: Sequence[DocLine], actor: Actor, **fields: Any
 ) -> StockDocument:
     number = f"{PREFIX[DocumentType(doc_type)]}{timezone.now():%Y%m%d}{secrets.token_hex(4).upper()}"
     doc = StockDocument.objects.create(
@@ -134,7 +135,7 @@ def _create(
         doc_type=doc_type,
         status=status,
         warehouse_id=warehouse_id,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=actor_user(actor),
         **fields,
     )
     StockDocumentLine.objects.bulk_create(
@@ -158,7 +159,7 @@ def _lines(doc: StockDocument) -> list[StockDocumentLine]:
     return list(StockDocumentLine.objects.filter(document=doc).order_by("id"))
 
 
-def _audit(actor: Any, action: str, doc: StockDocument, lines: Sequence[StockDocumentLine], reason: str = "") -> None:
+def _audit(actor: Actor, action: str, doc: StockDocument, lines: Sequence[StockDocumentLine], reason: str = "") -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -194,7 +195,7 @@ def _expect(doc: StockDocument, *statuses: str) -> None:
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
+def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Actor, note: str = "") -> StockDocument:
     """Receive goods (入库): on_hand (or defective, for lines marked so) grows, into the named batch."""
     _validate(lines, warehouses={"warehouse_id": warehouse_id})
     _within_stock_limit(warehouse_id, lines)
@@ -226,7 +227,7 @@ def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: 
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
+def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Actor, note: str = "") -> StockDocument:
     """Record a stock count (盘点): each line's ``quantity`` is the counted on-hand figure and the difference is
     posted. A count below what is reserved is refused: those units are promised, find them first."""
     _validate(lines, allow_zero=True, warehouses={"warehouse_id": warehouse_id})
@@ -271,7 +272,7 @@ def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: An
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_defective_mark(*, warehouse_id: int, lines: Sequence[DocLine], actor: Any, note: str = "") -> StockDocument:
+def stock_defective_mark(*, warehouse_id: int, lines: Sequence[DocLine], actor: Actor, note: str = "") -> StockDocument:
     """Mark sellable units defective (次品): they leave on_hand (FEFO batches) for the defective count. Only
     free units can be marked; reserved ones are promised to orders."""
     _validate(lines, warehouses={"warehouse_id": warehouse_id})
@@ -305,7 +306,7 @@ def stock_defective_mark(*, warehouse_id: int, lines: Sequence[DocLine], actor: 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_transfer_create(
-    *, source_id: int, dest_id: int, lines: Sequence[DocLine], actor: Any, note: str = ""
+    *, source_id: int, dest_id: int, lines: Sequence[DocLine], actor: Actor, note: str = ""
 ) -> StockDocument:
     """Open a transfer (调拨): the units are reserved at the source at once (refused if not free there), so
     no order can take them before they ship; they leave the source's channel pools now."""
@@ -432,7 +433,9 @@ def _receive(
     doc.save(update_fields=["status", "received_at"])
 
 
-def _ship_document(*, document_id: int, doc_type: str, kind: str, move: str, action: str, actor: Any) -> StockDocument:
+def _ship_document(
+    *, document_id: int, doc_type: str, kind: str, move: str, action: str, actor: Actor
+) -> StockDocument:
     """Ship out a reserved transfer or return: its reservations are consumed at the source."""
     doc = _lock_document(document_id, doc_type)
     _expect(doc, DocumentStatus.RESERVED)
@@ -444,7 +447,7 @@ def _ship_document(*, document_id: int, doc_type: str, kind: str, move: str, act
 
 
 def _receive_document(
-    *, document_id: int, doc_type: str, move: str, action: str, actor: Any, received: Mapping[int, int] | None
+    *, document_id: int, doc_type: str, move: str, action: str, actor: Actor, received: Mapping[int, int] | None
 ) -> StockDocument:
     """Receive a shipped transfer or return at the destination; ``received`` maps line id → units."""
     doc = _lock_document(document_id, doc_type)
@@ -458,7 +461,7 @@ def _receive_document(
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
+def stock_transfer_ship(*, document_id: int, actor: Actor) -> StockDocument:
     return _ship_document(
         document_id=document_id,
         doc_type=DocumentType.TRANSFER,
@@ -471,7 +474,9 @@ def stock_transfer_ship(*, document_id: int, actor: Any) -> StockDocument:
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_transfer_receive(*, document_id: int, actor: Any, received: Mapping[int, int] | None = None) -> StockDocument:
+def stock_transfer_receive(
+    *, document_id: int, actor: Actor, received: Mapping[int, int] | None = None
+) -> StockDocument:
     """Receive a shipped transfer at the destination; ``received`` maps line id → units (default: all)."""
     return _receive_document(
         document_id=document_id,
@@ -485,7 +490,7 @@ def stock_transfer_receive(*, document_id: int, actor: Any, received: Mapping[in
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_document_cancel(*, document_id: int, actor: Any, reason: str) -> StockDocument:
+def stock_document_cancel(*, document_id: int, actor: Actor, reason: str) -> StockDocument:
     """Cancel a transfer or return that has not shipped: its reservations are released."""
     doc = StockDocument.objects.select_for_update().filter(pk=document_id).first()
     if doc is None:
@@ -524,7 +529,7 @@ def _refuse_if_promised(sku_ids: Sequence[int], before: set[tuple[int, int]]) ->
 @retry_on_deadlock
 @transaction.atomic(durable=True)
 def stock_return_create(
-    *, channel_id: int, source_id: int, dest_id: int, lines: Sequence[DocLine], actor: Any, note: str = ""
+    *, channel_id: int, source_id: int, dest_id: int, lines: Sequence[DocLine], actor: Actor, note: str = ""
 ) -> StockDocument:
     """Open a return to warehouse (退仓) from a channel's stock location (a store, a platform warehouse) to a
     warehouse. Sellable lines hold a return reservation (退仓预占) on the channel and on the source shelf until
@@ -576,7 +581,7 @@ def stock_return_create(
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_return_ship(*, document_id: int, actor: Any) -> StockDocument:
+def stock_return_ship(*, document_id: int, actor: Actor) -> StockDocument:
     return _ship_document(
         document_id=document_id,
         doc_type=DocumentType.RETURN,
@@ -589,7 +594,7 @@ def stock_return_ship(*, document_id: int, actor: Any) -> StockDocument:
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def stock_return_receive(*, document_id: int, actor: Any, received: Mapping[int, int] | None = None) -> StockDocument:
+def stock_return_receive(*, document_id: int, actor: Actor, received: Mapping[int, int] | None = None) -> StockDocument:
     return _receive_document(
         document_id=document_id,
         doc_type=DocumentType.RETURN,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from oms.core.actors import SYSTEM, Actor
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.domain.money import apportion
 from oms.core.errors import ValidationFailed
@@ -26,7 +27,7 @@ ORDER_CANCEL_HOOKS: list[Callable[..., Any]] = []
 
 
 @transaction.atomic(savepoint=False)
-def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
+def _cancel_locked(*, order: Order, actor: Actor, reason: str) -> Order:
     order_transition(order=order, to_status=Status.CANCELLED.value, actor=actor, reason=reason)
     line_ids = list(OrderLine.objects.filter(order=order, sku__isnull=False).values_list("pk", flat=True))
     order_lines_release(line_ids=line_ids, reason=f"order {order.number} cancelled: {reason}")
@@ -47,7 +48,7 @@ def _cancel_locked(*, order: Order, actor: Any, reason: str) -> Order:
 
 @retry_on_deadlock
 @transaction.atomic(durable=True)
-def order_cancel(*, order: Order, actor: Any, reason: str) -> Order:
+def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:
     """Cancel with a reason (required: it is what the buyer and the log see). Releases the order's
     stock reservations and flags payments for refund. 409 when the status forbids cancelling."""
     reason = (reason or "").strip()
@@ -79,7 +80,7 @@ def orders_cancel_unpaid(*, now: datetime | None = None, timeout_minutes: int | 
             order = order_lock(pk=pk)
             if order.status != Status.PENDING_PAYMENT.value or order.placed_at >= cutoff:
                 continue
-            _cancel_locked(order=order, actor=None, reason=f"unpaid for more than {minutes} minutes")
+            _cancel_locked(order=order, actor=SYSTEM, reason=f"unpaid for more than {minutes} minutes")
             cancelled.append(order.number)
     return cancelled
 

@@ -21,6 +21,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from oms.core.actors import Actor
 from oms.core.domain.cells import row_safe
 from oms.core.domain.money import format_minor
 from oms.orders.services.intake import order_intake_bulk
@@ -310,7 +311,7 @@ def _difference(d: dict[str, Any], currency: str) -> dict[str, str]:
 
 
 def orders_import_file(
-    *, stream: IO[bytes], filename: str, actor: Any, chunk: int = 500, progress: bool = False
+    *, stream: IO[bytes], filename: str, actor: Actor, chunk: int = 500, progress: bool = False
 ) -> ImportSummary:
     """Import every order in the file; returns counts and the row-level error report."""
     summary = ImportSummary()

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record_many
 from oms.channels.models import Classification, Platform
+from oms.core.actors import Actor
 from oms.core.db_retry import deadlocked, retry
 from oms.core.errors import ApplicationError, Conflict
 from oms.orders.domain.intake import snapshot_diff
@@ -230,7 +231,7 @@ def _new_lines(p: Prepared) -> list[NewLine]:
     ]
 
 
-def _created_record(orders: Sequence[Order], *, actor: Any) -> None:
+def _created_record(orders: Sequence[Order], *, actor: Actor) -> None:
     """Timeline (created, then its first status) and one operation-log row per new order."""
     events: list[OrderEvent] = []
     for order in orders:
@@ -261,7 +262,7 @@ def _created_record(orders: Sequence[Order], *, actor: Any) -> None:
     )
 
 
-def _persist(prepared: list[Prepared], *, actor: Any, refuse_when_short: bool) -> list[IntakeOutcome]:
+def _persist(prepared: list[Prepared], *, actor: Actor, refuse_when_short: bool) -> list[IntakeOutcome]:
     """Insert the batch, one statement per table. Runs inside the caller's transaction; raises
     IntegrityError on a lost race."""
     customers = _customers_for(prepared)
@@ -300,7 +301,7 @@ def _refusable(p: Prepared, refuse_when_short: bool) -> bool:
     return refuse_when_short and p.channel.platform in _REFUSABLE_PLATFORMS
 
 
-def _intake_once(payloads: Sequence[Any], *, actor: Any, refuse_when_short: bool) -> list[IntakeOutcome]:
+def _intake_once(payloads: Sequence[Any], *, actor: Actor, refuse_when_short: bool) -> list[IntakeOutcome]:
     results: dict[int, IntakeOutcome] = {}
     fresh: list[Prepared] = []
     repeats: list[tuple[Prepared, Prepared]] = []  # the same platform order twice in one batch
@@ -378,7 +379,7 @@ def lost_race(exc: BaseException) -> bool:
     return isinstance(exc, IntegrityError) or deadlocked(exc)
 
 
-def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short: bool = False) -> list[IntakeOutcome]:
+def order_intake_bulk(*, payloads: Sequence[Any], actor: Actor, refuse_when_short: bool = False) -> list[IntakeOutcome]:
     """Take in many orders; one outcome per payload. A bad order never blocks the good ones.
 
     A lost race with a concurrent intake of the same platform order (or a number clash) rolls the
@@ -401,7 +402,7 @@ def order_intake_bulk(*, payloads: Sequence[Any], actor: Any, refuse_when_short:
     ]
 
 
-def _intake_single(index: int, payload: Any, *, actor: Any, refuse_when_short: bool) -> IntakeOutcome:
+def _intake_single(index: int, payload: Any, *, actor: Actor, refuse_when_short: bool) -> IntakeOutcome:
     try:
         (single,) = retry(
             lambda: _intake_once([payload], actor=actor, refuse_when_short=refuse_when_short),
@@ -416,7 +417,7 @@ def _intake_single(index: int, payload: Any, *, actor: Any, refuse_when_short: b
     return single
 
 
-def order_intake(*, payload: Any, actor: Any, refuse_when_short: bool = False) -> IntakeOutcome:
+def order_intake(*, payload: Any, actor: Actor, refuse_when_short: bool = False) -> IntakeOutcome:
     """Take in one order; raises the error that refuses it (422 invalid, 409 conflicting replay or stock)."""
     (outcome,) = order_intake_bulk(payloads=[payload], actor=actor, refuse_when_short=refuse_when_short)
     if outcome.error is not None:

@@ -32,6 +32,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor, callback_actor
 from oms.core.domain.limits import MAX_AMOUNT_MINOR
 from oms.core.domain.money import apportion, format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
@@ -93,7 +94,7 @@ def payment_record(
     transaction_id: str,
     amount_minor: int,
     paid_at: datetime | None,
-    actor: Any,
+    actor: Actor,
     kind: str = PaymentKind.PAYMENT,
     raw: dict[str, Any] | None = None,
     refund_of: str = "",
@@ -307,7 +308,7 @@ def _routes(successors: list[Order], *, kind: str, amount_minor: int) -> list[tu
     return [(o, share) for o, share in zip(successors, shares, strict=True) if share > 0]
 
 
-def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: Any) -> None:
+def _carry(order: Order, share: int, *, payment: Payment, source: Order, actor: Actor) -> None:
     """The successor's share of a payment or refund recorded on a retired order, as a carried row."""
     digest = hashlib.sha256(f"{payment.method}|{payment.transaction_id}|{payment.kind}".encode()).hexdigest()[:20]
     settle_plan: list[tuple[Payment, int]] = []
@@ -378,7 +379,7 @@ def payment_callback_receive(*, method: str, body: dict[str, Any]) -> PaymentRes
         transaction_id=txn,
         amount_minor=amount,
         paid_at=paid_at,
-        actor=f"callback:{method}",
+        actor=callback_actor(method),
         kind=PaymentKind.REFUND if trade_status == "refund" else PaymentKind.PAYMENT,
         raw=body,
         refund_of=refund_of,

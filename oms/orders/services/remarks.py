@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, model_snapshot
+from oms.core.actors import Actor
 from oms.core.errors import Conflict, ValidationFailed
 from oms.orders.domain.fields import FieldReader
 from oms.orders.domain.intake import invoice_read
@@ -22,7 +23,7 @@ FIELDS = ["seller_remark", "invoice_kind", "invoice_title", "invoice_tax_id", "i
 
 @transaction.atomic(durable=True)
 def order_remarks_update(
-    *, order: Order, actor: Any, seller_remark: str | None = None, invoice: Mapping[str, Any] | None = None
+    *, order: Order, actor: Actor, seller_remark: str | None = None, invoice: Mapping[str, Any] | None = None
 ) -> Order:
     """Change the seller remark and/or the invoice request; the buyer remark is the buyer's and stays.
     Refused on a closed, cancelled or invalid order, whose record is final."""

@@ -10,27 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record, audit_record_many
+from oms.core.actors import Actor, actor_name, actor_user
 from oms.core.bulk import bulk_insert_columns, ids_in
 from oms.orders.domain.status import Status, transition_check
 from oms.orders.models import Order, OrderEvent
 from oms.orders.services.updates import orders_update_grouped
 
 
-def actor_name(actor: Any) -> str:
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        return str(actor.get_username())
-    return str(actor) if actor else "system"
-
-
-def actor_or_none(actor: Any) -> Any:
-    return actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-
-
 def order_event_build(
     *,
     order: Order,
     kind: str,
-    actor: Any,
+    actor: Actor,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
@@ -42,7 +33,7 @@ def order_event_build(
         kind=kind,
         from_status=from_status,
         to_status=to_status,
-        actor=actor_or_none(actor),
+        actor=actor_user(actor),
         actor_name=actor_name(actor),
         reason=reason[:500],
         data=data,
@@ -53,7 +44,7 @@ def order_event_record(
     *,
     order: Order,
     kind: str,
-    actor: Any,
+    actor: Actor,
     from_status: str = "",
     to_status: str = "",
     reason: str = "",
@@ -75,7 +66,7 @@ def order_events_save(events: Sequence[OrderEvent]) -> None:
 
 @transaction.atomic(savepoint=False)
 def order_transition(
-    *, order: Order, to_status: str, actor: Any, reason: str = "", data: dict[str, Any] | None = None
+    *, order: Order, to_status: str, actor: Actor, reason: str = "", data: dict[str, Any] | None = None
 ) -> Order:
     """Move the order to ``to_status`` if the transition table allows it (409 otherwise), writing the
     timeline event and the operation-log row in the same transaction.
@@ -111,12 +102,12 @@ def order_transition(
 EventRow = tuple[int, str, str, str, str, dict[str, Any] | None]
 
 
-def order_events_insert(*, rows: Sequence[EventRow], actor: Any) -> None:
+def order_events_insert(*, rows: Sequence[EventRow], actor: Actor) -> None:
     """Write many timeline events at once, the same rows `order_event_build` makes, without an instance
     each (batch services: the fulfilment pipeline writes thousands)."""
     if not rows:
         return
-    user = actor_or_none(actor)
+    user = actor_user(actor)
     bulk_insert_columns(
         OrderEvent,
         len(rows),
@@ -138,7 +129,7 @@ def orders_transition(
     *,
     orders: Sequence[Order],
     to_status: str,
-    actor: Any,
+    actor: Actor,
     reason: str = "",
     data: dict[int, dict[str, Any]] | None = None,
     fields: Sequence[str] = (),
@@ -170,7 +161,7 @@ def orders_transition(
     )
 
 
-def orders_retire(*, orders: Sequence[Order], actor: Any, reason: str, data: dict[str, Any] | None = None) -> None:
+def orders_retire(*, orders: Sequence[Order], actor: Actor, reason: str, data: dict[str, Any] | None = None) -> None:
     """Close orders that others replace (split, merge, un-merge): each keeps its history and says why.
     The caller holds the row locks and has moved what the orders held (stock, holds, stockouts)."""
     for order in orders:

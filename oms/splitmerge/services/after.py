@@ -4,14 +4,14 @@ not yet reviewed (S6), and every new order is allocated a warehouse and a courie
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from oms.core.actors import Actor
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.orders.models import Order
 from oms.review.services import orders_review
 
 
-def children_follow_up(*, children: Sequence[Order], actor: Any) -> None:
+def children_follow_up(*, children: Sequence[Order], actor: Actor) -> None:
     unreviewed = [c for c in children if c.reviewed_at is None]
     if unreviewed:
         orders_review(orders=unreviewed, actor=actor)

@@ -3,8 +3,7 @@ mergeable orders."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from oms.core.actors import Actor
 from oms.core.errors import Conflict, ValidationFailed
 from oms.fulfillment.models import AllocationDecision
 from oms.orders.models import Order, OrderLine
@@ -38,7 +37,7 @@ def _facts(order: Order) -> list[LineFacts]:
     ]
 
 
-def order_auto_split(*, order: Order, strategy: str, actor: Any, max_weight_g: int | None = None) -> list[Order]:
+def order_auto_split(*, order: Order, strategy: str, actor: Actor, max_weight_g: int | None = None) -> list[Order]:
     """Split by a strategy: ``warehouse`` executes the plan allocation proposed (pending_split), ``presale``
     separates presale lines from in-stock ones, ``weight`` packs parcels under a weight limit, ``category``
     separates categories. Refused when the strategy leaves the order whole."""
@@ -68,7 +67,7 @@ def order_auto_split(*, order: Order, strategy: str, actor: Any, max_weight_g: i
     return order_split(order=order, groups=groups, actor=actor, reason=f"auto split: {strategy}")
 
 
-def orders_auto_merge(*, actor: Any, max_orders: int = 5) -> list[Order]:
+def orders_auto_merge(*, actor: Actor, max_orders: int = 5) -> list[Order]:
     """Merge every suggested group of orders not yet reviewed and with no open refund request, at most
     ``max_orders`` per merge. Each merge is its own transaction; a group that fails stays as it was."""
     merged: list[Order] = []
@@ -84,7 +83,7 @@ def orders_auto_merge(*, actor: Any, max_orders: int = 5) -> list[Order]:
     return merged
 
 
-def orders_auto_split_pending(*, actor: Any, limit: int = 200) -> list[Order]:
+def orders_auto_split_pending(*, actor: Actor, limit: int = 200) -> list[Order]:
     """Execute the warehouse plan for orders allocation sent to pending_split (no single warehouse can
     serve them): each becomes one order per warehouse, which allocation then places. Each split is its
     own transaction; an order that cannot be split now stays pending for an operator."""

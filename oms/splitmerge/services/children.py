@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.core.actors import Actor, actor_name, actor_user
 from oms.core.errors import Conflict
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.inventory.models import Reservation, ReservationScope, ReservationState
@@ -34,7 +35,7 @@ from oms.orders.services.rows import (
     replacement_order_build,
 )
 from oms.orders.services.stock_link import REF_TYPE
-from oms.orders.services.timeline import actor_name, actor_or_none, order_event_build, order_events_save, orders_retire
+from oms.orders.services.timeline import order_event_build, order_events_save, orders_retire
 from oms.orders.services.updates import order_lines_mark_short
 from oms.review.selectors import after_review_holds
 from oms.review.services import interceptions_void
@@ -201,7 +202,7 @@ def _reservations_move(*, parents: Sequence[Order], built: _Built, kind: str, op
 
 
 def _parents_retire(
-    *, parents: Sequence[Order], children: Sequence[Order], kind: str, actor: Any, reason: str, operation: uuid.UUID
+    *, parents: Sequence[Order], children: Sequence[Order], kind: str, actor: Actor, reason: str, operation: uuid.UUID
 ) -> None:
     """Retire the parents: their stockouts end (S3), their holds are void (the rules run again on the
     children when the orders were not yet reviewed, S6), and they close with the reason."""
@@ -222,7 +223,7 @@ def _lineage_record(
     parents: Sequence[Order],
     children: Sequence[Order],
     kind: str,
-    actor: Any,
+    actor: Actor,
     reason: str,
     operation: uuid.UUID,
     now: datetime,
@@ -236,7 +237,7 @@ def _lineage_record(
                 parent=p,
                 child=c,
                 at=now,
-                actor=actor_or_none(actor),
+                actor=actor_user(actor),
                 actor_name=actor_name(actor),
                 reason=reason[:300],
             )
@@ -270,7 +271,7 @@ def _lineage_record(
 
 @transaction.atomic(savepoint=False)
 def replace_orders(
-    *, parents: Sequence[Order], specs: Sequence[ChildSpec], kind: str, actor: Any, reason: str
+    *, parents: Sequence[Order], specs: Sequence[ChildSpec], kind: str, actor: Actor, reason: str
 ) -> list[Order]:
     """Retire ``parents`` and create one order per spec, atomically. The caller holds the parents' locks
     and has checked the plan; money per line is already divided (the specs carry it)."""

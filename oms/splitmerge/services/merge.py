@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import transaction
 
+from oms.core.actors import Actor
 from oms.core.db_retry import run_atomic
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.orders.lock_objects import orders_for_update
@@ -44,7 +45,7 @@ def _lock_by_numbers(numbers: Sequence[str]) -> list[Order]:
 
 
 @transaction.atomic(savepoint=False)
-def merge_locked(*, orders: Sequence[Order], actor: Any, reason: str, invoice_from: str = "") -> Order:
+def merge_locked(*, orders: Sequence[Order], actor: Actor, reason: str, invoice_from: str = "") -> Order:
     problems = merge_problems([merge_view(o) for o in orders])
     if problems:
         raise Conflict(
@@ -100,7 +101,7 @@ def merge_locked(*, orders: Sequence[Order], actor: Any, reason: str, invoice_fr
     return merged
 
 
-def orders_merge(*, numbers: Sequence[str], actor: Any, reason: str = "", invoice_from: str = "") -> Order:
+def orders_merge(*, numbers: Sequence[str], actor: Actor, reason: str = "", invoice_from: str = "") -> Order:
     """Merge orders into one new order; the originals are retired. Refused, with every reason, unless
     they share channel, buyer, receiver and address, COD flag and currency, are all paid and not yet
     with the warehouse, and presale goes only with presale. Conflicting invoice requests need the
@@ -117,7 +118,7 @@ def orders_merge(*, numbers: Sequence[str], actor: Any, reason: str = "", invoic
     return merged
 
 
-def order_unmerge(*, order: Order, actor: Any, reason: str = "") -> list[Order]:
+def order_unmerge(*, order: Order, actor: Actor, reason: str = "") -> list[Order]:
     """Split a merged order back into orders matching the originals' lines, each with its original's
     platform order ids, remarks and invoice request."""
     with transaction.atomic(durable=True):

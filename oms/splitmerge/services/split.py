@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from oms.core.actors import Actor
 from oms.core.db_retry import run_atomic
 from oms.core.errors import FieldError, ValidationFailed
 from oms.orders.domain.split import plan_split, plan_split_promotions
@@ -22,7 +23,7 @@ def split_locked(
     *,
     order: Order,
     groups: Sequence[Mapping[int, int]],
-    actor: Any,
+    actor: Actor,
     reason: str,
     kind: str = LineageKind.SPLIT,
     headers: Sequence[Mapping[str, Any]] | None = None,
@@ -62,7 +63,7 @@ def split_locked(
     return replace_orders(parents=[parent], specs=specs, kind=kind, actor=actor, reason=reason)
 
 
-def order_split(*, order: Order, groups: Sequence[Mapping[int, int]], actor: Any, reason: str = "") -> list[Order]:
+def order_split(*, order: Order, groups: Sequence[Mapping[int, int]], actor: Actor, reason: str = "") -> list[Order]:
     """Split an order into new orders, one per group of {line number: quantity}. The original is
     retired (closed) and kept with its history; money, reservations, remarks, invoice request and
     platform order ids carry over; holds and stockouts are judged again on the new orders."""

@@ -10,6 +10,7 @@ from django.db import transaction
 from oms.accounts.models import Operator
 from oms.accounts.roles import ADMINISTRATOR
 from oms.audit.services import audit_record
+from oms.core.actors import CLI
 
 
 class Command(BaseCommand):
@@ -51,5 +52,5 @@ class Command(BaseCommand):
         operator.set_password(password)
         operator.save()
         operator.groups.add(Group.objects.get(name=ADMINISTRATOR))
-        audit_record(actor="cli", action="operator.create_admin" if created else "operator.reset_admin", obj=operator)
+        audit_record(actor=CLI, action="operator.create_admin" if created else "operator.reset_admin", obj=operator)
         self.stdout.write(self.style.SUCCESS(f"Administrator login  username: {username}  password: {password}"))

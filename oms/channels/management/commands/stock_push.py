@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from oms.channels.services.push import stock_push_all
+from oms.core.actors import STOCK_PUSH_CLI
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        results = stock_push_all(actor="oms stock push", channel_codes=options["channel"], full=options["full"])
+        results = stock_push_all(actor=STOCK_PUSH_CLI, channel_codes=options["channel"], full=options["full"])
         if not results:
             self.stdout.write("No active online channel to push.")
         for r in results:

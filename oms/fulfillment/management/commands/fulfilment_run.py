@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from oms.core.actors import SYSTEM
 from oms.core.context import request_context
 from oms.fulfillment.services.pipeline import pipeline_run
 from oms.fulfillment.services.stockouts import stockouts_resolve
@@ -15,8 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         with request_context(channel="cli"):
-            stock = stockouts_resolve(actor="system")
-            summary = pipeline_run(actor="system", batch_size=options["batch_size"])
+            stock = stockouts_resolve(actor=SYSTEM)
+            summary = pipeline_run(actor=SYSTEM, batch_size=options["batch_size"])
         self.stdout.write(
             f"stockouts resolved {stock.resolved}, reduced {stock.reduced}, cancelled {stock.cancelled}; "
             f"reviewed {summary.reviewed}, held {summary.held}, allocated {summary.allocated}, "

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from oms.accounts.models import Operator
+from oms.core.actors import SYSTEM, Actor
 from oms.core.context import request_context
 from oms.orders.services.file_import import orders_import_file, report_write_csv, report_write_xlsx
 
@@ -27,11 +28,12 @@ class Command(BaseCommand):
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
-        actor: Any = None
+        actor: Actor = SYSTEM
         if options["operator"]:
-            actor = Operator.objects.filter(username=options["operator"]).first()
-            if actor is None:
+            operator = Operator.objects.filter(username=options["operator"]).first()
+            if operator is None:
                 raise CommandError(f"No operator {options['operator']!r}.")
+            actor = operator
         with request_context(channel="cli"), path.open("rb") as stream:
             try:
                 summary = orders_import_file(

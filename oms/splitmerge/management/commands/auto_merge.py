@@ -2,6 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from oms.core.actors import AUTO_MERGE
 from oms.splitmerge.services.auto import orders_auto_merge
 
 
@@ -12,5 +13,5 @@ class Command(BaseCommand):
         parser.add_argument("--max-orders", type=int, default=5, help="At most this many orders per merge.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        merged = orders_auto_merge(actor="auto-merge", max_orders=options["max_orders"])
+        merged = orders_auto_merge(actor=AUTO_MERGE, max_orders=options["max_orders"])
         self.stdout.write(f"Merged {len(merged)} group(s): {', '.join(o.number for o in merged) or '—'}")

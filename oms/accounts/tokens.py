@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from oms.accounts import actions
 from oms.accounts.models import ApiToken, Operator
 from oms.audit.services import audit_record
 
@@ -30,7 +31,7 @@ def api_token_create(*, operator: Operator, name: str, actor: Operator | None = 
     token = ApiToken.objects.create(operator=operator, name=name, prefix=prefix, digest=_digest(plaintext))
     audit_record(
         actor=actor or operator,
-        action="api_token.create",
+        action=actions.API_TOKEN_CREATE,
         obj=token,
         after={"name": name, "operator": operator.pk},
     )
@@ -42,7 +43,9 @@ def api_token_revoke(*, token: ApiToken, actor: Operator) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="api_token.revoke", obj=token, after={"revoked_at": str(token.revoked_at)})
+        audit_record(
+            actor=actor, action=actions.API_TOKEN_REVOKE, obj=token, after={"revoked_at": str(token.revoked_at)}
+        )
     return token
 
 

@@ -9,6 +9,7 @@ from django.db import models, transaction
 from django.forms import ModelForm
 from django.http import HttpRequest
 
+from oms.audit.actions import ADMIN_CHANGE, ADMIN_CREATE, ADMIN_DELETE, admin_action
 from oms.audit.services import audit_record, model_snapshot
 
 M = TypeVar("M", bound=models.Model)
@@ -30,11 +31,11 @@ class AuditedModelAdmin(admin.ModelAdmin[M], Generic[M]):
                 changed = {k for k in after if before.get(k) != after[k]}
                 before = {k: before[k] for k in changed}
                 after = {k: after[k] for k in changed}
-            action = f"{obj._meta.model_name}.{'change' if change else 'create'}"
+            action = admin_action(obj, ADMIN_CHANGE if change else ADMIN_CREATE)
             audit_record(actor=request.user, action=action, obj=obj, before=before, after=after)
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         with transaction.atomic():
             before = model_snapshot(obj, self._fields(obj))
-            audit_record(actor=request.user, action=f"{obj._meta.model_name}.delete", obj=obj, before=before)
+            audit_record(actor=request.user, action=admin_action(obj, ADMIN_DELETE), obj=obj, before=before)
             super().delete_model(request, obj)

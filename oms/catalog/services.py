@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from oms.audit.services import audit_record
+from oms.catalog import actions
 from oms.catalog.models import Sku
 from oms.core.actors import Actor
 from oms.core.errors import NotFound
@@ -25,5 +26,7 @@ def sku_hot_set(*, code: str, is_hot: bool, actor: Actor, reason: str = "") -> S
     before = {"is_hot": sku.is_hot}
     sku.is_hot = is_hot
     sku.save(update_fields=["is_hot"])
-    audit_record(actor=actor, action="sku.set_hot", obj=sku, before=before, after={"is_hot": is_hot}, reason=reason)
+    audit_record(
+        actor=actor, action=actions.SKU_SET_HOT, obj=sku, before=before, after={"is_hot": is_hot}, reason=reason
+    )
     return sku

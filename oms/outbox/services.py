@@ -25,6 +25,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.actors import Actor
 from oms.core.errors import Conflict
+from oms.outbox import actions
 from oms.outbox.delivery import DeliveryOutcome, http_post
 from oms.outbox.domain.backoff import Backoff
 from oms.outbox.domain.envelope import Event, envelope_body, topic_matches
@@ -215,7 +216,7 @@ def outbox_message_retry(*, message: OutboxMessage, actor: Actor, reason: str = 
     locked.save(update_fields=["state", "attempts", "next_attempt_at"])
     audit_record(
         actor=actor,
-        action="outboxmessage.retry",
+        action=actions.OUTBOXMESSAGE_RETRY,
         obj=locked,
         before=before,
         after={"state": locked.state, "attempts": 0},

@@ -31,6 +31,7 @@ from oms.orders.lock_objects import order_lock, orders_for_update
 from oms.orders.models import Order, Payment
 from oms.orders.services.timeline import EventRow, order_event_record, order_events_insert
 from oms.orders.services.updates import order_reviewed_save, orders_mark_reviewed
+from oms.review import actions
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import Interception, InterceptionState, RefundRequest, Rule, RuleKind
 from oms.review.selectors import order_facts_many
@@ -143,7 +144,7 @@ def _review_locked(*, orders: list[Order], actor: Actor) -> list[ReviewOutcome]:
             )
     audit_record_many(
         actor=actor,
-        action="order.review",
+        action=actions.ORDER_REVIEW,
         entries=[(o.order, None, {"passed": o.passed, "open": o.open_codes}, "") for o in outcomes],
     )
     # Every order passed now gets the same time: one plain UPDATE, not a CASE per row.
@@ -219,7 +220,7 @@ def _resolve(holds: Sequence[Interception], *, state: str, actor: Actor, note: s
         )
         audit_record(
             actor=actor,
-            action="interception.release",
+            action=actions.INTERCEPTION_RELEASE,
             obj=hold,
             object_repr=f"{hold.order.number} {hold.reason_code}",
             before={"state": InterceptionState.OPEN},
@@ -274,7 +275,9 @@ def order_force_review(*, order: Order, actor: Actor, reason: str) -> Order:
     if locked.reviewed_at is None:
         order_reviewed_save(locked, at=timezone.now())
     order_event_record(order=locked, kind="review_forced", actor=actor, reason=reason)
-    audit_record(actor=actor, action="order.force_review", obj=locked, reason=reason, after={"released": len(holds)})
+    audit_record(
+        actor=actor, action=actions.ORDER_FORCE_REVIEW, obj=locked, reason=reason, after={"released": len(holds)}
+    )
     return locked
 
 
@@ -300,7 +303,7 @@ def order_intercept(*, order: Order, reason_code: str, reason: str, actor: Actor
         order=order, reason_code=reason_code, reason=reason[:300], after_review=order.reviewed_at is not None
     )
     order_event_record(order=order, kind="intercepted", actor=actor, reason=reason, data={"codes": [reason_code]})
-    audit_record(actor=actor, action="order.intercept", obj=order, after={"code": reason_code}, reason=reason)
+    audit_record(actor=actor, action=actions.ORDER_INTERCEPT, obj=order, after={"code": reason_code}, reason=reason)
     return hold
 
 
@@ -329,7 +332,9 @@ def refund_request_receive(
         defaults={"amount_minor": amount_minor, "reason": reason[:300]},
     )
     if created:
-        audit_record(actor=actor, action="refund_request.receive", obj=request, after={"amount_minor": amount_minor})
+        audit_record(
+            actor=actor, action=actions.REFUND_REQUEST_RECEIVE, obj=request, after={"amount_minor": amount_minor}
+        )
         order_intercept(
             order=locked, reason_code="refund", reason=f"退款申请 {platform_refund_id}: {reason}", actor=actor
         )
@@ -384,7 +389,7 @@ def rule_save(*, rule: Rule | None, data: dict[str, Any], actor: Actor) -> Rule:
     if before is not None:
         changed = [f for f in fields if before[f] != after[f]]
         before, after = {f: before[f] for f in changed}, {f: after[f] for f in changed}
-    audit_record(actor=actor, action="rule.save", obj=target, before=before, after=after)
+    audit_record(actor=actor, action=actions.RULE_SAVE, obj=target, before=before, after=after)
     return target
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.catalog.models import BundleComponent, Sku
+from oms.channels import actions
 from oms.channels.models import (
     AvailabilityChange,
     Channel,
@@ -214,7 +215,7 @@ def channel_stock_push(*, channel: Channel, actor: Actor = SYSTEM, full: bool = 
     if plan.items or actor != "system":
         audit_record(
             actor=actor,
-            action="channels.stock_push",
+            action=actions.CHANNELS_STOCK_PUSH,
             obj=channel,
             before=before,
             after={"cursor": plan.new_cursor, "skus": len(plan.items), "events": len(batches)},

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from oms.audit.services import audit_record, model_snapshot
+from oms.channels import actions
 from oms.channels.models import AllocationRule
 from oms.core.actors import Actor
 from oms.core.domain.limits import MAX_CHANNEL_QUANTITY
@@ -58,7 +59,7 @@ def allocation_rule_save(*, rule: AllocationRule, actor: Actor) -> AllocationRul
     rule.save()
     audit_record(
         actor=actor,
-        action="channels.allocation_rule.save",
+        action=actions.CHANNELS_ALLOCATION_RULE_SAVE,
         obj=rule,
         before=before,
         after=model_snapshot(rule, RULE_FIELDS),
@@ -72,5 +73,5 @@ def allocation_rule_delete(*, rule_id: int, actor: Actor, reason: str = "") -> N
     if rule is None:
         raise NotFound(f"No allocation rule {rule_id}.")
     before = model_snapshot(rule, RULE_FIELDS)
-    audit_record(actor=actor, action="channels.allocation_rule.delete", obj=rule, before=before, reason=reason)
+    audit_record(actor=actor, action=actions.CHANNELS_ALLOCATION_RULE_DELETE, obj=rule, before=before, reason=reason)
     rule.delete()

@@ -23,6 +23,7 @@ from oms.core.bulk import bulk_insert, bulk_set, ids_in
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict
 from oms.core.rules import ConditionMemo
+from oms.fulfillment import actions
 from oms.fulfillment.conf import warehouse_tie_breaks
 from oms.fulfillment.domain.allocation import (
     AllocationPlan,
@@ -289,7 +290,7 @@ def allocation_record(
     decisions.insert(now)
     if write_orders:
         orders_update_grouped(changed_orders, [*ORDER_FIELDS, "updated_at"])
-    audit_record_many(actor=actor, action="order.allocate", entries=audits)
+    audit_record_many(actor=actor, action=actions.ORDER_ALLOCATE, entries=audits)
     bulk_set(changed_lines, ["short_quantity"])
     bulk_insert(stockouts, returning=True)
     order_events_insert(rows=events, actor=actor)

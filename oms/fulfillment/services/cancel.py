@@ -12,6 +12,7 @@ from django.db import transaction
 
 from oms.audit.services import audit_record
 from oms.core.actors import Actor
+from oms.fulfillment import actions
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.stockouts import stockouts_cancel
 from oms.orders.models import Order
@@ -39,6 +40,8 @@ def order_fulfilment_cancel(*, order: Order, actor: Actor, reason: str) -> dict[
         order_event_record(
             order=order, kind="dispatch_withdrawn", actor=actor, reason=reason, data={"shipment": shipment.number}
         )
-        audit_record(actor=actor, action="shipment.withdraw", obj=shipment, after={"state": "cancelled"}, reason=reason)
+        audit_record(
+            actor=actor, action=actions.SHIPMENT_WITHDRAW, obj=shipment, after={"state": "cancelled"}, reason=reason
+        )
         withdrawn += 1
     return {"stockouts_cancelled": cancelled, "shipments_withdrawn": withdrawn}

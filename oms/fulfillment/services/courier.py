@@ -15,6 +15,7 @@ from oms.core.actors import Actor, actor_name
 from oms.core.bulk import ids_in
 from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.core.rules import ConditionMemo
+from oms.fulfillment import actions
 from oms.fulfillment.domain.courier import CourierChoice, CourierOption, CourierRequest, Rate, choose_courier
 from oms.fulfillment.domain.courier import capable as courier_capable
 from oms.fulfillment.domain.rule_params import courier_directive
@@ -182,7 +183,7 @@ def assign_couriers_locked(
         )
         audits.append((order, None, {"courier_id": choice.courier_id, "rule": choice.rule_code}, choice.reason))
     decisions.insert(now)
-    audit_record_many(actor=actor, action="order.assign_courier", entries=audits)
+    audit_record_many(actor=actor, action=actions.ORDER_ASSIGN_COURIER, entries=audits)
     order_events_insert(rows=events, actor=actor)
     # The courier and the new status in one UPDATE per courier.
     orders_transition(
@@ -259,7 +260,7 @@ def order_courier_set(*, order: Order, courier_code: str, actor: Actor, reason: 
     )
     audit_record(
         actor=actor,
-        action="order.set_courier",
+        action=actions.ORDER_SET_COURIER,
         obj=locked,
         before={"courier_id": before},
         after={"courier_id": courier.pk},

@@ -19,6 +19,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.actors import Actor
 from oms.core.errors import Conflict, NotFound
+from oms.fulfillment import actions
 from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
@@ -131,7 +132,7 @@ def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: 
         parcel.signed_at = timezone.now()
         parcel.save(update_fields=["signed_at"])
         order_event_record(order=order, kind="parcel_signed", actor=actor, data={"tracking_number": tracking})
-        audit_record(actor=actor, action="parcel.signed", obj=order, after={"tracking_number": tracking})
+        audit_record(actor=actor, action=actions.PARCEL_SIGNED, obj=order, after={"tracking_number": tracking})
     else:
         _reject(order=order, shipment=shipment, parcel=parcel, actor=actor, reason=reason)
     close_if_every_parcel_settled(order=order, shipment=shipment, actor=actor)
@@ -151,7 +152,7 @@ def _reject(*, order: Order, shipment: Shipment, parcel: Parcel, actor: Actor, r
     ]
     summary = {"tracking_number": parcel.tracking_number, "reason": reason, "units": parcel.units, "lines": lines}
     order_event_record(order=order, kind="parcel_rejected", actor=actor, reason=reason, data=summary)
-    audit_record(actor=actor, action="parcel.rejected", obj=order, after=summary, reason=reason)
+    audit_record(actor=actor, action=actions.PARCEL_REJECTED, obj=order, after=summary, reason=reason)
     outbox_publish(
         topic="order.parcel_rejected",
         aggregate=order,

@@ -14,6 +14,7 @@ from oms.audit.services import audit_record
 from oms.core.actors import Actor
 from oms.core.domain.money import format_minor
 from oms.core.errors import Conflict
+from oms.fulfillment import actions
 from oms.fulfillment.models import Courier, Shipment, ShipmentState
 from oms.fulfillment.services.common import lock_orders, open_holds, order_lines
 from oms.inventory.models import Warehouse
@@ -114,7 +115,7 @@ def dispatch_locked(*, orders: Sequence[Order], actor: Actor) -> list[Shipment]:
                 data={"shipment": shipment.number, "warehouse": doc["warehouse"]},
             )
         )
-        audit_record(actor=actor, action="order.dispatch", obj=order, after={"shipment": shipment.number})
+        audit_record(actor=actor, action=actions.ORDER_DISPATCH, obj=order, after={"shipment": shipment.number})
     Shipment.objects.bulk_update(shipments, ["document"])
     order_events_save(events)
     return shipments

@@ -18,6 +18,7 @@ from django.db import transaction
 from oms.audit.services import audit_record
 from oms.core.actors import Actor
 from oms.core.errors import Conflict, FieldError, ValidationFailed
+from oms.fulfillment import actions
 from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
@@ -97,7 +98,7 @@ def order_remainder_cancel(*, order: Order, actor: Actor, reason: str) -> dict[s
     )
     audit_record(
         actor=actor,
-        action="order.cancel_remainder",
+        action=actions.ORDER_CANCEL_REMAINDER,
         obj=locked,
         before={"status": Status.PARTIALLY_SHIPPED.value},
         after={"status": Status.SHIPPED.value, "cancelled_lines": withdrawn},

@@ -17,6 +17,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record
 from oms.core.actors import SYSTEM, Actor
 from oms.core.db_retry import retry_on_deadlock
+from oms.fulfillment import actions
 from oms.fulfillment.models import Stockout, StockoutState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
 from oms.fulfillment.services.courier import orders_courier_assign
@@ -54,7 +55,7 @@ def stockouts_cancel(*, order_ids: Sequence[int], reason: str, actor: Actor) -> 
     for order_id in sorted({r.order_id for r in rows}):
         audit_record(
             actor=actor,
-            action="stockout.cancel",
+            action=actions.STOCKOUT_CANCEL,
             object_type="orders.order",
             object_id=order_id,
             after={"cancelled": [r.pk for r in rows if r.order_id == order_id]},
@@ -160,7 +161,7 @@ def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> Stoc
         )
         audit_record(
             actor=actor,
-            action="stockout.resolve",
+            action=actions.STOCKOUT_RESOLVE,
             obj=order,
             after={"resolved": [r.pk for r in done], "still_short": order_id in still_short},
         )

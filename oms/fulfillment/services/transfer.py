@@ -19,6 +19,7 @@ from oms.catalog.models import Sku
 from oms.core.actors import Actor, actor_name, actor_user
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, NotFound, ValidationFailed
+from oms.fulfillment import actions
 from oms.fulfillment.models import (
     AllocationDecision,
     DecisionKind,
@@ -155,7 +156,7 @@ def order_warehouse_transfer(
         )
     audit_record(
         actor=actor,
-        action="order.transfer_warehouse",
+        action=actions.ORDER_TRANSFER_WAREHOUSE,
         obj=locked,
         before=before,
         after={"final_warehouse": target.code, "subsidiary": target.subsidiary.code, "short_lines": len(short)},

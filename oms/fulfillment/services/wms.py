@@ -44,6 +44,7 @@ from oms.audit.services import audit_record
 from oms.core.actors import Actor, wms_actor
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from oms.fulfillment import actions
 from oms.fulfillment.conf import wms_callback_tolerance_s
 from oms.fulfillment.domain.parcels import Outstanding, parcel_plan
 from oms.fulfillment.models import Parcel, ParcelLine, Shipment, ShipmentState, WmsCallback, WmsLink
@@ -327,5 +328,5 @@ def _shipped(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: A
                 "partial": left > 0 or not first,
             },
         )
-    audit_record(actor=actor, action="order.ship", obj=order, after=summary)
+    audit_record(actor=actor, action=actions.ORDER_SHIP, obj=order, after=summary)
     return "applied"

@@ -24,6 +24,7 @@ from oms.core.actors import Actor, actor_user
 from oms.core.db_retry import retry_on_deadlock
 from oms.core.domain.limits import MAX_DOCUMENT_LINE_QUANTITY, MAX_STOCK_UNITS
 from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from oms.inventory import actions
 from oms.inventory.models import (
     DocumentStatus,
     DocumentType,
@@ -220,7 +221,7 @@ def stock_receipt_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: 
             for ln in rows
         ]
     )
-    _audit(actor, "stock.receipt", doc, rows)
+    _audit(actor, actions.STOCK_RECEIPT, doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
 
@@ -265,7 +266,7 @@ def stock_count_create(*, warehouse_id: int, lines: Sequence[DocLine], actor: Ac
             )
     StockDocumentLine.objects.bulk_update(rows, ["delta"])
     ledger_post(moves=moves, locked=items)
-    _audit(actor, "stock.count", doc, rows)
+    _audit(actor, actions.STOCK_COUNT, doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
 
@@ -295,7 +296,7 @@ def stock_defective_mark(*, warehouse_id: int, lines: Sequence[DocLine], actor: 
             for ln in rows
         ]
     )
-    _audit(actor, "stock.defective", doc, rows)
+    _audit(actor, actions.STOCK_DEFECTIVE, doc, rows)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
 
@@ -338,7 +339,7 @@ def stock_transfer_create(
         kind=ReservationKind.TRANSFER,
     )
     _refuse_if_promised([ln.sku_id for ln in rows], before)
-    _audit(actor, "stock.transfer.create", doc, rows)
+    _audit(actor, actions.STOCK_TRANSFER_CREATE, doc, rows)
     return doc
 
 
@@ -467,7 +468,7 @@ def stock_transfer_ship(*, document_id: int, actor: Actor) -> StockDocument:
         doc_type=DocumentType.TRANSFER,
         kind=ReservationKind.TRANSFER,
         move=MoveKind.TRANSFER_OUT,
-        action="stock.transfer.ship",
+        action=actions.STOCK_TRANSFER_SHIP,
         actor=actor,
     )
 
@@ -482,7 +483,7 @@ def stock_transfer_receive(
         document_id=document_id,
         doc_type=DocumentType.TRANSFER,
         move=MoveKind.TRANSFER_IN,
-        action="stock.transfer.receive",
+        action=actions.STOCK_TRANSFER_RECEIVE,
         actor=actor,
         received=received,
     )
@@ -502,7 +503,7 @@ def stock_document_cancel(*, document_id: int, actor: Actor, reason: str) -> Sto
     reservations_release(ref_type=LINE_REF, ref_ids=[ln.pk for ln in rows], reason=reason)
     doc.status = DocumentStatus.CANCELLED
     doc.save(update_fields=["status"])
-    _audit(actor, f"stock.{doc.doc_type}.cancel", doc, rows, reason)
+    _audit(actor, actions.STOCK_CANCEL_BY_TYPE[doc.doc_type], doc, rows, reason)
     channel_stock_reallocate(sku_ids=[ln.sku_id for ln in rows])
     return doc
 
@@ -575,7 +576,7 @@ def stock_return_create(
             kind=ReservationKind.RETURN,
             refuse_when_short=True,
         )
-    _audit(actor, "stock.return.create", doc, rows)
+    _audit(actor, actions.STOCK_RETURN_CREATE, doc, rows)
     return doc
 
 
@@ -587,7 +588,7 @@ def stock_return_ship(*, document_id: int, actor: Actor) -> StockDocument:
         doc_type=DocumentType.RETURN,
         kind=ReservationKind.RETURN,
         move=MoveKind.RETURN_OUT,
-        action="stock.return.ship",
+        action=actions.STOCK_RETURN_SHIP,
         actor=actor,
     )
 
@@ -599,7 +600,7 @@ def stock_return_receive(*, document_id: int, actor: Actor, received: Mapping[in
         document_id=document_id,
         doc_type=DocumentType.RETURN,
         move=MoveKind.RETURN_IN,
-        action="stock.return.receive",
+        action=actions.STOCK_RETURN_RECEIVE,
         actor=actor,
         received=received,
     )

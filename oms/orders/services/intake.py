@@ -26,6 +26,7 @@ from oms.channels.models import Classification, Platform
 from oms.core.actors import Actor
 from oms.core.db_retry import deadlocked, retry
 from oms.core.errors import ApplicationError, Conflict
+from oms.orders import actions
 from oms.orders.domain.intake import snapshot_diff
 from oms.orders.domain.payments import PaymentStatus, derive_payment_status
 from oms.orders.domain.split import LineAmounts
@@ -249,7 +250,7 @@ def _created_record(orders: Sequence[Order], *, actor: Actor) -> None:
     order_events_save(events)
     audit_record_many(
         actor=actor,
-        action="order.intake",
+        action=actions.ORDER_INTAKE,
         entries=[
             (
                 order,

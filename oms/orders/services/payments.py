@@ -36,6 +36,7 @@ from oms.core.actors import Actor, callback_actor
 from oms.core.domain.limits import MAX_AMOUNT_MINOR
 from oms.core.domain.money import apportion, format_minor, parse_minor
 from oms.core.errors import Conflict, NotFound, ValidationFailed
+from oms.orders import actions
 from oms.orders.domain.fields import FieldReader
 from oms.orders.domain.payments import (
     CARRIED_METHOD,
@@ -177,7 +178,7 @@ def payment_record(
     order_event_record(order=locked, kind=event_kind, actor=actor, data=data)
     audit_record(
         actor=actor,
-        action="payment.record",
+        action=actions.PAYMENT_RECORD,
         obj=payment,
         before=before,
         after={
@@ -215,7 +216,7 @@ def _excess_record(refund: Payment, *, order: Order, actor: Any) -> None:
     order_event_record(order=order, kind="refund_excess", actor=actor, data={**data, "held_minor": held})
     audit_record(
         actor=actor,
-        action="payment.refund_excess",
+        action=actions.PAYMENT_REFUND_EXCESS,
         obj=refund,
         after={**data, "amount_minor": refund.amount_minor, "received_minor": order.received_minor},
     )

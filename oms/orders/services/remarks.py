@@ -11,6 +11,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record, model_snapshot
 from oms.core.actors import Actor
 from oms.core.errors import Conflict, ValidationFailed
+from oms.orders import actions
 from oms.orders.domain.fields import FieldReader
 from oms.orders.domain.intake import invoice_read
 from oms.orders.domain.status import TERMINAL, Status, status_label
@@ -52,5 +53,5 @@ def order_remarks_update(
     locked.save(update_fields=[*FIELDS, "updated_at"])
     changed = {k: after[k] for k in FIELDS if after[k] != before[k]}
     order_event_record(order=locked, kind="remarks_changed", actor=actor, data=changed)
-    audit_record(actor=actor, action="order.remarks", obj=locked, before=before, after=after)
+    audit_record(actor=actor, action=actions.ORDER_REMARKS, obj=locked, before=before, after=after)
     return locked

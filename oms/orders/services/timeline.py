@@ -12,6 +12,7 @@ from django.utils import timezone
 from oms.audit.services import audit_record, audit_record_many
 from oms.core.actors import Actor, actor_name, actor_user
 from oms.core.bulk import bulk_insert_columns, ids_in
+from oms.orders import actions
 from oms.orders.domain.status import Status, transition_check
 from oms.orders.models import Order, OrderEvent
 from oms.orders.services.updates import orders_update_grouped
@@ -89,7 +90,7 @@ def order_transition(
     ).save()
     audit_record(
         actor=actor,
-        action="order.transition",
+        action=actions.ORDER_TRANSITION,
         obj=order,
         before={"status": before},
         after={"status": to_status},
@@ -156,7 +157,7 @@ def orders_transition(
     order_events_insert(rows=events, actor=actor)
     audit_record_many(
         actor=actor,
-        action="order.transition",
+        action=actions.ORDER_TRANSITION,
         entries=[(o, {"status": befores[o.pk]}, {"status": to_status}, reason) for o in orders],
     )
 

@@ -39,6 +39,7 @@ from oms.orders.services.timeline import order_event_build, order_events_save, o
 from oms.orders.services.updates import order_lines_mark_short
 from oms.review.selectors import after_review_holds
 from oms.review.services import interceptions_void
+from oms.splitmerge import actions
 from oms.splitmerge.models import LineageKind, LineOrigin, OrderLineage
 
 # Orders that may be split or merged: paid, and not yet handed to the warehouse.
@@ -262,7 +263,7 @@ def _lineage_record(
     for c in children:
         audit_record(
             actor=actor,
-            action=f"order.{kind}",
+            action=actions.ORDER_REPLACED_BY_KIND[kind],
             obj=c,
             reason=reason,
             after={"from": parent_numbers, "payable_minor": c.payable_minor, "received_minor": c.received_minor},

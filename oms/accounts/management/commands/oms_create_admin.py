@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from oms.accounts import actions
 from oms.accounts.models import Operator
 from oms.accounts.roles import ADMINISTRATOR
 from oms.audit.services import audit_record
@@ -52,5 +53,7 @@ class Command(BaseCommand):
         operator.set_password(password)
         operator.save()
         operator.groups.add(Group.objects.get(name=ADMINISTRATOR))
-        audit_record(actor=CLI, action="operator.create_admin" if created else "operator.reset_admin", obj=operator)
+        audit_record(
+            actor=CLI, action=actions.OPERATOR_CREATE_ADMIN if created else actions.OPERATOR_RESET_ADMIN, obj=operator
+        )
         self.stdout.write(self.style.SUCCESS(f"Administrator login  username: {username}  password: {password}"))

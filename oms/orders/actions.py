@@ -1,0 +1,12 @@
+"""The operation-log action names this app records (`audit_record(action=...)`). The strings are
+stored in the log: renaming one is a data migration, not a refactor."""
+
+from __future__ import annotations
+
+from typing import Final
+
+ORDER_INTAKE: Final = "order.intake"
+ORDER_REMARKS: Final = "order.remarks"
+ORDER_TRANSITION: Final = "order.transition"
+PAYMENT_RECORD: Final = "payment.record"
+PAYMENT_REFUND_EXCESS: Final = "payment.refund_excess"

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from oms.catalog.models import Sku
 from oms.channels.models import Channel, Classification
-from oms.fulfillment.models import Courier
 from oms.inventory.models import Warehouse
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
 from oms.orders.domain.status import STATUS_LABELS, Status
@@ -130,8 +129,14 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # By name: fulfillment sits above orders (it imports orders; orders never imports it).
     courier = models.ForeignKey(
-        Courier, verbose_name=_("courier"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "fulfillment.Courier",
+        verbose_name=_("courier"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
     # What the order said when it came in, canonical, and its hash: replays compare against these.

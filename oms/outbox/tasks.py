@@ -8,7 +8,7 @@ from typing import Any
 from celery import shared_task
 
 from oms.core.context import request_context
-from oms.outbox.services import outbox_relay, outbox_relay_until_idle
+from oms.outbox.relay import outbox_relay, outbox_relay_until_idle
 
 
 @shared_task(name="outbox.relay", ignore_result=True)

@@ -130,3 +130,18 @@ def rule_for(
         if best is None or rank < best[0]:
             best = (rank, rule)
     return best[1] if best else None
+
+
+# (scope, target id, rule): a channel's rule for one SKU ("sku"), a category ("category") or all ("all").
+FullRule = tuple[str, int | None, Rule]
+
+
+@dataclass(frozen=True)
+class AllocationContext:
+    """Everything that does not depend on the SKU: loaded once per run."""
+
+    sources: dict[int, tuple[str, ...]]  # channel id -> drawing order of stock sources
+    warehouses: frozenset[int]
+    rules: dict[int, list[FullRule]]
+    category_parent: dict[int, int | None]
+    forecast_windows: frozenset[int]

@@ -19,7 +19,7 @@ from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from oms.catalog.models import Category, Sku
-from oms.channels.domain.allocation import Claim, Rule, allocate, rule_for, unbacked
+from oms.channels.domain.allocation import AllocationContext, Claim, FullRule, Rule, allocate, rule_for, unbacked
 from oms.channels.models import AllocationRule, AvailabilityChange, ChannelStock, ChannelWarehouse
 from oms.channels.services.allocation_sql import Plan, set_based_plan
 from oms.channels.services.allocation_sql import probe as probe_set_based
@@ -27,25 +27,12 @@ from oms.channels.services.allocation_sql import write as write_set_based
 from oms.inventory.domain.reservation import pushed_figure
 from oms.inventory.models import Reservation, ReservationKind, ReservationScope, ReservationState, StockItem
 
-FullRule = tuple[str, int | None, Rule]
-
 
 @dataclass
 class AllocationSummary:
     skus: int = 0
     rows_changed: int = 0
     over_committed: list[tuple[int, int]] = field(default_factory=list)  # (channel id, sku id)
-
-
-@dataclass(frozen=True)
-class AllocationContext:
-    """Everything that does not depend on the SKU: loaded once per run."""
-
-    sources: dict[int, tuple[str, ...]]  # channel id -> drawing order of stock sources
-    warehouses: frozenset[int]
-    rules: dict[int, list[FullRule]]
-    category_parent: dict[int, int | None]
-    forecast_windows: frozenset[int]
 
 
 def allocation_context(*, extra_rules: Sequence[AllocationRule] = (), replace: int | None = None) -> AllocationContext:

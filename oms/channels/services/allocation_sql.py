@@ -23,16 +23,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection, transaction
 
-from oms.channels.domain.allocation import Rule, rule_for
+from oms.channels.domain.allocation import AllocationContext, Rule, rule_for
 from oms.channels.models import AvailabilityChange, ChannelStock
 from oms.inventory.models import Reservation, StockItem
-
-if TYPE_CHECKING:
-    from oms.channels.services.allocation import AllocationContext
 
 NONE_RULE = Rule(method="fixed", fixed_quantity=0)
 # The statement sorts and hashes every (channel, SKU) once: enough memory keeps that off disk (this transaction only).

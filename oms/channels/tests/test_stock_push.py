@@ -24,7 +24,7 @@ from oms.channels.services.allocation import channel_stock_reallocate
 from oms.channels.services.push import channel_stock_push, stock_push_all, stock_push_plan
 from oms.inventory.tests.factories import make_bundle, make_channel, make_sku, make_warehouse, put_stock
 from oms.outbox.models import OutboxMessage
-from oms.outbox.services import outbox_relay_until_idle
+from oms.outbox.relay import outbox_relay_until_idle
 from oms.outbox.tests.conftest import fast_outbox, make_endpoint, receiver  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db

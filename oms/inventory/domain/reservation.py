@@ -13,6 +13,18 @@ Key = tuple[int, int]  # (target id: channel or warehouse, sku id)
 
 
 @dataclass(frozen=True)
+class ReserveRequest:
+    """One order line (or document line) asking for channel stock. ``sku_id`` may be a bundle (组合装): its
+    components are reserved (quantity × component quantity) under the same reference."""
+
+    ref_type: str
+    ref_id: int
+    channel_id: int
+    sku_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
 class LineDemand:
     """One line asking for ``units`` more units of its SKU at ``target_id``.
 

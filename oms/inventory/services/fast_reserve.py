@@ -28,15 +28,13 @@ from __future__ import annotations
 import secrets
 import weakref
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 
 from oms.channels.models import AvailabilityChange, ChannelStock
+from oms.inventory.domain.reservation import ReserveRequest
 from oms.inventory.models import Reservation, ReservationRequest
-
-if TYPE_CHECKING:
-    from oms.inventory.services.reservations import ReserveRequest
 
 BIGINT_MAX = 9_223_372_036_854_775_807
 QUEUE_FUNCTION = "pg_temp.oms_hot_reserve"  # session-local, created with the prepared statements
@@ -289,7 +287,7 @@ ALONE_PARAMS = (*WHOLE_PARAMS, "caller")
 _prepared: weakref.WeakSet[object] = weakref.WeakSet()  # the psycopg connections that hold the statements
 
 
-def _prepare_statements() -> str:
+def pending_session_setup() -> str:
     """The PREPAREs (and the queue function) this session still needs, to be sent ahead of the first
     EXECUTE: the statements are
     prepared once per database session so the planner does not run inside the lock on every call (the write
@@ -308,7 +306,7 @@ def _prepare_statements() -> str:
     )
 
 
-def _skip_setup(cursor: Any, prepare: str) -> None:
+def skip_session_setup(cursor: Any, prepare: str) -> None:
     """Step past the results of the session set-up sent ahead of a query, and remember it was done."""
     if prepare:
         _prepared.add(connection.connection)
@@ -320,7 +318,7 @@ def _run(prepare: str, sql: str, params: list[Any], skip: int) -> list[tuple[Any
     """Send the pending set-up and ``sql`` as one query; rows of the statement after ``skip`` others."""
     with connection.cursor() as cursor:
         cursor.execute(prepare + sql, params)
-        _skip_setup(cursor, prepare)
+        skip_session_setup(cursor, prepare)
         for _ in range(skip):
             cursor.nextset()
         return list(cursor.fetchall())
@@ -386,7 +384,7 @@ def reserve_on_its_own(requests: Sequence[ReserveRequest]) -> dict[int, int]:
     nothing queued the function returns at once. Returns request index → units for the lines decided here;
     the others (partly grantable, already holding units, no channel row) go the transactional way."""
     connection.ensure_connection()
-    prepare = _prepare_statements()
+    prepare = pending_session_setup()
     values = _whole_values(requests)
     placeholders = ", ".join(["%s"] * len(ALONE_PARAMS))
     with connection.cursor() as cursor:
@@ -395,7 +393,7 @@ def reserve_on_its_own(requests: Sequence[ReserveRequest]) -> dict[int, int]:
             f"COMMIT;\nSELECT line_type, line_id, units FROM {QUEUE_FUNCTION}(%s, %s, %s)",
             [*(values[name] for name in ALONE_PARAMS), values["caller"], values["channel"], values["sku"]],
         )
-        _skip_setup(cursor, prepare)
+        skip_session_setup(cursor, prepare)
         [(updated, free, held, busy)] = cursor.fetchall()
         cursor.nextset()  # COMMIT
         cursor.nextset()
@@ -417,7 +415,7 @@ def fast_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
     inside a lock is the one before COMMIT."""
     keys = sorted({(r.channel_id, r.sku_id) for r in requests})
     connection.ensure_connection()
-    prepare = _prepare_statements()
+    prepare = pending_session_setup()
     if len(keys) == 1:
         done = _whole(requests, prepare)
         if done is not None:

@@ -37,17 +37,14 @@ import secrets
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.utils import timezone
 
 from oms.catalog.models import Sku
+from oms.inventory.domain.reservation import ReserveRequest
 from oms.inventory.models import ReservationRequest
-from oms.inventory.services.fast_reserve import QUEUE_FUNCTION, _prepare_statements, _skip_setup, queued_units
-
-if TYPE_CHECKING:
-    from oms.inventory.services.reservations import ReserveRequest
+from oms.inventory.services.fast_reserve import QUEUE_FUNCTION, pending_session_setup, queued_units, skip_session_setup
 
 HOT_SKU_TTL_S = 10.0  # how long a worker process trusts its copy of the designated hot SKUs
 _hot: tuple[float, frozenset[int]] = (float("-inf"), frozenset())
@@ -73,7 +70,7 @@ def hot_channel_reserve(requests: Sequence[ReserveRequest]) -> dict[int, int]:
         raise RuntimeError("hot_channel_reserve runs on its own, outside any transaction")
     first = requests[0]
     connection.ensure_connection()
-    prepare = _prepare_statements()
+    prepare = pending_session_setup()
     caller = secrets.randbits(63)
     queue = ReservationRequest._meta.db_table
     sql = f"""
@@ -97,7 +94,7 @@ SELECT line_type, line_id, units FROM {QUEUE_FUNCTION}(%s, %s, %s)"""  # noqa: S
                 first.sku_id,
             ],
         )
-        _skip_setup(cursor, prepare)
+        skip_session_setup(cursor, prepare)
         cursor.nextset()  # COMMIT
         cursor.nextset()
         return queued_units(requests, cursor.fetchall())

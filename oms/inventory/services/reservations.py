@@ -33,7 +33,7 @@ from oms.channels.services.allocation import channel_stock_reallocate
 from oms.channels.services.counters import ChannelDelta, channel_stock_apply
 from oms.core.bulk import bulk_insert, bulk_set
 from oms.core.errors import Conflict, FieldError, ValidationFailed
-from oms.inventory.domain.reservation import LineDemand, bundle_units, plan_grants
+from oms.inventory.domain.reservation import LineDemand, ReserveRequest, bundle_units, plan_grants
 from oms.inventory.lock_objects import active_reservations_for_update
 from oms.inventory.models import (
     MoveKind,
@@ -59,18 +59,6 @@ __all__ = [
     "reservations_transfer",
     "warehouse_reserve",
 ]
-
-
-@dataclass(frozen=True)
-class ReserveRequest:
-    """One order line (or document line) asking for channel stock. ``sku_id`` may be a bundle (组合装): its
-    components are reserved (quantity × component quantity) under the same reference."""
-
-    ref_type: str
-    ref_id: int
-    channel_id: int
-    sku_id: int
-    quantity: int
 
 
 @dataclass(frozen=True)

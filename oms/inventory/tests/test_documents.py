@@ -222,8 +222,8 @@ def test_return_refused_beyond_channel_available(admin_operator):
 
 
 def test_demo_stock_loads_and_verifies(assert_no_drift):
-    from oms.core.demo.master_data import load_master_data
-    from oms.core.demo.stock import load_stock_demo
+    from oms.demo.master_data import load_master_data
+    from oms.demo.stock import load_stock_demo
 
     load_master_data(seed=7)
     summary = load_stock_demo(seed=7)

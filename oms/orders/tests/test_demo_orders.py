@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db.models import Sum
 
-from oms.core.demo.master_data import load_master_data
-from oms.core.demo.orders import load_demo_orders
+from oms.demo.master_data import load_master_data
+from oms.demo.orders import load_demo_orders
 from oms.orders.models import Order, OrderEvent, OrderLine
 
 

@@ -13,14 +13,8 @@ from django.utils import timezone
 from oms.audit.models import OperationLog
 from oms.core.errors import Conflict
 from oms.outbox.models import MessageState, OutboxMessage
-from oms.outbox.services import (
-    OutboxOutsideTransaction,
-    RelayResult,
-    outbox_message_retry,
-    outbox_publish,
-    outbox_relay,
-    outbox_relay_until_idle,
-)
+from oms.outbox.relay import RelayResult, outbox_relay, outbox_relay_until_idle
+from oms.outbox.services import OutboxOutsideTransaction, outbox_message_retry, outbox_publish
 from oms.outbox.tests.conftest import Receiver
 
 
@@ -222,7 +216,7 @@ def test_a_message_that_keeps_killing_relays_is_dead_lettered(
 def test_a_late_outcome_from_a_relay_that_lost_its_lease_is_dropped(make_endpoint: Any, receiver: Receiver) -> None:
     """Fencing: relay A's lease ran out and relay B re-claimed the row; A's answer must not overwrite B's claim."""
     from oms.outbox.delivery import DeliveryOutcome
-    from oms.outbox.services import _claim, _record
+    from oms.outbox.relay import _claim, _record
 
     make_endpoint()
     _publish()

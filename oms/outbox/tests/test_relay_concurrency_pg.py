@@ -9,7 +9,8 @@ import pytest
 from django.db import connection, transaction
 
 from oms.outbox.models import MessageState, OutboxMessage
-from oms.outbox.services import outbox_publish, outbox_relay
+from oms.outbox.relay import outbox_relay
+from oms.outbox.services import outbox_publish
 from oms.outbox.tests.conftest import Receiver
 
 pytestmark = pytest.mark.postgres

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from oms.core.context import request_context
-from oms.outbox.services import outbox_relay_until_idle
+from oms.outbox.relay import outbox_relay_until_idle
 
 
 class Command(BaseCommand):

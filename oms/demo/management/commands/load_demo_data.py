@@ -3,10 +3,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from oms.channels.models import Channel
-from oms.core.demo.fulfillment import load_demo_fulfilment
-from oms.core.demo.master_data import load_master_data
-from oms.core.demo.orders import load_demo_orders
-from oms.core.demo.stock import load_stock_demo
+from oms.demo.fulfillment import load_demo_fulfilment
+from oms.demo.master_data import load_master_data
+from oms.demo.orders import load_demo_orders
+from oms.demo.stock import load_stock_demo
 
 
 class Command(BaseCommand):

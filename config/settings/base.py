@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "oms.aftersales",
     "oms.api",
     "oms.console",
+    "oms.wiring",
     "oms.demo",
 ]
 

@@ -26,7 +26,7 @@ class Replacements:
     """How an app above orders (split/merge) tells orders which orders it retired and what replaced them,
     without orders importing it: ``retired()`` is an ``Exists`` over ``OuterRef("pk")``, true for a replaced
     order; ``living(order_ids)`` maps each replaced order id to its living successors (the orders nothing
-    replaced in turn, any status), oldest first. Registered in the app's ready()."""
+    replaced in turn, any status), oldest first. Registered in `oms.wiring`."""
 
     retired: Callable[[], Exists]
     living: Callable[[Sequence[int]], dict[int, list[Order]]]

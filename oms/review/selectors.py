@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, Protocol
 
 from django.db.models import Q, QuerySet
 
@@ -45,9 +45,13 @@ class _Line(NamedTuple):
     sku__category__code: str | None
 
 
-# Contexts above review add facts they own (split/merge adds the unmerged-orders count) without review
-# importing them: each provider maps orders to {pk: {fact: value}}.
-FactProvider = Callable[[Sequence[Order]], dict[int, dict[str, Any]]]
+class FactProvider(Protocol):
+    """Contexts above review add facts they own (split/merge adds the unmerged-orders count) without review
+    importing them: orders → {pk: {fact: value}}. Registered in `oms.wiring`."""
+
+    def __call__(self, orders: Sequence[Order], /) -> dict[int, dict[str, Any]]: ...
+
+
 FACT_PROVIDERS: list[FactProvider] = []
 
 

@@ -12,9 +12,9 @@ cancelled instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -364,9 +364,14 @@ def refund_request_close(*, order: Order, platform_refund_id: str, actor: Any, n
     return request
 
 
-# Contexts above review check the parameters of their rule kinds (fulfilment: warehouse and courier
-# targets) without review importing them: kind → check(kind=, params=) raising ValidationFailed.
-RULE_PARAM_CHECKS: dict[str, Callable[..., None]] = {}
+class RuleParamCheck(Protocol):
+    """Contexts above review check the parameters of their rule kinds (fulfilment: warehouse and courier
+    targets) without review importing them, raising ValidationFailed. Registered in `oms.wiring`."""
+
+    def __call__(self, *, kind: str, params: Any) -> None: ...
+
+
+RULE_PARAM_CHECKS: dict[str, RuleParamCheck] = {}
 
 
 @transaction.atomic(durable=True)

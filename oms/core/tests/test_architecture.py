@@ -60,7 +60,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("fulfillment",),
     ("splitmerge", "reports"),
     ("api", "console"),  # interfaces: nothing imports them
-    ("demo",),  # demo data: the top, it uses every app
+    ("wiring", "demo"),  # the top: cross-app hooks registered in one place; demo data
 )
 # Known and named exceptions inside one layer: channel stock and physical stock still call each other
 # (reservations keep channel counters; allocation reads the shelves).

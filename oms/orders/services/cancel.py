@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -20,10 +19,16 @@ from oms.orders.models import Order, OrderLine, Payment, PaymentKind
 from oms.orders.services.stock_link import order_lines_release
 from oms.orders.services.timeline import order_event_record, order_transition
 
-# Contexts above orders undo their own state when an order is cancelled (fulfilment: open stockouts,
-# an unshipped dispatch document) without orders importing them. Each runs in the cancel transaction,
-# with the order locked: hook(order=, actor=, reason=).
-ORDER_CANCEL_HOOKS: list[Callable[..., Any]] = []
+
+class OrderCancelHook(Protocol):
+    """Contexts above orders undo their own state when an order is cancelled (fulfilment: open stockouts,
+    an unshipped dispatch document) without orders importing them. Each runs in the cancel transaction,
+    with the order locked. Registered in `oms.wiring`."""
+
+    def __call__(self, *, order: Order, actor: Actor, reason: str) -> object: ...
+
+
+ORDER_CANCEL_HOOKS: list[OrderCancelHook] = []
 
 
 @transaction.atomic(savepoint=False)

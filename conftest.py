@@ -13,7 +13,13 @@ settings.register_profile("dev", deadline=None, suppress_health_check=[HealthChe
 settings.register_profile("ci", deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
-pytest_plugins = ["oms.console.tests.browser", "oms.review.tests.fixtures"]
+pytest_plugins = [
+    "oms.console.tests.browser",
+    "oms.testing.orders",
+    "oms.testing.review",
+    "oms.testing.fulfillment",
+    "oms.testing.outbox",
+]
 
 _skipped: list[str] = []
 

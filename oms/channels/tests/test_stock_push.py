@@ -25,7 +25,6 @@ from oms.channels.services.push import channel_stock_push, stock_push_all, stock
 from oms.inventory.tests.factories import make_bundle, make_channel, make_sku, make_warehouse, put_stock
 from oms.outbox.models import OutboxMessage
 from oms.outbox.relay import outbox_relay_until_idle
-from oms.outbox.tests.conftest import fast_outbox, make_endpoint, receiver  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +51,7 @@ def _settle_all():
     AvailabilityChange.objects.update(created_at=timezone.now() - dt.timedelta(minutes=10))
 
 
-def test_only_changed_skus_are_pushed_and_a_rerun_pushes_nothing(shop, make_endpoint):  # noqa: F811
+def test_only_changed_skus_are_pushed_and_a_rerun_pushes_nothing(shop, make_endpoint):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.*"])
     a, b, c = make_sku("A-1"), make_sku("B-1"), make_sku("C-1")
@@ -76,7 +75,7 @@ def test_only_changed_skus_are_pushed_and_a_rerun_pushes_nothing(shop, make_endp
     assert dict(PlatformStockFigure.objects.values_list("sku__code", "quantity")) == {"A-1": 5, "B-1": 10, "C-1": 9}
 
 
-def test_a_figure_that_changed_and_came_back_is_not_pushed(shop, make_endpoint):  # noqa: F811
+def test_a_figure_that_changed_and_came_back_is_not_pushed(shop, make_endpoint):
     wh, ch = shop
     make_endpoint(topics=["platform.*"])
     a = make_sku("A-1")
@@ -93,7 +92,7 @@ def test_a_figure_that_changed_and_came_back_is_not_pushed(shop, make_endpoint):
     assert channel_stock_push(channel=ch).skus == 0
 
 
-def test_batches_hold_at_most_push_batch_skus(shop, make_endpoint, monkeypatch):  # noqa: F811
+def test_batches_hold_at_most_push_batch_skus(shop, make_endpoint, monkeypatch):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.tmall"])
     monkeypatch.setattr(push, "PUSH_BATCH", 2)
@@ -112,7 +111,7 @@ def test_batches_hold_at_most_push_batch_skus(shop, make_endpoint, monkeypatch):
     assert pushed == {f"S-{i}": 1 + i for i in range(5)}
 
 
-def test_cursor_and_figures_roll_back_with_the_outbox_rows(shop, make_endpoint, monkeypatch):  # noqa: F811
+def test_cursor_and_figures_roll_back_with_the_outbox_rows(shop, make_endpoint, monkeypatch):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.*"])
     monkeypatch.setattr(push, "PUSH_BATCH", 1)
@@ -142,7 +141,7 @@ def test_cursor_and_figures_roll_back_with_the_outbox_rows(shop, make_endpoint, 
     assert cursor.last_skus == 2 and cursor.last_events == 2 and cursor.pushed_at is not None
 
 
-def test_cursor_waits_for_changes_to_settle(shop, make_endpoint):  # noqa: F811
+def test_cursor_waits_for_changes_to_settle(shop, make_endpoint):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.*"])
     a = make_sku("A-1")
@@ -158,7 +157,7 @@ def test_cursor_waits_for_changes_to_settle(shop, make_endpoint):  # noqa: F811
     assert stock_push_plan(channel=ch, cursor=result.cursor).items == []
 
 
-def test_bundles_are_pushed_when_a_component_changes(shop, make_endpoint):  # noqa: F811
+def test_bundles_are_pushed_when_a_component_changes(shop, make_endpoint):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.*"])
     tea, cup = make_sku("TEA"), make_sku("CUP")
@@ -171,7 +170,7 @@ def test_bundles_are_pushed_when_a_component_changes(shop, make_endpoint):  # no
     assert _items(OutboxMessage.objects.order_by("-id").first()) == {"CUP": 8, "GIFT": 5}
 
 
-def test_no_subscriber_keeps_the_changes_for_later_and_offline_channels_are_not_pushed(shop, make_endpoint):  # noqa: F811
+def test_no_subscriber_keeps_the_changes_for_later_and_offline_channels_are_not_pushed(shop, make_endpoint):
     wh, _ch = shop
     store = make_channel("STORE1", warehouses=[wh])
     store.platform, store.classification = Platform.STORE, Classification.OFFLINE
@@ -187,7 +186,7 @@ def test_no_subscriber_keeps_the_changes_for_later_and_offline_channels_are_not_
     assert OutboxMessage.objects.get().payload["channel"] == "TMALL1"
 
 
-def test_full_push_compares_every_sku(shop, make_endpoint):  # noqa: F811
+def test_full_push_compares_every_sku(shop, make_endpoint):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.*"])
     a, b = make_sku("A-1"), make_sku("B-1")
@@ -201,7 +200,7 @@ def test_full_push_compares_every_sku(shop, make_endpoint):  # noqa: F811
     assert _items(OutboxMessage.objects.order_by("-id").first()) == {"B-1": 6}
 
 
-def test_relay_delivers_the_push_to_the_platform_receiver(shop, make_endpoint, receiver, fast_outbox):  # noqa: F811
+def test_relay_delivers_the_push_to_the_platform_receiver(shop, make_endpoint, receiver, fast_outbox):
     wh, ch = shop
     make_endpoint(topics=["platform.stock.tmall"])
     _stock(wh, [(make_sku("A-1"), 5), (make_sku("B-1"), 2)])
@@ -218,7 +217,7 @@ def test_relay_delivers_the_push_to_the_platform_receiver(shop, make_endpoint, r
     assert receiver.received == result.event_ids
 
 
-def test_command_task_and_schedule(shop, make_endpoint):  # noqa: F811
+def test_command_task_and_schedule(shop, make_endpoint):
     from config.celery import app
     from oms.channels.tasks import stock_push
 
@@ -235,7 +234,7 @@ def test_command_task_and_schedule(shop, make_endpoint):  # noqa: F811
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_pushes_of_one_channel_send_each_figure_once(make_endpoint):  # noqa: F811
+def test_concurrent_pushes_of_one_channel_send_each_figure_once(make_endpoint):
     import threading
 
     from django.db import connection

@@ -14,12 +14,12 @@ from oms.catalog.models import Sku
 from oms.channels.models import Channel, ChannelWarehouse
 from oms.fulfillment.models import Stockout
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import active_reservations
 from oms.inventory.models import MoveKind, StockItem, Subsidiary, Warehouse
 from oms.inventory.services.ledger import MoveSpec, ledger_post
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order
 from oms.orders.services.intake import order_intake
+from oms.testing.fulfillment import active_reservations
 
 _run = itertools.count(1)
 PROVINCES = ["330000", "440000", "110000"]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order
+from oms.testing.fulfillment import World
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = pytest.mark.browser

@@ -13,9 +13,9 @@ from django.db import connection
 from oms.fulfillment.models import Shipment, Stockout, WmsCallback
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.wms import wms_callback_receive
-from oms.fulfillment.tests.conftest import World, signed_callback
 from oms.inventory.models import Reservation
 from oms.inventory.services.verify import stock_verify
+from oms.testing.fulfillment import World, signed_callback
 
 pytestmark = pytest.mark.postgres
 

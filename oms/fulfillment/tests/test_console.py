@@ -9,9 +9,9 @@ from django.test import Client
 
 from oms.fulfillment.models import Shipment, WarehouseTransfer
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order
 from oms.review.models import Rule
+from oms.testing.fulfillment import World
 
 
 def logged_in(operator: Any) -> Client:

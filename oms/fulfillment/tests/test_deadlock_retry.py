@@ -13,9 +13,9 @@ from oms.fulfillment.models import AllocationDecision, Shipment
 from oms.fulfillment.services import allocation, wms
 from oms.fulfillment.services.allocation import order_allocate
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import World, active_reservations
 from oms.inventory.services.verify import stock_verify
 from oms.review.services import order_review
+from oms.testing.fulfillment import World, active_reservations
 
 
 class _Deadlock(Exception):

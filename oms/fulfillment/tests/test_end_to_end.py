@@ -9,12 +9,12 @@ from oms.audit.models import OperationLog
 from oms.fulfillment.models import AllocationDecision, Shipment, ShipmentState, WmsCallback
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.wms import wms_callback_receive
-from oms.fulfillment.tests.conftest import World, active_reservations, consumed
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
 from oms.review.models import Interception
 from oms.review.services import interceptions_release
+from oms.testing.fulfillment import World, active_reservations, consumed
 
 
 def _callback(world: World, wms_post: Any, body: dict[str, Any], event_id: str | None = None) -> Any:

@@ -10,9 +10,9 @@ import pytest
 from oms.core.errors import ValidationFailed
 from oms.fulfillment.models import Stockout
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import World
 from oms.orders.services.cancel import order_cancel
 from oms.review.services import rule_save
+from oms.testing.fulfillment import World
 
 
 def test_cancelling_an_order_cancels_its_stockouts(world: World) -> None:

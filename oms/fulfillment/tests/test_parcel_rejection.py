@@ -16,10 +16,10 @@ from oms.audit.models import OperationLog
 from oms.core.errors import Conflict, NotFound
 from oms.fulfillment.models import Parcel, Shipment, ShipmentState
 from oms.fulfillment.services.parcels import order_remainder_cancel
-from oms.fulfillment.tests.conftest import World
 from oms.fulfillment.tests.test_partial_shipment import _accepted_order, _callback, _no_drift
 from oms.orders.models import Order
 from oms.outbox.models import OutboxMessage
+from oms.testing.fulfillment import World
 
 
 def _ship(world: World, wms_post: Any, shipment: Shipment, tracking: str, teas: int = 0) -> str:

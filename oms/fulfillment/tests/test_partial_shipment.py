@@ -17,13 +17,13 @@ from oms.fulfillment.models import Parcel, Shipment, ShipmentState, WmsCallback
 from oms.fulfillment.services.parcels import order_remainder_cancel
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.wms import wms_callback_receive
-from oms.fulfillment.tests.conftest import World, active_reservations, consumed
 from oms.inventory.services.verify import stock_verify
 from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.models import Order, Payment
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
+from oms.testing.fulfillment import World, active_reservations, consumed
 
 
 def _callback(world: World, wms_post: Any, body: dict[str, Any], event_id: str | None = None) -> Any:

@@ -11,10 +11,10 @@ from oms.core.errors import Conflict
 from oms.fulfillment.models import Parcel, Shipment
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.wms import wms_callback_receive
-from oms.fulfillment.tests.conftest import World, signed_callback
 from oms.fulfillment.tests.test_concurrency_pg import run_threads
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order
+from oms.testing.fulfillment import World, signed_callback
 
 pytestmark = pytest.mark.postgres
 

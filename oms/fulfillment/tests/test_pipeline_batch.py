@@ -11,11 +11,11 @@ from oms.audit.models import OperationLog
 from oms.fulfillment.models import AllocationDecision, Stockout
 from oms.fulfillment.services import pipeline
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import World, active_reservations
 from oms.fulfillment.tests.test_concurrency_pg import run_threads
 from oms.inventory.services.reservations import WarehouseReserveRequest, warehouse_reserve
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order, OrderEvent
+from oms.testing.fulfillment import World, active_reservations
 
 
 def _kinds(order: Order) -> list[str]:

@@ -10,8 +10,8 @@ from typing import Any
 from django.test import Client
 
 from oms.audit.models import OperationLog
-from oms.fulfillment.tests.conftest import World
 from oms.review.models import Rule
+from oms.testing.fulfillment import World
 
 
 def _client(operator: Any) -> Client:

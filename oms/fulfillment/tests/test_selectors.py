@@ -7,7 +7,7 @@ from typing import Any
 from oms.fulfillment.selectors import order_fulfilment, shipment_list, stockout_list, stockouts_by_sku
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.transfer import order_warehouse_transfer
-from oms.fulfillment.tests.conftest import World
+from oms.testing.fulfillment import World
 
 
 def test_reads_take_a_fixed_number_of_queries(world: World, django_assert_num_queries: Any) -> None:

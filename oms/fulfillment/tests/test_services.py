@@ -17,13 +17,13 @@ from oms.fulfillment.services.pipeline import orders_advance, pipeline_run
 from oms.fulfillment.services.rules import rule_params_check
 from oms.fulfillment.services.stockouts import stockouts_cancel, stockouts_resolve
 from oms.fulfillment.services.transfer import order_warehouse_transfer
-from oms.fulfillment.tests.conftest import World, active_reservations
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order
 from oms.orders.services.cancel import order_cancel
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
 from oms.review.models import Interception, Rule
 from oms.review.services import order_force_review
+from oms.testing.fulfillment import World, active_reservations
 
 
 def advance(world: World, *orders: Order, dispatch: bool = False) -> list[Order]:

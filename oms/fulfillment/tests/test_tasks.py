@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 
 from oms.fulfillment import tasks
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order
+from oms.testing.fulfillment import World
 
 
 def test_beat_schedules_the_pipeline_and_stockouts() -> None:

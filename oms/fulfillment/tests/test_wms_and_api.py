@@ -11,8 +11,8 @@ import pytest
 
 from oms.fulfillment.models import Shipment, WmsCallback
 from oms.fulfillment.services.pipeline import orders_advance
-from oms.fulfillment.tests.conftest import World, signed_callback
 from oms.orders.models import Order
+from oms.testing.fulfillment import World, signed_callback
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from oms.orders.models import IdempotencyKey, Order, OrderLine
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 @pytest.fixture

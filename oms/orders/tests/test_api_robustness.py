@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 @pytest.fixture

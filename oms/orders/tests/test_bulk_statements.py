@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from oms.channels.models import ChannelStock
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.intake import order_intake_bulk
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 def test_statements_per_order_in_bulk(tmall: Any, skus: Any, admin_operator: Any) -> None:

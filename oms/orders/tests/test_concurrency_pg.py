@@ -15,8 +15,8 @@ from django.test import Client
 from oms.channels.models import ChannelStock
 from oms.orders.models import IdempotencyKey, Order, Payment
 from oms.orders.services.intake import order_intake
-from oms.orders.tests.conftest import order_payload
 from oms.outbox.domain.signing import signature_headers
+from oms.testing.orders import order_payload
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 50

@@ -96,7 +96,7 @@ def test_persisted_orders_add_up_exactly(
     from oms.core.domain.money import format_minor
     from oms.orders.models import OrderLine
     from oms.orders.services.intake import order_intake
-    from oms.orders.tests.conftest import order_payload
+    from oms.testing.orders import order_payload
 
     lines, order_discount, shipping = case
     payload = order_payload(

@@ -11,8 +11,8 @@ from django.test import Client
 
 from oms.orders.models import Order, OrderEvent, Payment
 from oms.orders.services.cancel import order_cancel
-from oms.orders.tests.conftest import order_payload
 from oms.outbox.domain.signing import signature_headers
+from oms.testing.orders import order_payload
 
 SECRET = "alipay-test-secret"
 

@@ -14,7 +14,7 @@ from oms.core.errors import ValidationFailed
 from oms.orders.models import Customer, Order
 from oms.orders.selectors import OrderFilters, customer_list, order_get, order_list
 from oms.orders.services.intake import order_intake_bulk
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from oms.inventory.models import Reservation
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.intake import order_intake, order_intake_bulk
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 def quota(channel: Any, code: str, n: int) -> None:

@@ -27,7 +27,7 @@ from config.celery import app
 from oms.outbox.models import MessageState, OutboxMessage
 from oms.outbox.services import outbox_publish
 from oms.outbox.tasks import relay
-from oms.outbox.tests.conftest import Receiver
+from oms.testing.outbox import Receiver
 
 pytestmark = pytest.mark.postgres
 

@@ -11,7 +11,7 @@ from django.test import Client
 from oms.audit.models import OperationLog
 from oms.outbox.models import MessageState, OutboxMessage, WebhookEndpoint
 from oms.outbox.services import outbox_publish
-from oms.outbox.tests.conftest import SECRET, Receiver
+from oms.testing.outbox import SECRET, Receiver
 
 
 def _messages(make_endpoint: Any) -> tuple[OutboxMessage, OutboxMessage]:

@@ -15,7 +15,7 @@ from oms.core.errors import Conflict
 from oms.outbox.models import MessageState, OutboxMessage
 from oms.outbox.relay import RelayResult, outbox_relay, outbox_relay_until_idle
 from oms.outbox.services import OutboxOutsideTransaction, outbox_message_retry, outbox_publish
-from oms.outbox.tests.conftest import Receiver
+from oms.testing.outbox import Receiver
 
 
 def _publish(topic: str = "order.shipped", **payload: Any) -> str:

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from oms.outbox.models import MessageState, OutboxMessage
 from oms.outbox.relay import outbox_relay
 from oms.outbox.services import outbox_publish
-from oms.outbox.tests.conftest import Receiver
+from oms.testing.outbox import Receiver
 
 pytestmark = pytest.mark.postgres
 

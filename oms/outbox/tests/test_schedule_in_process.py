@@ -11,7 +11,7 @@ from django.db import transaction
 from config.celery import app, run_schedule_in_process
 from oms.outbox.models import MessageState, OutboxMessage
 from oms.outbox.services import outbox_publish
-from oms.outbox.tests.conftest import Receiver
+from oms.testing.outbox import Receiver
 
 
 def test_the_in_process_schedule_relays_due_messages(

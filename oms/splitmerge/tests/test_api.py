@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from oms.fulfillment.tests.conftest import World
+from oms.testing.fulfillment import World
 
 
 def _stock(world: World) -> None:

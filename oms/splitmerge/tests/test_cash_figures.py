@@ -8,13 +8,13 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, Payment
 from oms.orders.services.payments import payment_record
 from oms.reports.selectors import cash_totals
 from oms.splitmerge.selectors import living_descendants
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 
 def _stocked(world: World) -> None:

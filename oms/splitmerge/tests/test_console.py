@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from playwright.sync_api import expect
 
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order
 from oms.splitmerge.models import OrderLineage
+from oms.testing.fulfillment import World
 
 
 def _stock(world: World) -> None:

@@ -7,12 +7,12 @@ from typing import Any
 
 from django.test import Client
 
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order
 from oms.orders.selectors import OrderFilters, order_list
 from oms.orders.services.intake import order_intake_bulk
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 
 def _body(

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from oms.audit.models import OperationLog
 from oms.core.domain.money import format_minor
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, OrderEvent, Payment
 from oms.orders.services.payments import _routes, payment_record
 from oms.outbox.domain.signing import signature_headers
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 SECRET = "alipay-routing-secret"
 

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, Payment
 from oms.orders.services.payments import payment_record
 from oms.orders.tests.test_concurrency_pg import race
 from oms.splitmerge.selectors import living_descendants
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 pytestmark = pytest.mark.postgres
 

@@ -10,10 +10,10 @@ import pytest
 
 from oms.catalog.models import BundleComponent, Sku
 from oms.core.errors import Conflict, ValidationFailed
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.intake import order_intake
 from oms.splitmerge.services.auto import order_auto_split
+from oms.testing.fulfillment import World
 
 MONEY = (
     "goods_minor",

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, OrderEvent, Payment, RefundSettlement
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
 from oms.reports.selectors import cash_totals
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 
 def _stocked(world: World) -> None:

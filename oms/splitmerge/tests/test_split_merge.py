@@ -8,7 +8,6 @@ import pytest
 
 from oms.audit.models import OperationLog
 from oms.core.errors import Conflict, ValidationFailed
-from oms.fulfillment.tests.conftest import World, active_reservations
 from oms.inventory.models import Reservation
 from oms.orders.models import Order, OrderEvent
 from oms.orders.services.cancel import order_cancel
@@ -17,6 +16,7 @@ from oms.splitmerge.models import LineOrigin, OrderLineage
 from oms.splitmerge.selectors import merge_suggestions, order_lineage, split_merge_status
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World, active_reservations
 
 MONEY = (
     "goods_minor",

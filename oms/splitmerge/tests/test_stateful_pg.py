@@ -34,7 +34,6 @@ from oms.fulfillment.services.dispatch import order_dispatch
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.transfer import order_warehouse_transfer
 from oms.fulfillment.services.wms import wms_callback_receive
-from oms.fulfillment.tests.conftest import World, signed_callback
 from oms.inventory.models import StockItem
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order, OrderLine
@@ -45,6 +44,7 @@ from oms.review.services import interceptions_release
 from oms.splitmerge.models import LineOrigin, OrderLineage
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World, signed_callback
 
 MONEY = (
     "goods_minor",

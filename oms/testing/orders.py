@@ -1,4 +1,4 @@
-"""Fixtures for the orders tests: master data made through the real models, and order payloads."""
+"""Order fixtures shared by every app's tests: master data made through the real models, and order payloads."""
 
 from __future__ import annotations
 

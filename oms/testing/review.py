@@ -1,4 +1,4 @@
-"""Order fixtures shared across apps (a pytest plugin loaded by the root conftest): a shop, a small catalog, and
+"""Fixtures shared by every app's tests (a pytest plugin loaded by the root conftest): a shop, a small catalog, and
 paid platform orders taken in through the real intake service."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 @pytest.fixture

@@ -8,26 +8,30 @@ on the page, field by field.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from oms.catalog.models import Category, Sku
+from oms.catalog.models import Sku
 from oms.catalog.services import sku_hot_set
-from oms.channels.models import AllocationRule, Channel, RuleMethod, RuleScope
-from oms.channels.selectors import stock_push_status_list
+from oms.channels.models import AllocationRule, Channel
+from oms.channels.selectors import (
+    allocation_rule_choices,
+    allocation_rule_get,
+    allocation_rule_list,
+    allocation_rule_preview,
+    stock_push_status_list,
+)
 from oms.channels.services import rules
-from oms.channels.services.allocation import allocation_preview, channel_stock_reallocate
 from oms.channels.services.push import stock_push_all
+from oms.console.forms import allocation_rule_from_post, int_field
 from oms.console.permissions import console_view
 from oms.core.errors import ApplicationError, FieldError, ValidationFailed
 from oms.inventory import selectors
-from oms.inventory.models import DocumentStatus, DocumentType, StockItem, Warehouse
+from oms.inventory.models import DocumentStatus, DocumentType, Warehouse
 from oms.inventory.services import documents as docs
 
 
@@ -41,19 +45,7 @@ def _show_error(request: HttpRequest, exc: ApplicationError) -> None:
 def stock_index(request: HttpRequest) -> HttpResponse:
     """Find a SKU: totals over all warehouses, one aggregated query."""
     q = request.GET.get("q", "").strip()[:64]
-    skus = Sku.objects.filter(is_bundle=False)
-    if q:
-        skus = skus.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(barcode=q))
-    ids = list(skus.order_by("code").values_list("id", flat=True)[:100])
-    totals = {
-        row["sku_id"]: row
-        for row in StockItem.objects.filter(sku_id__in=ids)
-        .values("sku_id")
-        .annotate(
-            on_hand=Sum("on_hand"), reserved=Sum("reserved"), defective=Sum("defective"), in_transit=Sum("in_transit")
-        )
-    }
-    rows = [(sku, totals.get(sku.pk, {})) for sku in Sku.objects.filter(id__in=ids).order_by("code")]
+    rows = selectors.sku_stock_totals(query=q)
     pushes = stock_push_status_list() if request.user.has_perm("channels.view_channel_stock") else []
     return render(
         request,
@@ -179,13 +171,6 @@ _CREATE_PERMS = {
 }
 
 
-def _int(value: str | None) -> int:
-    try:
-        return int(value or 0)
-    except ValueError:
-        return 0
-
-
 @require_POST
 @console_view("inventory.view_stock")
 def document_create(request: HttpRequest) -> HttpResponse:
@@ -198,20 +183,30 @@ def document_create(request: HttpRequest) -> HttpResponse:
     try:
         lines = parse_lines(p.get("lines", ""))
         if kind == "receipt":
-            doc = docs.stock_receipt_create(warehouse_id=_int(p.get("warehouse")), lines=lines, actor=user, note=note)
+            doc = docs.stock_receipt_create(
+                warehouse_id=int_field(p.get("warehouse")), lines=lines, actor=user, note=note
+            )
         elif kind == "adjustment":
-            doc = docs.stock_count_create(warehouse_id=_int(p.get("warehouse")), lines=lines, actor=user, note=note)
+            doc = docs.stock_count_create(
+                warehouse_id=int_field(p.get("warehouse")), lines=lines, actor=user, note=note
+            )
         elif kind == "defective":
-            doc = docs.stock_defective_mark(warehouse_id=_int(p.get("warehouse")), lines=lines, actor=user, note=note)
+            doc = docs.stock_defective_mark(
+                warehouse_id=int_field(p.get("warehouse")), lines=lines, actor=user, note=note
+            )
         elif kind == "transfer":
             doc = docs.stock_transfer_create(
-                source_id=_int(p.get("warehouse")), dest_id=_int(p.get("dest")), lines=lines, actor=user, note=note
+                source_id=int_field(p.get("warehouse")),
+                dest_id=int_field(p.get("dest")),
+                lines=lines,
+                actor=user,
+                note=note,
             )
         else:
             doc = docs.stock_return_create(
-                channel_id=_int(p.get("channel")),
-                source_id=_int(p.get("warehouse")),
-                dest_id=_int(p.get("dest")),
+                channel_id=int_field(p.get("channel")),
+                source_id=int_field(p.get("warehouse")),
+                dest_id=int_field(p.get("dest")),
                 lines=lines,
                 actor=user,
                 note=note,
@@ -248,7 +243,7 @@ def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             (docs.stock_transfer_ship if is_transfer else docs.stock_return_ship)(document_id=pk, actor=request.user)
         elif action == "receive":
             received = {
-                ln.pk: _int(request.POST.get(f"line-{ln.pk}"))
+                ln.pk: int_field(request.POST.get(f"line-{ln.pk}"))
                 for ln in doc.lines.all()
                 if request.POST.get(f"line-{ln.pk}") not in (None, "")
             }
@@ -269,81 +264,25 @@ def document_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # ------------------------------------------------------------------------------------------ allocation rules
 
 
-def _rule_from_post(request: HttpRequest, rule: AllocationRule | None = None) -> AllocationRule:
-    p = request.POST
-    rule = rule or AllocationRule()
-    rule.channel_id = _int(p.get("channel"))
-    rule.scope = p.get("scope", RuleScope.ALL)
-    rule.category_id = _int(p.get("category")) or None if rule.scope == RuleScope.CATEGORY else None
-    rule.sku = Sku.objects.filter(code=p.get("sku", "").strip()).first() if rule.scope == RuleScope.SKU else None
-    rule.method = p.get("method", RuleMethod.RATIO)
-    rule.ratio_bp = _int(p.get("ratio_bp"))
-    rule.fixed_quantity = _int(p.get("fixed_quantity"))
-    rule.forecast_days = _int(p.get("forecast_days")) or 30
-    rule.min_quantity = _int(p.get("min_quantity"))
-    rule.max_quantity = _int(p.get("max_quantity")) if p.get("max_quantity") else None
-    rule.safety_stock = _int(p.get("safety_stock"))
-    rule.priority = _int(p.get("priority")) or 100
-    rule.is_active = p.get("is_active", "on") == "on"
-    return rule
-
-
-def _rule_choices() -> dict[str, Any]:
-    return {
-        "channels": Channel.objects.filter(is_active=True).order_by("code"),
-        "categories": Category.objects.order_by("code"),
-        "scopes": RuleScope.choices,
-        "methods": RuleMethod.choices,
-    }
-
-
-def _preview_rows(rule: AllocationRule) -> list[dict[str, Any]]:
-    """Quotas now and with ``rule`` (unsaved; inactive to preview its removal) for its SKU or the 20 most stocked."""
-    skus = list(
-        StockItem.objects.values("sku_id")
-        .annotate(n=Sum("on_hand"))
-        .order_by("-n")
-        .values_list("sku_id", flat=True)[:20]
-    )
-    if rule.sku_id:
-        skus = [rule.sku_id]
-    rows = allocation_preview(rule=rule, sku_ids=skus)
-    names = dict(Channel.objects.values_list("id", "code"))
-    codes = dict(Sku.objects.filter(id__in={r.sku_id for r in rows}).values_list("id", "code"))
-    return [
-        {
-            "sku": codes.get(r.sku_id, r.sku_id),
-            "channel": names.get(r.channel_id, r.channel_id),
-            "reserved": r.reserved,
-            "current": r.current,
-            "proposed": r.proposed,
-        }
-        for r in rows
-    ]
-
-
 def _save_or_preview(request: HttpRequest, rule: AllocationRule, back: str) -> HttpResponse:
     """Preview (htmx, nothing saved) or save a rule; saving re-allocates at once."""
     try:
         if request.POST.get("preview"):
             rules.allocation_rule_validate(rule=rule)
-            return render(request, "console/stock/_preview.html", {"rows": _preview_rows(rule)})
-        rules.allocation_rule_save(rule=rule, actor=request.user)
+            return render(request, "console/stock/_preview.html", {"rows": allocation_rule_preview(rule=rule)})
+        summary = rules.allocation_rule_apply(rule=rule, actor=request.user)
     except ApplicationError as exc:
         _show_error(request, exc)
         if getattr(request, "htmx", False) or request.POST.get("preview"):
             return render(request, "console/stock/_preview.html", {"rows": [], "errors": True})
         return redirect(back)
-    summary = channel_stock_reallocate()
     messages.success(request, _("Rule saved; %(n)s channel stock row(s) re-allocated.") % {"n": summary.rows_changed})
     return redirect("console:stock_rules")
 
 
 @console_view("channels.view_allocationrule")
 def rule_list(request: HttpRequest) -> HttpResponse:
-    rule_rows = AllocationRule.objects.select_related("channel", "category", "sku").order_by(
-        "channel__code", "priority"
-    )
+    rule_rows = allocation_rule_list()
     user = request.user
     return render(
         request,
@@ -351,7 +290,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
         {
             "rules": rule_rows,
             "new_rule": AllocationRule(),
-            **_rule_choices(),
+            **allocation_rule_choices(),
             "can_edit": user.has_perm("channels.allocate_stock"),
             "can_change": user.has_perm("channels.allocate_stock") and user.has_perm("channels.change_allocationrule"),
             "can_delete": user.has_perm("channels.allocate_stock") and user.has_perm("channels.delete_allocationrule"),
@@ -363,38 +302,41 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 @console_view("channels.allocate_stock")
 def rule_save(request: HttpRequest) -> HttpResponse:
     """Create a rule (or preview it)."""
-    return _save_or_preview(request, _rule_from_post(request), "console:stock_rules")
+    return _save_or_preview(request, allocation_rule_from_post(request.POST), "console:stock_rules")
 
 
 @console_view("channels.allocate_stock", "channels.change_allocationrule")
 def rule_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Change a rule: the same form and quota preview as a new one, then save and re-allocate."""
-    rule = AllocationRule.objects.select_related("channel", "category", "sku").filter(pk=pk).first()
+    rule = allocation_rule_get(pk=pk)
     if rule is None:
         messages.error(request, _("No such allocation rule."))
         return redirect("console:stock_rules")
     if request.method == "POST":
-        return _save_or_preview(request, _rule_from_post(request, rule), request.path)
-    return render(request, "console/stock/rule_edit.html", {"rule": rule, **_rule_choices()})
+        return _save_or_preview(request, allocation_rule_from_post(request.POST, rule), request.path)
+    return render(request, "console/stock/rule_edit.html", {"rule": rule, **allocation_rule_choices()})
 
 
 @console_view("channels.allocate_stock", "channels.delete_allocationrule")
 def rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm (with the quotas the channels would get without the rule), then delete and re-allocate."""
-    rule = AllocationRule.objects.select_related("channel", "category", "sku").filter(pk=pk).first()
+    rule = allocation_rule_get(pk=pk)
     if rule is None:
         messages.error(request, _("No such allocation rule."))
         return redirect("console:stock_rules")
     if request.method != "POST":
         without = AllocationRule(**{f.attname: getattr(rule, f.attname) for f in AllocationRule._meta.concrete_fields})
         without.is_active = False
-        return render(request, "console/stock/rule_delete.html", {"rule": rule, "rows": _preview_rows(without)})
+        return render(
+            request, "console/stock/rule_delete.html", {"rule": rule, "rows": allocation_rule_preview(rule=without)}
+        )
     try:
-        rules.allocation_rule_delete(rule_id=pk, actor=request.user, reason=request.POST.get("reason", "")[:200])
+        summary = rules.allocation_rule_remove(
+            rule_id=pk, actor=request.user, reason=request.POST.get("reason", "")[:200]
+        )
     except ApplicationError as exc:
         _show_error(request, exc)
         return redirect("console:stock_rules")
-    summary = channel_stock_reallocate()
     messages.success(request, _("Rule deleted; %(n)s channel stock row(s) re-allocated.") % {"n": summary.rows_changed})
     return redirect("console:stock_rules")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from oms.catalog.models import BundleComponent, Sku
 from oms.channels.models import Channel, ChannelStock
@@ -112,3 +113,21 @@ def stock_document_get(*, document_id: int) -> StockDocument:
     if doc is None:
         raise NotFound(f"No stock document {document_id}.")
     return doc
+
+
+def sku_stock_totals(*, query: str = "", limit: int = 100) -> list[tuple[Sku, dict[str, Any]]]:
+    """Stocked SKUs (not bundles) matching ``query`` (code or name contains it, or the barcode is it), by
+    code, each with its totals over all warehouses: one aggregated query for the figures."""
+    skus = Sku.objects.filter(is_bundle=False)
+    if query:
+        skus = skus.filter(Q(code__icontains=query) | Q(name__icontains=query) | Q(barcode=query))
+    ids = list(skus.order_by("code").values_list("id", flat=True)[:limit])
+    totals = {
+        row["sku_id"]: row
+        for row in StockItem.objects.filter(sku_id__in=ids)
+        .values("sku_id")
+        .annotate(
+            on_hand=Sum("on_hand"), reserved=Sum("reserved"), defective=Sum("defective"), in_transit=Sum("in_transit")
+        )
+    }
+    return [(sku, totals.get(sku.pk, {})) for sku in Sku.objects.filter(id__in=ids).order_by("code")]

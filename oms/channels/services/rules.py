@@ -1,5 +1,6 @@
 """Allocation rules (C1) as operators edit them: save (create or change) and delete, each with its operation-log
-row in the same transaction. Callers re-allocate the quotas afterwards (``channel_stock_reallocate``)."""
+row in the same transaction; `allocation_rule_apply` and `allocation_rule_remove` also re-allocate the quotas
+afterwards (``channel_stock_reallocate``, in its own short transactions), as the console does in one action."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from django.db import transaction
 from oms.audit.services import audit_record, model_snapshot
 from oms.channels import actions
 from oms.channels.models import AllocationRule
+from oms.channels.services.allocation import AllocationSummary, channel_stock_reallocate
 from oms.core.actors import Actor
 from oms.core.domain.limits import MAX_CHANNEL_QUANTITY
 from oms.core.errors import FieldError, NotFound, ValidationFailed
@@ -75,3 +77,15 @@ def allocation_rule_delete(*, rule_id: int, actor: Actor, reason: str = "") -> N
     before = model_snapshot(rule, RULE_FIELDS)
     audit_record(actor=actor, action=actions.CHANNELS_ALLOCATION_RULE_DELETE, obj=rule, before=before, reason=reason)
     rule.delete()
+
+
+def allocation_rule_apply(*, rule: AllocationRule, actor: Actor) -> AllocationSummary:
+    """Save the rule, then re-allocate every channel's quotas under the rules now in force."""
+    allocation_rule_save(rule=rule, actor=actor)
+    return channel_stock_reallocate()
+
+
+def allocation_rule_remove(*, rule_id: int, actor: Actor, reason: str = "") -> AllocationSummary:
+    """Delete the rule, then re-allocate every channel's quotas without it."""
+    allocation_rule_delete(rule_id=rule_id, actor=actor, reason=reason)
+    return channel_stock_reallocate()

@@ -10,6 +10,8 @@ withdrawn. The courier is chosen again for the new warehouse.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,17 +52,18 @@ from oms.outbox.services import outbox_publish
 TRANSFERABLE = (Status.PENDING_REVIEW, Status.PENDING_DISPATCH)
 
 
-@retry_on_deadlock
-@transaction.atomic(durable=True)
-def order_warehouse_transfer(
-    *, order: Order, to_warehouse: Warehouse | str, actor: Actor, reason: str, allow_short: bool = False
-) -> WarehouseTransfer:
-    """Transfer the order to ``to_warehouse`` (object or code). Refused (409, nothing changes) when the order
-    is already with the warehouse system or split pending, when B does not cover the receiver, or — unless
-    ``allow_short`` — when B lacks stock for any line (then the missing units become stockouts at B)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Say why the order changes warehouse.", extra={"field": "reason"})
+@dataclass(frozen=True)
+class _Move:
+    """A checked transfer of one locked order from ``source`` to ``target``; ``shipment`` is its dispatch
+    document still waiting to be sent (withdrawn by the transfer), if any."""
+
+    order: Order
+    source: Warehouse
+    target: Warehouse
+    shipment: Shipment | None
+
+
+def _target(to_warehouse: Warehouse | str) -> Warehouse:
     target = (
         to_warehouse
         if isinstance(to_warehouse, Warehouse)
@@ -68,6 +71,11 @@ def order_warehouse_transfer(
     )
     if target is None or not target.is_active:
         raise NotFound(f"No active warehouse {to_warehouse}.", code="unknown_warehouse")
+    return target
+
+
+def _move_checked(order: Order, target: Warehouse) -> _Move:
+    """Lock the order and check it may move to ``target`` (409 otherwise, nothing changed)."""
     locked = lock_orders([order.pk])[order.pk]
     if locked.status not in TRANSFERABLE or locked.final_warehouse_id is None:
         raise Conflict(
@@ -83,10 +91,18 @@ def order_warehouse_transfer(
     shipment = Shipment.objects.select_for_update().filter(order=locked).exclude(state=ShipmentState.CANCELLED).first()
     if shipment is not None and shipment.state != ShipmentState.SENT:
         raise Conflict(f"The warehouse system already took order {locked.number}.", code="already_dispatched")
+    return _Move(order=locked, source=source, target=target, shipment=shipment)
 
+
+def _stock_move(
+    move: _Move, *, actor: Actor, reason: str, allow_short: bool, now: datetime
+) -> tuple[int, dict[int, int]]:
+    """End the stockouts at A, move or re-reserve the lines' units at B, and record what B lacks as
+    stockouts and short lines. Returns (units moved, units short per line)."""
+    locked, target = move.order, move.target
     lines = [ln for ln in order_lines([locked.pk]).get(locked.pk, []) if ln.sku_id is not None]
     stockouts_cancel(order_ids=[locked.pk], reason=f"transferred to {target.code}", actor=actor)
-    moved = _move_reservations(lines, locked, source.pk, target.pk, reason, allow_short)
+    moved = _move_reservations(lines, locked, move.source.pk, target.pk, reason, allow_short)
     outcomes = warehouse_reserve(
         requests=[
             WarehouseReserveRequest(REF_TYPE, ln.pk, target.pk, ln.sku_id, ln.quantity)  # type: ignore[arg-type]
@@ -95,7 +111,6 @@ def order_warehouse_transfer(
         refuse_when_short=not allow_short,
     )
     short = {o.ref_id: o.short for o in outcomes if o.short}
-    now = timezone.now()
     Stockout.objects.bulk_create(
         [
             Stockout(order=locked, line=ln, sku=ln.sku, warehouse=target, quantity=short[ln.pk], created_at=now)
@@ -106,17 +121,30 @@ def order_warehouse_transfer(
     for ln in lines:
         ln.short_quantity = short.get(ln.pk, 0)
     order_lines_short_save(lines)
+    return moved, short
 
-    if shipment is not None:
-        shipment.state = ShipmentState.CANCELLED
-        shipment.save(update_fields=["state"])
-        outbox_publish(
-            topic=f"wms.cancel.{source.code}",
-            aggregate=shipment,
-            payload={"shipment": shipment.number, "order": locked.number, "reason": f"转仓 to {target.code}"},
-        )
+
+def _dispatch_withdraw(move: _Move) -> None:
+    """The document sent to A's warehouse system is cancelled there."""
+    shipment = move.shipment
+    if shipment is None:
+        return
+    shipment.state = ShipmentState.CANCELLED
+    shipment.save(update_fields=["state"])
+    outbox_publish(
+        topic=f"wms.cancel.{move.source.code}",
+        aggregate=shipment,
+        payload={"shipment": shipment.number, "order": move.order.number, "reason": f"转仓 to {move.target.code}"},
+    )
+
+
+def _transfer_record(
+    move: _Move, *, moved: int, short: dict[int, int], actor: Actor, reason: str, now: datetime
+) -> WarehouseTransfer:
+    """The transfer record and the allocation decision it stands for."""
+    source, target = move.source, move.target
     record = WarehouseTransfer.objects.create(
-        order=locked,
+        order=move.order,
         from_warehouse=source,
         to_warehouse=target,
         from_subsidiary=source.subsidiary,
@@ -128,7 +156,7 @@ def order_warehouse_transfer(
         created_at=now,
     )
     AllocationDecision.objects.create(
-        order=locked,
+        order=move.order,
         kind=DecisionKind.TRANSFER,
         outcome="transferred",
         warehouse=target,
@@ -137,6 +165,13 @@ def order_warehouse_transfer(
         actor_name=actor_name(actor),
         created_at=now,
     )
+    return record
+
+
+def _order_moved(move: _Move, *, short: dict[int, int], actor: Actor, reason: str, now: datetime) -> None:
+    """The order ships from B now: its warehouse and short flag, the courier chosen again (an order waiting
+    for dispatch goes back a step), its timeline and operation log."""
+    locked, source, target = move.order, move.source, move.target
     before = {"final_warehouse": source.code, "subsidiary": source.subsidiary.code, "status": locked.status}
     # The courier was chosen for A; it is chosen again for B by the pipeline.
     order_warehouse_save(locked, warehouse=target, has_short_lines=bool(short), at=now)
@@ -162,6 +197,25 @@ def order_warehouse_transfer(
         after={"final_warehouse": target.code, "subsidiary": target.subsidiary.code, "short_lines": len(short)},
         reason=reason,
     )
+
+
+@retry_on_deadlock
+@transaction.atomic(durable=True)
+def order_warehouse_transfer(
+    *, order: Order, to_warehouse: Warehouse | str, actor: Actor, reason: str, allow_short: bool = False
+) -> WarehouseTransfer:
+    """Transfer the order to ``to_warehouse`` (object or code). Refused (409, nothing changes) when the order
+    is already with the warehouse system or split pending, when B does not cover the receiver, or — unless
+    ``allow_short`` — when B lacks stock for any line (then the missing units become stockouts at B)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Say why the order changes warehouse.", extra={"field": "reason"})
+    move = _move_checked(order, _target(to_warehouse))
+    now = timezone.now()
+    moved, short = _stock_move(move, actor=actor, reason=reason, allow_short=allow_short, now=now)
+    _dispatch_withdraw(move)
+    record = _transfer_record(move, moved=moved, short=short, actor=actor, reason=reason, now=now)
+    _order_moved(move, short=short, actor=actor, reason=reason, now=now)
     return record
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
@@ -75,29 +76,21 @@ def stockouts_resolve(
     return summary
 
 
-@retry_on_deadlock
-@transaction.atomic(durable=True)
-def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> StockoutSummary:
-    summary = StockoutSummary()
-    # Only stockouts whose shelf has free units now (bundles: their components are checked on reserving), so
-    # a long tail of hopeless old stockouts cannot starve the ones stock just arrived for.
+def _candidate_orders(sku_ids: Sequence[int] | None, limit: int) -> list[int]:
+    """Orders of open stockouts whose shelf has free units now (bundles: their components are checked on
+    reserving), oldest first, so a long tail of hopeless old stockouts cannot starve the ones stock just
+    arrived for."""
     free_here = StockItem.objects.filter(
         warehouse_id=OuterRef("warehouse_id"), sku_id=OuterRef("sku_id"), on_hand__gt=F("reserved")
     )
     candidates = Stockout.objects.filter(state=StockoutState.OPEN).filter(Q(Exists(free_here)) | Q(sku__is_bundle=True))
     if sku_ids is not None:
         candidates = candidates.filter(sku_id__in=list(sku_ids))
-    order_ids = list(candidates.order_by("created_at", "id").values_list("order_id", flat=True)[:limit])
-    if not order_ids:
-        return summary
-    orders = lock_orders(order_ids)
-    rows = list(
-        Stockout.objects.select_for_update()
-        .filter(order_id__in=list(orders), state=StockoutState.OPEN)
-        .select_related("line")
-        .order_by("created_at", "id")
-    )
-    now = timezone.now()
+    return list(candidates.order_by("created_at", "id").values_list("order_id", flat=True)[:limit])
+
+
+def _stale_cancel(rows: list[Stockout], orders: dict[int, Order], now: datetime) -> list[Stockout]:
+    """Cancel the stockouts of orders that no longer wait for stock; returns them."""
     stale = [
         r for r in rows if orders[r.order_id].status not in WAITING or orders[r.order_id].final_warehouse_id is None
     ]
@@ -105,8 +98,12 @@ def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> Stoc
         Stockout.objects.filter(pk__in=[r.pk for r in stale]).update(
             state=StockoutState.CANCELLED, closed_at=now, note="order no longer waits for stock"
         )
-        summary.cancelled = len(stale)
-    live = [r for r in rows if r not in stale]
+    return stale
+
+
+def _re_reserve(live: list[Stockout], now: datetime) -> tuple[list[Stockout], list[Stockout]]:
+    """Reserve the live stockouts' lines again, in request order; the stockouts whose units all came are
+    resolved, those that got some are reduced, and the lines' short figures follow. Returns (resolved, reduced)."""
     outcomes = warehouse_reserve(
         requests=[
             WarehouseReserveRequest(
@@ -139,7 +136,14 @@ def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> Stoc
     Stockout.objects.bulk_update(resolved, ["state", "closed_at", "note"])
     Stockout.objects.bulk_update(reduced, ["quantity"])
     order_lines_short_save(lines)
-    summary.resolved, summary.reduced = len(resolved), len(reduced)
+    return resolved, reduced
+
+
+def _orders_record(
+    orders: dict[int, Order], resolved: list[Stockout], reduced: list[Stockout], *, actor: Actor
+) -> list[int]:
+    """Timeline and log per order touched; orders with no open stockout left lose their short flag.
+    Returns the ids of those orders (whole again: ready for a courier)."""
     still_short = set(
         Stockout.objects.filter(order_id__in=list(orders), state=StockoutState.OPEN).values_list("order_id", flat=True)
     )
@@ -168,7 +172,29 @@ def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> Stoc
         if order_id not in still_short:
             order.has_short_lines = False
             whole.append(order)
-            summary.ready_orders.append(order_id)
     orders_short_clear([o.pk for o in whole])
     order_events_save(events)
+    return [o.pk for o in whole]
+
+
+@retry_on_deadlock
+@transaction.atomic(durable=True)
+def _resolve(*, sku_ids: Sequence[int] | None, limit: int, actor: Actor) -> StockoutSummary:
+    summary = StockoutSummary()
+    order_ids = _candidate_orders(sku_ids, limit)
+    if not order_ids:
+        return summary
+    orders = lock_orders(order_ids)
+    rows = list(
+        Stockout.objects.select_for_update()
+        .filter(order_id__in=list(orders), state=StockoutState.OPEN)
+        .select_related("line")
+        .order_by("created_at", "id")
+    )
+    now = timezone.now()
+    stale = _stale_cancel(rows, orders, now)
+    summary.cancelled = len(stale)
+    resolved, reduced = _re_reserve([r for r in rows if r not in stale], now)
+    summary.resolved, summary.reduced = len(resolved), len(reduced)
+    summary.ready_orders = _orders_record(orders, resolved, reduced, actor=actor)
     return summary

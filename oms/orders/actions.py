@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Final
 
 ORDER_INTAKE: Final = "order.intake"
+ORDER_PLATFORM_REVISE: Final = "order.platform_revise"
 ORDER_REMARKS: Final = "order.remarks"
 ORDER_TRANSITION: Final = "order.transition"
 PAYMENT_RECORD: Final = "payment.record"

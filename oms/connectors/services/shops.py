@@ -10,6 +10,7 @@ from django.db import transaction
 
 from oms.audit.services import audit_record
 from oms.channels.models import Channel
+from oms.connectors import actions
 from oms.connectors.adapters.base import Connection
 from oms.connectors.crypto import secret_open, secret_reseal, secret_seal
 from oms.connectors.models import ConnectorPlatform, Shop, ShopStatus
@@ -56,7 +57,7 @@ def shop_connect(
     shop_write_back_subscribe(shop=shop, actor=actor)
     after = {f: _plain(getattr(shop, f)) for f in ("platform", *SETTINGS_FIELDS)}
     after["credentials_changed"] = changed_credentials
-    audit_record(actor=actor, action="connectors.shop_connect", obj=shop, before=before, after=after)
+    audit_record(actor=actor, action=actions.CONNECTORS_SHOP_CONNECT, obj=shop, before=before, after=after)
     return shop
 
 
@@ -99,7 +100,7 @@ def shops_credentials_reseal(*, actor: Any) -> int:
         for name in CREDENTIALS:
             setattr(shop, f"{name}_sealed", secret_reseal(getattr(shop, f"{name}_sealed")))
         shop.save(update_fields=[f"{name}_sealed" for name in CREDENTIALS])
-    audit_record(actor=actor, action="connectors.credentials_reseal", after={"shops": len(shops)})
+    audit_record(actor=actor, action=actions.CONNECTORS_CREDENTIALS_RESEAL, after={"shops": len(shops)})
     return len(shops)
 
 

@@ -57,8 +57,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("channels", "inventory"),  # stock: channel and physical (see SAME_LAYER_ALLOWED)
     ("orders",),
     ("review",),
-    ("fulfillment",),
-    ("splitmerge", "reports"),
+    ("fulfillment", "connectors"),
+    ("splitmerge", "reports", "aftersales"),
     ("api", "console"),  # interfaces: nothing imports them
     ("wiring", "demo"),  # the top: cross-app hooks registered in one place; demo data
 )

@@ -16,13 +16,13 @@ from oms.core.errors import Conflict
 from oms.fulfillment.models import Shipment
 from oms.fulfillment.services.dispatch import order_dispatch, orders_dispatch
 from oms.fulfillment.services.pipeline import orders_advance, pipeline_run
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, OrderEvent, Payment
 from oms.outbox.domain.signing import signature_headers
 from oms.outbox.models import OutboxMessage
 from oms.reports.selectors import cash_totals
 from oms.review.models import Interception, InterceptionState
 from oms.review.services import interceptions_release, order_force_review, order_review
+from oms.testing.fulfillment import World
 
 SECRET = "alipay-callback-secret-for-refund-tests"
 

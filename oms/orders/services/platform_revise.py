@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.orders import actions
 from oms.orders.domain.intake import IntakeCommand, snapshot_fingerprint
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
@@ -95,7 +96,7 @@ def order_platform_revise(*, order: Order, payload: Mapping[str, Any], actor: An
     locked.save(update_fields=[*fields, "intake_snapshot", "intake_fingerprint", "updated_at"])
     order_event_build(order=locked, kind="platform_revised", actor=actor, data={"parts": applied}).save()
     audit_record(
-        actor=actor, action="order.platform_revise", obj=locked, before=before,
+        actor=actor, action=actions.ORDER_PLATFORM_REVISE, obj=locked, before=before,
         after={p: snapshot[p] for p in applied},
     )  # fmt: skip
     return Revision(locked, tuple(applied), tuple(unapplied))

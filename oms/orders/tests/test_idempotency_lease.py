@@ -18,7 +18,7 @@ from oms.accounts.models import Operator
 from oms.orders.models import IdempotencyKey, Order
 from oms.orders.services.idempotency import idempotency_begin, idempotency_finish, request_fingerprint
 from oms.orders.services.intake import order_intake
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 PATH = "/api/v1/orders"
 

@@ -29,7 +29,7 @@ from oms.orders.domain.promotions import (
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.file_import import orders_import_file
 from oms.orders.services.intake import order_intake
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 
 def two_lines(**overrides: Any) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from oms.orders.domain.intake import intake_parse
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.file_import import orders_import_file
 from oms.orders.services.intake import order_intake, order_intake_bulk
-from oms.orders.tests.conftest import order_payload
 from oms.orders.tests.test_file_import import ROWS, csv_bytes
+from oms.testing.orders import order_payload
 
 
 def test_the_parser_refuses_a_return_naming_the_type_field() -> None:

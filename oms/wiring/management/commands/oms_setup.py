@@ -24,6 +24,8 @@ APP_ROLE_GRANTS = (
 
 
 class Command(BaseCommand):
+    """Setting up a database touches several apps (schema, roles, chart assets): it lives at the top, in wiring."""
+
     help = "Create or upgrade the database schema and the seeded roles (safe to re-run)."
 
     def add_arguments(self, parser: CommandParser) -> None:

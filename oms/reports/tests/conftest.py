@@ -1,3 +1,14 @@
-"""Report tests run in the fulfilment test world (warehouses, stock, a Tmall shop, real intake)."""
+"""Report tests run in the fulfilment test world (`oms.testing.fulfillment`) and review paid orders at once."""
 
-from oms.fulfillment.tests.conftest import _no_review_buffer, world  # noqa: F401 - fixtures
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from oms.testing.fulfillment import review_buffer_off
+
+
+@pytest.fixture(autouse=True)
+def _no_review_buffer(settings: Any) -> None:
+    review_buffer_off(settings)

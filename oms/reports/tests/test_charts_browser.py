@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from oms.fulfillment.tests.conftest import World
 from oms.reports.services.rollups import rollups_refresh
+from oms.testing.fulfillment import World
 
 pytestmark = pytest.mark.browser
 

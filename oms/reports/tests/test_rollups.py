@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from oms.channels.models import Channel, ChannelWarehouse
 from oms.core.errors import ApplicationError
-from oms.fulfillment.tests.conftest import World
 from oms.orders.models import Order, Payment
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
@@ -20,6 +19,7 @@ from oms.reports.services.rollups import rollups_rebuild, rollups_refresh
 from oms.reports.tests.rollup_check import assert_rollups_match, living_sales_orders
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 _ids = itertools.count(1)
 BUYER = {"platform_buyer_id": "rollup-buyer", "nickname": "小王", "phone": "13700137000"}

@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 
 from oms.core.errors import ValidationFailed
-from oms.fulfillment.tests.conftest import World
 from oms.orders.selectors import OrderFilters, order_list
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
@@ -20,6 +19,7 @@ from oms.reports.sales import sales_report
 from oms.reports.services.rollups import rollups_refresh
 from oms.splitmerge.services.merge import orders_merge
 from oms.splitmerge.services.split import order_split
+from oms.testing.fulfillment import World
 
 DAY1 = date(2026, 1, 15)
 

@@ -17,8 +17,8 @@ from oms.inventory.models import StockDocument
 from oms.inventory.tests.factories import make_channel, make_sku, make_warehouse
 from oms.orders.models import Order, Payment
 from oms.orders.services.file_import import orders_import_file
-from oms.orders.tests.conftest import order_payload
 from oms.outbox.domain.signing import signature_headers
+from oms.testing.orders import order_payload
 
 pytestmark = pytest.mark.django_db
 

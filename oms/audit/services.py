@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from oms.audit.domain.chain import content_digest, link_hash
 from oms.audit.models import ChainHead, OperationLog
-from oms.audit.models import OperationLog
+from oms.core.actors import Actor, actor_name, actor_user
 from oms.core.bulk import bulk_insert_columns
 from oms.core.context import current_context
 
@@ -59,11 +59,10 @@ def _row(
     save: bool = True,
 ) -> OperationLog:
     ctx = current_context()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
     content: dict[str, Any] = {
         "at": timezone.now(),
-        "actor_id": actor.pk if is_user else None,
-        "actor_name": actor.get_username() if is_user else (str(actor) if actor else "system"),
+        "actor_id": getattr(actor_user(actor), "pk", None),
+        "actor_name": actor_name(actor),
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),
@@ -125,11 +124,10 @@ def audit_record_many(
     if not entries:
         return 0
     ctx = current_context()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
     shared: dict[str, Any] = {
         "at": timezone.now(),
-        "actor_id": actor.pk if is_user else None,
-        "actor_name": actor.get_username() if is_user else (str(actor) if actor else "system"),
+        "actor_id": getattr(actor_user(actor), "pk", None),
+        "actor_name": actor_name(actor),
         "action": action,
         "request_id": ctx.request_id,
         "client_address": ctx.client_address,

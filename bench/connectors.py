@@ -37,12 +37,13 @@ def _natives(tag: str, n: int, codes: list[str], at: Any) -> list[tuple[str, dic
 
 def _raw(natives: list[tuple[str, dict[str, Any]]], channel_code: str) -> float:
     from oms.connectors.domain.taobao import map_trade
+    from oms.core.actors import SystemActor
     from oms.orders.services.intake import order_intake_bulk
 
     payloads = [{**map_trade(n).payload, "channel": channel_code} for _tid, n in natives]
     start = time.perf_counter()
     for i in range(0, len(payloads), PAGE):
-        outcomes = order_intake_bulk(payloads=payloads[i : i + PAGE], actor="bench")
+        outcomes = order_intake_bulk(payloads=payloads[i : i + PAGE], actor=SystemActor("bench"))
         if not all(o.created for o in outcomes):
             raise RuntimeError(f"intake refused: {[o.error for o in outcomes if o.error][:3]}")
     return time.perf_counter() - start

@@ -6,3 +6,4 @@ from __future__ import annotations
 from typing import Final
 
 OUTBOXMESSAGE_RETRY: Final = "outboxmessage.retry"
+WEBHOOK_ENDPOINT_ENSURE: Final = "webhook_endpoint.ensure"

@@ -116,6 +116,6 @@ def webhook_endpoint_ensure(*, name: str, url: str, topics: list[str], actor: An
     endpoint.url, endpoint.topics, endpoint.is_active = url, topics, True
     endpoint.full_clean()
     endpoint.save()
-    audit_record(actor=actor, action="webhook_endpoint.ensure", obj=endpoint,
+    audit_record(actor=actor, action=actions.WEBHOOK_ENDPOINT_ENSURE, obj=endpoint,
                  after={"url": url, "topics": topics, "secret_set": created})  # fmt: skip
     return endpoint

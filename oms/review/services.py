@@ -352,7 +352,7 @@ def refund_request_close(*, order: Order, platform_refund_id: str, actor: Any, n
         return None
     request.is_open = False
     request.save(update_fields=["is_open"])
-    audit_record(actor=actor, action="refund_request.close", obj=request, after={"is_open": False}, reason=note)
+    audit_record(actor=actor, action=actions.REFUND_REQUEST_CLOSE, obj=request, after={"is_open": False}, reason=note)
     if not RefundRequest.objects.filter(order=locked, is_open=True).exists():
         holds = list(
             Interception.objects.filter(

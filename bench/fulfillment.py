@@ -9,7 +9,7 @@ of 1–5 lines to eight provinces (a few with a buyer remark, which review holds
 intake is B1's subject, not this one's.
 
 Timed: `orders_advance` (review → allocation with warehouse reservations → courier → pending_dispatch) in
-batches of ``--batch`` (default OMS_FULFILMENT["BATCH_SIZE"], 500), by ``--workers`` processes over
+batches of ``--batch`` (default OMS_FULFILMENT["BATCH_SIZE"], 2,000), by ``--workers`` processes over
 disjoint slices (default: one per core). Reported: orders/s, SQL statements per order (every statement the
 services send, counted by an execute wrapper), the outcome counts, and pgbench's TPC-B tps (scale 10, as
 many clients as workers, 15 s) on a scratch database, so the figure can be read against what this
@@ -34,8 +34,9 @@ from typing import Any
 from oms.core.actors import SystemActor
 
 BENCH = SystemActor("bench")
+from bench import results_dir
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_dir()
 PROVINCES = ["330000", "440000", "320000", "110000", "310000", "510000", "420000", "370000"]
 CITIES = {"330000": "杭州市", "440000": "广州市", "320000": "南京市", "110000": "北京市", "310000": "上海市",
           "510000": "成都市", "420000": "武汉市", "370000": "济南市"}  # fmt: skip
@@ -207,7 +208,7 @@ def _worker(ids: list[int], batch: int, queue: Any) -> None:
     queue.put({"statements": count["n"], "step_seconds": seconds, **totals})
 
 
-def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
+def _pgbench(clients: int, seconds: int = 15, scale: int = 10) -> dict[str, Any]:
     from django.db import connection
 
     p = connection.settings_dict
@@ -228,7 +229,7 @@ def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
         cur.execute(f'DROP DATABASE IF EXISTS "{db}"')
         cur.execute(f'CREATE DATABASE "{db}"')
     try:
-        subprocess.run([str(exe), *conn, "-i", "-q", "-s", "10", db], check=True, env=env, capture_output=True)
+        subprocess.run([str(exe), *conn, "-i", "-q", "-s", str(scale), db], check=True, env=env, capture_output=True)
         out = subprocess.run(
             [str(exe), *conn, "-c", str(clients), "-j", str(clients), "-T", str(seconds), db],
             check=True, env=env, capture_output=True, text=True,
@@ -237,11 +238,17 @@ def _pgbench(clients: int, seconds: int = 15) -> dict[str, Any]:
         with connection.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{db}"')
     tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
-    return {"tps": float(tps.group(1)) if tps else None, "clients": clients, "seconds": seconds, "scale": 10}
+    return {"tps": float(tps.group(1)) if tps else None, "clients": clients, "seconds": seconds, "scale": scale}
 
 
 def run(
-    *, orders: int = 20_000, workers: int | None = None, batch: int | None = None, seed: int = 2026
+    *,
+    orders: int = 20_000,
+    workers: int | None = None,
+    batch: int | None = None,
+    seed: int = 2026,
+    pgbench_seconds: int = 15,
+    pgbench_scale: int = 10,
 ) -> dict[str, Any]:
     from django.db import connection
 
@@ -299,9 +306,9 @@ def run(
             step: round(sum(p["step_seconds"].get(step, 0.0) for p in parts), 1)
             for step in ("review", "allocation", "courier")
         },
-        "pgbench": _pgbench(workers),
+        "pgbench": _pgbench(workers, pgbench_seconds, pgbench_scale),
     }
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"fulfilment-{run_id}.json"
     text = json.dumps(result, ensure_ascii=False, indent=2)
     path.write_text(text)

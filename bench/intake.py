@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from bench import results_dir
+from bench.rows import raw_table
 from oms.core.actors import SYSTEM
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_dir()
 PROVINCES = ["浙江省", "广东省", "江苏省", "北京市", "上海市", "四川省", "湖北省", "山东省"]
 
 
@@ -190,7 +191,8 @@ def run_baseline(
 ) -> dict[str, Any]:
     """The same rows written by hand over one psycopg connection, one transaction per batch: ids taken from
     the sequences in one statement per table, then one COPY (mode "copy") or multi-row INSERT (mode
-    "insert") per table, then the channel-stock counters. Orders are parsed and planned before timing."""
+    "insert") per table, then the channel-stock counters. Orders are parsed and planned before timing.
+    Columns the rows below do not fill get the models' defaults (bench.rows), or the run stops at once."""
     import psycopg
     from django.conf import settings
 
@@ -203,6 +205,7 @@ def run_baseline(
         port=db.get("PORT") or None,
     )
     batches = _plan_batches(payloads, batch)
+    specs = {table: raw_table(table, cols) for table, cols in TABLES.items()}
     statements = 0
     times: list[float] = []
     now = datetime.now(UTC)
@@ -211,7 +214,8 @@ def run_baseline(
         nonlocal statements
         if not rows:
             return
-        cols = TABLES[table]
+        spec = specs[table]
+        cols, rows = spec.columns, [spec.row(r) for r in rows]
         if mode == "copy":
             with cur.copy(f"COPY {table} ({','.join(cols)}) FROM STDIN") as copy:
                 for row in rows:

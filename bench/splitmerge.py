@@ -125,7 +125,7 @@ def run(*, repeats: int = 5, grouping_orders: int = 100_000) -> dict[str, Any]:
         },
         "auto_merge_grouping": grouping,
     }
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"splitmerge-{datetime.now(UTC):%y%m%d%H%M%S}.json"
     for target in (path, RESULTS / "splitmerge-latest.json"):
         target.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")

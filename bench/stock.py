@@ -26,12 +26,13 @@ import os
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
+from bench import results_dir
+from bench.rows import insert_select
 from oms.core.actors import SYSTEM
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = results_dir()
 CLIENTS = 64
 BATCHES = (8, 40)  # lines per call on the batched path: a small bulk-intake page, and a bigger one
 ROUNDS = 5  # B2 runs every variant this many times, interleaved, and reports the median
@@ -154,7 +155,7 @@ def _b2_fixture(run: str, units: int) -> tuple[int, int, int]:
     return ch.pk, sku.pk, wh.pk
 
 
-def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str, Any]:
+def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS, rounds: int = ROUNDS) -> dict[str, Any]:
     import psycopg
     from django.db import connection, transaction
     from django.db.models import Sum
@@ -241,7 +242,7 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
     # indexes grow from nothing, statistics catch up), and so does the baseline's first round.
     one_line_per_call(f"{run}W", hot=False)
     raw_run()
-    # Measured: ROUNDS rounds, each running every variant once in turn, so drift on the shared machine lands
+    # Measured: `rounds` rounds, each running every variant once in turn, so drift on the shared machine lands
     # on all of them alike; each is reported by its median round.
     kinds: dict[str, Any] = {
         "service": lambda r: one_line_per_call(f"{run}S{r}", hot=False),
@@ -249,10 +250,10 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
         **{f"batched_{n}": (lambda r, n=n: batched_run(n, f"{run}B{n}R{r}")) for n in BATCHES},
         "raw_conditional_update": lambda r: raw_run(),
     }
-    rounds: dict[str, list[tuple[float, int, int]]] = {name: [] for name in kinds}
-    for r in range(ROUNDS):
+    measured: dict[str, list[tuple[float, int, int]]] = {name: [] for name in kinds}
+    for r in range(rounds):
         for name, go in kinds.items():
-            rounds[name].append(go(r))
+            measured[name].append(go(r))
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("DROP TABLE bench_hot_row")
 
@@ -271,11 +272,11 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
             "rounds_granted_per_s": [round(granted_rate(run), 1) for run in runs],
         }
 
-    raw_summary = summary(rounds["raw_conditional_update"])
+    raw_summary = summary(measured["raw_conditional_update"])
     raw_rate = raw_summary["granted_per_s"]
 
     def with_ratio(name: str) -> dict[str, Any]:
-        out = summary(rounds[name])
+        out = summary(measured[name])
         return {**out, "ratio": round(out["granted_per_s"] / raw_rate, 3)}
 
     service = with_ratio("service")
@@ -283,13 +284,13 @@ def run_b2(*, attempts_per_client: int = 80, clients: int = CLIENTS) -> dict[str
         "clients": clients,
         "attempts": attempts,
         "units": units,
-        "rounds": ROUNDS,
+        "rounds": rounds,
         "service": service,
         "service_hot_sku": with_ratio("service_hot_sku"),
         "service_batched": [{"lines_per_call": n, **with_ratio(f"batched_{n}")} for n in BATCHES],
         "raw_conditional_update": raw_summary,
         "ratio": service["ratio"],
-        "oversold": sum(o for runs in rounds.values() for _s, _g, o in runs),
+        "oversold": sum(o for runs in measured.values() for _s, _g, o in runs),
         "verify_drift": len(report.drift),
     }
 
@@ -325,27 +326,34 @@ def _b4_fixture(run: str, skus: int, channels: int) -> list[int]:
         AllocationRule.objects.create(channel=ch, ratio_bp=10_000 // channels, safety_stock=1)
     with connection.cursor() as cur:
         cur.execute(
-            """INSERT INTO catalog_sku (code, name, barcode, weight_g, volume_cm3, tax_rate_bp, is_gift, is_bundle,
-                                        is_active, created_at)
-               SELECT %s || g, 'B4 SKU ' || g, '', 100, 100, 1300, false, false, true, now()
-               FROM generate_series(1, %s) g""",
-            [f"B4{run}-", skus],
+            *insert_select(
+                "catalog_sku",
+                ("code", "name", "weight_g", "volume_cm3", "tax_rate_bp", "created_at"),
+                "%s || g, 'B4 SKU ' || g, 100, 100, 1300, now()",
+                "FROM generate_series(1, %s) g",
+                (f"B4{run}-", skus),
+            )
         )
         cur.execute("SELECT id FROM catalog_sku WHERE code LIKE %s ORDER BY id", [f"B4{run}-%"])
         ids = [r[0] for r in cur.fetchall()]
         for wh in whs:
             cur.execute(
-                """INSERT INTO inventory_stockitem (warehouse_id, sku_id, on_hand, reserved, reserved_transfer,
-                                                   defective, in_transit, updated_at)
-                   SELECT %s, id, (id %% 97) + 3, 0, 0, 0, 0, now() FROM catalog_sku WHERE code LIKE %s""",
-                [wh.pk, f"B4{run}-%"],
+                *insert_select(
+                    "inventory_stockitem",
+                    ("warehouse_id", "sku_id", "on_hand", "updated_at"),
+                    "%s, id, (id %% 97) + 3, now()",
+                    "FROM catalog_sku WHERE code LIKE %s",
+                    (wh.pk, f"B4{run}-%"),
+                )
             )
             cur.execute(
-                """INSERT INTO inventory_stockmove (warehouse_id, sku_id, kind, delta_on_hand, delta_defective,
-                                                   delta_in_transit, ref_type, ref_id, note, created_at)
-                   SELECT warehouse_id, sku_id, 'receipt', on_hand, 0, 0, 'bench', 0, '', now()
-                   FROM inventory_stockitem WHERE warehouse_id = %s""",
-                [wh.pk],
+                *insert_select(
+                    "inventory_stockmove",
+                    ("warehouse_id", "sku_id", "kind", "delta_on_hand", "ref_type", "ref_id", "created_at"),
+                    "warehouse_id, sku_id, 'receipt', on_hand, 'bench', 0, now()",
+                    "FROM inventory_stockitem WHERE warehouse_id = %s",
+                    (wh.pk,),
+                )
             )
         cur.execute("ANALYZE")
     return ids
@@ -419,7 +427,14 @@ def run_b4(*, skus: int = 100_000, channels: int = 5, chunk: int = 10_000) -> di
     }
 
 
-def run(which: str = "all") -> dict[str, Any]:
+def run(
+    which: str = "all",
+    *,
+    clients: int = CLIENTS,
+    attempts_per_client: int = 80,
+    rounds: int = ROUNDS,
+    skus: int = 100_000,
+) -> dict[str, Any]:
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -431,9 +446,9 @@ def run(which: str = "all") -> dict[str, Any]:
         "cpus": os.cpu_count(),
     }
     if which in ("all", "b2"):
-        result["b2_hot_sku"] = run_b2()
+        result["b2_hot_sku"] = run_b2(attempts_per_client=attempts_per_client, clients=clients, rounds=rounds)
     if which in ("all", "b4"):
-        result["b4_recompute"] = run_b4()
+        result["b4_recompute"] = run_b4(skus=skus)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%y%m%d%H%M%S")
     path = RESULTS / f"stock-{stamp}.json"

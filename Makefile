@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SHOPS ?= 1
 SIM_PORT ?= 8116
 
-.PHONY: install demo serve test lint typecheck check bench messages clean
+.PHONY: install demo serve test lint typecheck check bench bench-smoke messages clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools uv
@@ -52,6 +52,10 @@ check: lint typecheck
 # Benchmarks on PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/oms_bench, recreated).
 bench: install
 	$(UV) run python -m bench.run_all $(BENCHES)
+
+# Every benchmark in a small size (seconds each; CI runs it so none can rot); figures go to var/bench-smoke.
+bench-smoke: install
+	$(UV) run python -m bench.run_all --smoke $(BENCHES)
 
 # Translations (developers; needs GNU gettext): refresh the catalogue, then compile the committed .mo.
 messages: install

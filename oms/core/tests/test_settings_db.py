@@ -15,6 +15,7 @@ BASE = str(settings.BASE_DIR / "config" / "settings" / "base.py")
 def _database_settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
     """DATABASES["default"] as config/settings/base.py computes it under the given environment."""
     monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
+    monkeypatch.delenv("DB_JIT", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return dict(runpy.run_path(BASE)["DATABASES"]["default"])
@@ -39,3 +40,18 @@ def test_the_running_postgres_connection_is_reused() -> None:
     assert connection.vendor == "postgresql"
     assert connection.settings_dict["CONN_MAX_AGE"] > 0
     assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+def test_jit_is_off_on_postgres_connections_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    db = _database_settings(monkeypatch, DATABASE_URL="postgres://oms@db.example/oms")
+    assert db["OPTIONS"]["options"] == "-c jit=off"
+    db = _database_settings(monkeypatch, DATABASE_URL="postgres://oms@db.example/oms", DB_JIT="1")
+    assert "options" not in db.get("OPTIONS", {})
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_running_postgres_session_has_jit_off() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

@@ -182,8 +182,11 @@ class Order(models.Model):
             models.Index(fields=["-created_at", "-id"], name="order_created_keyset"),
             models.Index(fields=["status", "-created_at", "-id"], name="order_status_created"),
             models.Index(fields=["channel", "-created_at", "-id"], name="order_channel_created"),
-            models.Index(fields=["paid_at"], name="order_paid_at"),
-            models.Index(fields=["receiver_phone"], name="order_receiver_phone"),
+            # A paid-time filter lists by payment time: the keyset seeks (paid_at, id) as it does (created_at, id).
+            models.Index(fields=["-paid_at", "-id"], name="order_paid_keyset"),
+            # Phone and name look-ups list newest first: the index yields page order and seeks to the cursor.
+            models.Index(fields=["receiver_phone", "-created_at", "-id"], name="order_phone_created"),
+            models.Index(fields=["receiver_name", "-created_at", "-id"], name="order_name_created"),
             models.Index(fields=["status", "placed_at"], name="order_status_placed"),
             # The report rollups read which orders changed since their cursor, and recompute a placing day.
             models.Index(fields=["updated_at"], name="order_updated_at"),

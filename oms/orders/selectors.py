@@ -7,14 +7,19 @@ costs and rows inserted meanwhile never shift a page.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import BooleanField, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
 from django.utils import timezone
 
+from oms.catalog.models import Sku
+from oms.channels.models import Channel
 from oms.core.errors import NotFound, ValidationFailed
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderLineVersion, OrderPlatformRef, Payment
 
@@ -71,7 +76,7 @@ class OrderFilters:
     platform_order_id: str = ""
     buyer_phone: str = ""
     sku: str = ""
-    q: str = ""  # free search: order number, platform order id, receiver phone or name
+    q: str = ""  # free search: order number, platform order id, receiver phone or name, SKU, address fragment
     customer_id: int | None = None
     living_only: bool = False  # leave out orders replaced by a split or merge
 
@@ -93,27 +98,52 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-def _cursor_encode(order: Order) -> str:
+# The page order: newest first by creation time, or by payment time when the list filters on it (the
+# (paid_at, id) index then yields page order). A cursor names the key it continues.
+CREATED, PAID = "created_at", "paid_at"
+
+
+def _page_key(f: OrderFilters) -> str:
+    return PAID if f.paid_from or f.paid_to else CREATED
+
+
+def _cursor_encode(order: Order, key: str = CREATED) -> str:
     retired = "|1" if getattr(order, "is_retired", False) else "|0"
-    return base64.urlsafe_b64encode(f"{order.created_at.isoformat()}|{order.pk}{retired}".encode()).decode()
+    head = "paid|" if key == PAID else ""
+    value = getattr(order, key)
+    return base64.urlsafe_b64encode(f"{head}{value.isoformat()}|{order.pk}{retired}".encode()).decode()
 
 
-def _cursor_decode(cursor: str) -> tuple[datetime, int, bool]:
+def _cursor_decode(cursor: str, key: str = CREATED) -> tuple[datetime, int, bool]:
     try:
-        created, pk, *rest = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if (parts[0] == "paid") != (key == PAID):
+            raise ValueError(cursor)  # a cursor of the other page order
+        value, pk, *rest = parts[1:] if key == PAID else parts
         if len(rest) > 1 or rest not in ([], ["0"], ["1"]):
             raise ValueError(cursor)
-        return datetime.fromisoformat(created), int(pk), rest == ["1"]
+        return datetime.fromisoformat(value), int(pk), rest == ["1"]
     except (ValueError, UnicodeDecodeError):
         raise ValidationFailed("The page cursor is not valid; start from the first page.", code="bad_cursor") from None
 
 
+def _sku_id(code: str) -> int | None:
+    """The SKU's id, looked up on its own: the planner then sees the id as a constant and knows from the
+    statistics whether the SKU sells a lot (walk the newest orders, checking lines) or a little (its lines first)."""
+    return Sku.objects.filter(code=code).values_list("id", flat=True).first()
+
+
 def _filtered(f: OrderFilters) -> QuerySet[Order]:
+    """Every filter but the free search, each one an index can serve (see order_list)."""
     qs = Order.objects.all()
     if f.status:
         qs = qs.filter(status=f.status)
     if f.channel:
-        qs = qs.filter(channel__code=f.channel)
+        # The id as a constant (looked up first): the planner weighs a small channel against a big one.
+        channel_id = Channel.objects.filter(code=f.channel).values_list("id", flat=True).first()
+        if channel_id is None:
+            return qs.none()
+        qs = qs.filter(channel_id=channel_id)
     if f.order_type:
         qs = qs.filter(order_type=f.order_type)
     if f.created_from:
@@ -139,44 +169,124 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
     if f.buyer_phone:
         qs = qs.filter(receiver_phone=f.buyer_phone)
     if f.sku:
-        qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku__code=f.sku)))
+        sku_id = _sku_id(f.sku)
+        if sku_id is None:
+            return qs.none()
+        qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_id=sku_id)))
     if f.customer_id:
         qs = qs.filter(customer_id=f.customer_id)
     qs = qs.annotate(is_retired=retired_expression())
     if f.living_only:
         qs = qs.filter(is_retired=False)
-    if f.q:
-        term = f.q.strip()
-        qs = qs.filter(
-            Q(number=term)
-            | Q(receiver_phone=term)
-            | Q(receiver_name=term)
-            | Exists(OrderPlatformRef.objects.filter(order=OuterRef("pk"), platform_order_id=term))
-        )
     return qs
 
 
+# The free search looks a term up as each kind of key it can be, every kind through its own index: order
+# number (its pattern), platform order id (ASCII without spaces), receiver phone (digits), receiver name
+# (exact; no digits), SKU code (when a SKU has it: the lines' index) and an address fragment (a trigram index
+# on PostgreSQL) when the term can be one: SEARCH_FRAGMENT_MIN characters or more (a trigram needs three), at
+# least one of them not ASCII (a Chinese address; identifiers are ASCII).
+SEARCH_FRAGMENT_MIN = 3
+_NUMBER = re.compile(r"[A-Z]{2}\d{6}[0-9A-Z]{10}")
+_PHONE = re.compile(r"\+?[\d -]{5,20}")
+
+
+def _search_kinds(term: str) -> list[Q]:
+    kinds = []
+    if _NUMBER.fullmatch(term):
+        kinds.append(Q(number=term))
+    if term.isascii() and not any(ch.isspace() for ch in term):
+        kinds.append(Q(Exists(OrderPlatformRef.objects.filter(order=OuterRef("pk"), platform_order_id=term))))
+    if _PHONE.fullmatch(term):
+        kinds.append(Q(receiver_phone=term))
+    if not any(ch.isdigit() for ch in term):
+        kinds.append(Q(receiver_name=term))
+    sku_id = _sku_id(term)
+    if sku_id is not None:
+        kinds.append(Q(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_id=sku_id))))
+    if len(term) >= SEARCH_FRAGMENT_MIN and not term.isascii():
+        kinds.append(Q(receiver_address__contains=term))
+    return kinds
+
+
+def _page_order(living_first: bool, key: str) -> tuple[str, ...]:
+    return ("is_retired", f"-{key}", "-id") if living_first else (f"-{key}", "-id")
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    value: datetime
+    pk: int
+    retired: bool
+    key: str
+
+    def before(self) -> Q:
+        """``(key, id) < (X, N)``: one row-value comparison, so the index on (key, id) seeks straight to the
+        cursor instead of filtering its way there."""
+        return Q(TupleLessThan(Tuple(F(self.key), F("id")), (self.value, self.pk)))
+
+    def after(self, living_first: bool) -> Q:
+        """Rows after the cursor's row in page order (living first: the rest of its part, then the retired)."""
+        if not living_first:
+            return self.before()
+        after = Q(is_retired=self.retired) & self.before()
+        return after | Q(is_retired=True) if not self.retired else after
+
+
+def _searched(qs: QuerySet[Order], term: str, *, cursor: _Cursor | None, key: str, size: int) -> QuerySet[Order]:
+    """``qs`` narrowed to the orders ``term`` finds. On PostgreSQL each kind is looked up on its own: for
+    living and for replaced orders apart (the page lists living ones first), the first ``size`` rows after
+    the cursor in page order, from the kind's index; the page is taken from their union. Elsewhere (SQLite,
+    the embedded default) the kinds are ORed."""
+    kinds = _search_kinds(term)
+    if not kinds:
+        return qs.none()
+    if not connection.features.supports_slicing_ordering_in_compound:
+        any_kind = Q()
+        for kind in kinds:
+            any_kind |= kind
+        return qs.filter(any_kind)
+    branches = []
+    for kind in kinds:
+        for retired in (False, True):
+            if cursor is not None and cursor.retired and not retired:
+                continue  # the cursor is among the replaced orders: every living one came before it
+            branch = qs.filter(kind & Q(is_retired=retired))
+            if cursor is not None and cursor.retired == retired:
+                branch = branch.filter(cursor.before())
+            branches.append(branch.order_by(f"-{key}", "-id").values("pk")[:size])
+    return qs.filter(pk__in=branches[0].union(*branches[1:]))
+
+
 def order_queryset(*, filters: OrderFilters) -> QuerySet[Order]:
-    """Every order the list shows under ``filters`` (unordered, unevaluated): what exports stream."""
-    return _filtered(filters)
+    """Every order the list shows under ``filters``, the free search included (unordered, unevaluated): what
+    exports stream."""
+    qs = _filtered(filters)
+    term = filters.q.strip()
+    if not term:
+        return qs
+    any_kind = Q()
+    for kind in _search_kinds(term):
+        any_kind |= kind
+    return qs.filter(any_kind) if any_kind else qs.none()
 
 
 def order_list(*, filters: OrderFilters, cursor: str = "", limit: int = 50) -> Page:
-    """One query: the page of orders (with channel and customer joined) plus one look-ahead row."""
+    """One query (two when filtering by channel or SKU or searching: the id first): the page of orders, with
+    channel and customer joined, plus one look-ahead row. Each filter and search kind goes through an index
+    that also yields page order; the tests pin the statements and check each plan uses indexes."""
     limit = max(1, min(limit, MAX_PAGE))
+    key = _page_key(filters)
     qs = _filtered(filters).select_related("channel", "customer")
-    qs = qs.order_by("is_retired", "-created_at", "-id") if filters.living_first else qs.order_by("-created_at", "-id")
-    if cursor:
-        created, pk, retired = _cursor_decode(cursor)
-        after = Q(created_at__lt=created) | Q(created_at=created, id__lt=pk)
-        if filters.living_first:
-            after = Q(is_retired=retired) & after
-            if not retired:
-                after |= Q(is_retired=True)
-        qs = qs.filter(after)
-    rows = list(qs[: limit + 1])
+    at = _Cursor(*_cursor_decode(cursor, key), key=key) if cursor else None
+    if filters.q.strip():
+        qs = _searched(qs, filters.q.strip(), cursor=at, key=key, size=limit + 1)
+    if at is not None:
+        qs = qs.filter(at.after(filters.living_first))
+    rows = list(qs.order_by(*_page_order(filters.living_first, key))[: limit + 1])
     items = rows[:limit]
-    return Page(items=items, next_cursor=_cursor_encode(items[-1]) if len(rows) > limit else None, filters=filters)
+    next_cursor = _cursor_encode(items[-1], key) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor, filters=filters)
 
 
 def order_get(*, number: str) -> Order:

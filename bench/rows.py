@@ -80,3 +80,20 @@ def insert_select(
     defaults = ", ".join(["%s"] * len(spec.defaults))
     sql = f"INSERT INTO {table} ({', '.join(spec.columns)}) SELECT {select}{', ' if defaults else ''}{defaults} {rest}"
     return sql, [*params[:n_select], *spec.defaults, *params[n_select:]]
+
+
+def copy_select(table: str, overrides: dict[str, str], source: str, *, alias: str = "s") -> str:
+    """``INSERT INTO table (every column) SELECT …`` copying the rows ``source`` yields under ``alias``, every
+    column as it is except ``overrides`` (column → SQL expression); ``id`` is left to the sequence unless
+    overridden. The column list comes from the model, so the copy keeps up with the schema."""
+    from django.apps import apps
+
+    models = [m for m in apps.get_models() if m._meta.db_table == table]
+    if not models:
+        raise LookupError(f"no model has the table {table}")
+    columns = [f.column for f in models[0]._meta.local_concrete_fields if f.column != "id" or "id" in overrides]
+    unknown = sorted(set(overrides) - set(columns))
+    if unknown:
+        raise LookupError(f"{table} has no column(s) {', '.join(unknown)}")
+    exprs = [overrides.get(c, f"{alias}.{c}") for c in columns]
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(exprs)} {source}"

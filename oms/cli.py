@@ -56,6 +56,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         "Orders pulled from the platform simulator and taken in per second vs plain intake (goal ≥ 0.8).",
         (),
     ),
+    ("bench", "lists"): (
+        "bench_lists",
+        "Order list filters, search kinds, deep page and detail at 1,000,000 orders vs raw SQL (PostgreSQL).",
+        (),
+    ),
     ("worker",): ("oms_worker", "Run a Celery worker for background work (needs CELERY_BROKER_URL).", ()),
     ("fulfilment", "run"): (
         "fulfilment_run",

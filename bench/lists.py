@@ -25,6 +25,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from bench import results_dir
@@ -317,18 +318,20 @@ def run(*, orders: int = 1_000_000, seeds: int = 2_000, requests: int = 30, rebu
     rng = random.Random(11)
     samples = _samples(requests, rng)
     raw = RawLists()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, make in _cases(samples).items():
         queries = [make(k) for k in range(requests)]
         for q in queries[:3]:  # untimed: warm the plan caches and the pages this case reads
             _service(q)
             raw.page(q)
-        service_ms, raw_ms, statements = [], [], []
+        service_ms: list[float] = []
+        raw_ms: list[float] = []
+        statements: list[int] = []
         for q in queries:
             with count_statements() as counter:
-                service_ms.append(_timed(lambda q=q: _service(q)))
+                service_ms.append(_timed(partial(_service, q)))
             statements.append(counter[0])
-            raw_ms.append(_timed(lambda q=q: raw.page(q)))
+            raw_ms.append(_timed(partial(raw.page, q)))
         rows.append(
             {
                 "case": name,

@@ -21,10 +21,11 @@ from urllib.parse import urlparse
 
 import psycopg
 
-BENCHES = ("intake", "stock", "fulfilment", "split-merge", "lists")
+BENCHES = ("intake", "single", "stock", "fulfilment", "split-merge", "lists")
 # The arguments of each benchmark's smoke run: every code path of the full run, in a few seconds.
 SMOKE_ARGS: dict[str, tuple[str, ...]] = {
     "intake": ("--orders", "300", "--batch", "100"),
+    "single": ("--orders", "60"),
     "stock": ("--clients", "4", "--attempts", "10", "--rounds", "1", "--skus", "2000"),
     "fulfilment": ("--orders", "400", "--batch", "200", "--pgbench-seconds", "2", "--pgbench-scale", "1"),
     "split-merge": ("--repeats", "1", "--grouping-orders", "2000"),

@@ -56,6 +56,11 @@ COMMANDS: dict[tuple[str, ...], tuple[str, str, tuple[str, ...]]] = {
         "Orders pulled from the platform simulator and taken in per second vs plain intake (goal ≥ 0.8).",
         (),
     ),
+    ("bench", "single"): (
+        "bench_single",
+        "Single-order intake: 1 and 2 processes, HTTP with 2 servers, raw psycopg; statements, round trips.",
+        (),
+    ),
     ("bench", "lists"): (
         "bench_lists",
         "Order list filters, search kinds, deep page and detail at 1,000,000 orders vs raw SQL (PostgreSQL).",

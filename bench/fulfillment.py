@@ -31,11 +31,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import results_dir
 from oms.core.actors import SystemActor
 
 BENCH = SystemActor("bench")
-from bench import results_dir
-
 RESULTS = results_dir()
 PROVINCES = ["330000", "440000", "320000", "110000", "310000", "510000", "420000", "370000"]
 CITIES = {"330000": "杭州市", "440000": "广州市", "320000": "南京市", "110000": "北京市", "310000": "上海市",

@@ -176,6 +176,7 @@ def build(*, orders: int, seeds: int, rebuild: bool) -> dict[str, Any]:
     """The fixture (see the module docstring); reused when the database already holds ``orders`` orders."""
     from django.db import connection
 
+    from oms.core.actors import SYSTEM
     from oms.orders.models import Order
     from oms.orders.services.intake import order_intake_bulk
 
@@ -188,7 +189,7 @@ def build(*, orders: int, seeds: int, rebuild: bool) -> dict[str, Any]:
     _master_data()
     payloads = _seed_payloads(seeds, random.Random(2026))
     for i in range(0, seeds, 1000):
-        outcomes = order_intake_bulk(payloads=payloads[i : i + 1000], actor=None)
+        outcomes = order_intake_bulk(payloads=payloads[i : i + 1000], actor=SYSTEM)
         errors = [o.error.as_dict() for o in outcomes if o.error is not None]
         if errors:
             raise RuntimeError(f"seed order refused: {errors[0]}")

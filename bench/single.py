@@ -71,6 +71,7 @@ class Counter:
 def _in_process_worker(payloads: list[dict[str, Any]], queue: Any) -> None:
     from django.db import connection
 
+    from oms.core.actors import SYSTEM
     from oms.orders.services.intake import order_intake
 
     counter = Counter()
@@ -79,7 +80,7 @@ def _in_process_worker(payloads: list[dict[str, Any]], queue: Any) -> None:
     times = []
     for p in payloads:
         t0 = time.perf_counter()
-        order_intake(payload=p, actor=None)
+        order_intake(payload=p, actor=SYSTEM)
         times.append(time.perf_counter() - t0)
     queue.put({"times": times, "statements": counter.statements, "round_trips": counter.round_trips})
     connection.close()

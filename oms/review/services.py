@@ -407,7 +407,7 @@ def refund_request_answer(*, request: RefundRequest, actor: Any, note: str) -> b
         return False
     locked.is_open = False
     locked.save(update_fields=["is_open"])
-    audit_record(actor=actor, action="refund_request.close", obj=locked, after={"is_open": False}, reason=note)
+    audit_record(actor=actor, action=actions.REFUND_REQUEST_CLOSE, obj=locked, after={"is_open": False}, reason=note)
     still_open = RefundRequest.objects.filter(order_id=locked.order_id, is_open=True).exists()
     if not still_open:
         holds = list(

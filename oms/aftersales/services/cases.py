@@ -18,11 +18,13 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from oms.aftersales import actions
 from oms.aftersales.domain import states
 from oms.aftersales.domain.recalculate import Policy, Recalculation, Step, recalculate, steps_as_data
 from oms.aftersales.models import Case, CaseEvent, CaseLine
 from oms.aftersales.services.facts import OrderView, channel_policy, order_facts
 from oms.audit.services import audit_record
+from oms.core.actors import actor_name, actor_user
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
@@ -31,7 +33,7 @@ from oms.orders.selectors import order_living_successors
 from oms.orders.services.line_versions import LineFigures, order_lines_reapportion
 from oms.orders.services.payments import payments_owe_back
 from oms.orders.services.reissue import order_reissue_create
-from oms.orders.services.timeline import actor_name, actor_or_none, order_event_record
+from oms.orders.services.timeline import order_event_record
 from oms.outbox.services import outbox_publish
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -145,7 +147,7 @@ def _event(case: Case, kind: str, actor: Any, *, before: str = "", note: str = "
         kind=kind,
         from_status=before,
         to_status=case.status,
-        actor=actor_or_none(actor),
+        actor=actor_user(actor),
         actor_name=actor_name(actor),
         note=note[:500],
         data=data,
@@ -202,7 +204,7 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
         override_reason=override_reason,
         currency=locked.currency,
         refund_request_id=req.refund_request_id,
-        created_by=actor_or_none(actor),
+        created_by=actor_user(actor),
     )
     _apply(case, result)
     try:
@@ -217,7 +219,7 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
     order_event_record(order=locked, kind="aftersales_opened", actor=actor, data={"case": case.number})
     audit_record(
         actor=actor,
-        action="aftersales.create",
+        action=actions.CASE_CREATE,
         obj=case,
         after={"kind": case.kind, "refund_minor": case.refund_minor, "method": case.method},
         reason=override_reason,
@@ -251,7 +253,7 @@ def _move(case: Case, action: str, actor: Any, *, note: str = "", data: Any = No
     _event(case, action, actor, before=before, note=note, data=data)
     audit_record(
         actor=actor,
-        action=f"aftersales.{action}",
+        action=actions.CASE_STEP[action],
         obj=case,
         before={"status": before},
         after={"status": case.status, **({"data": data} if data else {})},

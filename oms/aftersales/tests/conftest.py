@@ -11,7 +11,7 @@ from oms.inventory.models import Subsidiary, Warehouse
 from oms.orders.domain.status import Status
 from oms.orders.models import Order
 from oms.orders.services.timeline import order_transition
-from oms.orders.tests.conftest import make_order, order_payload, payload, skus, store, tmall  # noqa: F401
+from oms.testing.orders import make_order, order_payload, payload, skus, store, tmall  # noqa: F401
 
 PATH_TO_SHIPPED = (Status.PENDING_DISPATCH, Status.PENDING_SHIPMENT, Status.SHIPPED)
 

@@ -20,7 +20,8 @@ from oms.connectors.tests.conftest import T0
 from oms.orders.models import Order, PlatformSkuMapping
 from oms.outbox.delivery import DeliveryOutcome
 from oms.outbox.models import MessageState, OutboxMessage
-from oms.outbox.services import outbox_publish, outbox_relay
+from oms.outbox.relay import outbox_relay
+from oms.outbox.services import outbox_publish
 
 Sim = tuple[Shop, SimShop]
 

@@ -11,6 +11,7 @@ from django.db.models import Max
 
 from oms.audit.services import audit_record
 from oms.core.errors import ValidationFailed
+from oms.orders import actions
 from oms.orders.models import Order, OrderLine, OrderLineVersion
 from oms.orders.services.timeline import order_event_record
 
@@ -54,5 +55,5 @@ def order_lines_reapportion(
     OrderLineVersion.objects.bulk_create(rows)
     data = {"source": source, "lines": {str(lines[f.line_id].line_no): f.paid_minor for f in figures}}
     order_event_record(order=order, kind="lines_reapportioned", actor=actor, data=data)
-    audit_record(actor=actor, action="order.lines_reapportion", obj=order, after=data)
+    audit_record(actor=actor, action=actions.ORDER_LINES_REAPPORTION, obj=order, after=data)
     return rows

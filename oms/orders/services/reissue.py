@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oms.audit.services import audit_record
+from oms.orders import actions
 from oms.orders.domain.split import LineAmounts
 from oms.orders.domain.status import Status
 from oms.orders.models import Order, OrderLine
@@ -83,7 +84,7 @@ def order_reissue_create(*, original: Order, units: Sequence[tuple[OrderLine, in
     )
     order_event_record(order=original, kind="reissued", actor=actor, data={"order": order.number, "source": source})
     audit_record(
-        actor=actor, action="order.reissue", obj=order, after={"reissue_of": original.number, "source": source}
+        actor=actor, action=actions.ORDER_REISSUE, obj=order, after={"reissue_of": original.number, "source": source}
     )
     shortages = order_lines_reserve(lines=rows, channel_ids={order.pk: order.channel_id}, refuse_when_short=False)
     if shortages:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from oms.channels.models import ChannelStock
 from oms.orders.services.intake import order_intake
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 # Round trips of one intake (each ``execute`` — the stock path's ``;``-joined statements are one — and BEGIN and
 # COMMIT, which Django records too): the three look-ups of intake_prepare (channel, SKUs, the platform order

@@ -18,7 +18,7 @@ from oms.core.errors import ValidationFailed
 from oms.orders.models import Order
 from oms.orders.selectors import OrderFilters, order_list
 from oms.orders.services.intake import order_intake_bulk
-from oms.orders.tests.conftest import order_payload
+from oms.testing.orders import order_payload
 
 BIG_TABLES = ("orders_order", "orders_orderline", "orders_orderplatformref")
 

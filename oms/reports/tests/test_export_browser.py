@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from oms.fulfillment.tests.conftest import World
+from oms.testing.fulfillment import World
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from oms.core.errors import Conflict, ValidationFailed
-from oms.fulfillment.tests.conftest import World
+from oms.testing.fulfillment import World
 from oms.orders.selectors import order_list
 from oms.reports.exports.filters import order_filters_parse
 from oms.reports.models import ExportJob

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from oms.channels.models import Channel
-from oms.fulfillment.tests.conftest import World
+from oms.testing.fulfillment import World
 from oms.orders.models import Order
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
 from oms.reports.models import ShipByPolicy

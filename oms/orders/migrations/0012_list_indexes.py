@@ -22,7 +22,7 @@ def drop_address_trigram_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0010_report_indexes'),
+        ('orders', '0011_order_line_versions'),
     ]
 
     operations = [

@@ -29,6 +29,9 @@ JUDGED: dict[tuple[str, str], str] = {
     ("B608", "fast_reserve.py"): B608_REASON + " (PostgreSQL fast path: prepared statements over constant tables)",
     ("B608", "hot_reserve.py"): B608_REASON + " (the queue function's body over constant table names)",
     ("B608", "intake.py"): B608_REASON + " (bench/intake.py: the raw baseline's INSERT into a model table)",
+    ("B608", "lists.py"): B608_REASON + " (bench/lists.py: the 1M-order fixture's CREATE TABLE AS / INSERT SELECT)",
+    ("B608", "lists_raw.py"): B608_REASON + " (bench/lists_raw.py: the raw baseline's WHERE built from constants)",
+    ("B608", "single.py"): B608_REASON + " (bench/single.py: the raw baseline's INSERT of a model's own columns)",
     ("B608", "reports.py"): B608_REASON + " (bench/reports.py: the 1M-order fixture's INSERT ... SELECT and reads)",
     # urlopen of a URL whose scheme the adapter checked to be https just above (platform API endpoints).
     ("B310", "http.py"): "platform adapter: the URL's scheme is checked to be https before urlopen",

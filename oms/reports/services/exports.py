@@ -26,8 +26,8 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from oms.audit.services import audit_record
-from oms.reports import actions
 from oms.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from oms.reports import actions
 from oms.reports.exports.lists import EXPORTS, ListExport
 from oms.reports.exports.writers import FORMATS, write_rows
 from oms.reports.models import ExportJob, ExportState
@@ -97,7 +97,9 @@ def export_request(
             job.save()
             job.file_name = f"{job.pk}-{list_name}.{fmt}"
             job.save(update_fields=["file_name"])
-            audit_record(actor=operator, action=actions.EXPORT_REQUESTED, obj=job, after={"filters": filters, "rows": total})
+            audit_record(
+                actor=operator, action=actions.EXPORT_REQUESTED, obj=job, after={"filters": filters, "rows": total}
+            )
             transaction.on_commit(lambda: export_schedule(job.pk))
     except IntegrityError:
         raise _already_running(job.fingerprint) from None

@@ -16,12 +16,12 @@ from django.test import Client
 from openpyxl import load_workbook
 
 from oms.core.errors import Conflict, ValidationFailed
-from oms.testing.fulfillment import World
 from oms.orders.selectors import order_list
 from oms.reports.exports.filters import order_filters_parse
 from oms.reports.models import ExportJob
 from oms.reports.services import exports as export_service
 from oms.reports.services.exports import export_request, export_retry, export_run
+from oms.testing.fulfillment import World
 
 
 @pytest.fixture(autouse=True)

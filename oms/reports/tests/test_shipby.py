@@ -10,12 +10,12 @@ from django.test import Client
 from django.utils import timezone
 
 from oms.channels.models import Channel
-from oms.testing.fulfillment import World
 from oms.orders.models import Order
 from oms.outbox.models import OutboxMessage, WebhookEndpoint
 from oms.reports.models import ShipByPolicy
 from oms.reports.services.shipby import ship_by_alerts_send
 from oms.reports.shipby import ship_by_counts, ship_by_list
+from oms.testing.fulfillment import World
 
 
 def _paid_hours_ago(world: World, hours: float, **overrides: Any) -> Order:

@@ -36,7 +36,7 @@ def relay_to_this_app(monkeypatch: pytest.MonkeyPatch) -> Callable[[], Any]:
         ok = 200 <= answer.status_code < 300
         return DeliveryOutcome(ok=ok, status_code=answer.status_code, error="" if ok else answer.content.decode()[:200])
 
-    monkeypatch.setattr("oms.outbox.services.http_post", post)
+    monkeypatch.setattr("oms.outbox.relay.http_post", post)
 
     def relay() -> Any:
         OutboxMessage.objects.filter(state=MessageState.PENDING).update(next_attempt_at=timezone.now())

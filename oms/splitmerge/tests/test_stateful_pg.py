@@ -36,6 +36,7 @@ from oms.fulfillment.services.transfer import order_warehouse_transfer
 from oms.fulfillment.services.wms import wms_callback_receive
 from oms.inventory.models import StockItem
 from oms.inventory.services.verify import stock_verify
+from oms.orders.domain.payments import refunded_in_full
 from oms.orders.models import Order, OrderLine
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.payments import payment_record
@@ -217,7 +218,8 @@ def machine_for(world: World) -> type[RuleBasedStateMachine]:
         @rule()
         def advance(self) -> None:
             """An operator releases the holds of orders waiting for review, then the pipeline moves them on."""
-            living = self._living(("pending_review",))
+            # An order refunded in full keeps its hold: releasing it is refused (409), it is cancelled instead.
+            living = [o for o in self._living(("pending_review",)) if not refunded_in_full(o.payment_status)]
             holds = list(Interception.objects.filter(order__in=living, state="open").values_list("pk", flat=True))
             if holds:
                 interceptions_release(interception_ids=holds, actor=world.actor, note="state machine")

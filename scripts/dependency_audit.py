@@ -35,6 +35,16 @@ def load_database() -> tuple[dt.date, dict[str, list[dict[str, object]]]]:
     return stamp, {canonicalize_name(name): entries for name, entries in database.items()}
 
 
+# Advisories read and judged not to apply to the installed version: (distribution, advisory id) → why.
+JUDGED = {
+    ("reportlab", "CVE-2020-28463"): (
+        "SSRF through <img src> in paragraph markup. Fixed in 3.5.55 by rl_config.trustedHosts, whose default "
+        "(None) trusts no host; the database lists every version (>=0.0) because it records no fixed one. "
+        "oms.core.pdf also escapes every text it draws as a paragraph."
+    ),
+}
+
+
 def audit(installed: dict[str, str], advisories: dict[str, list[dict[str, object]]]) -> list[str]:
     """Every (name, version) the database lists as vulnerable, with the advisory's CVE or id."""
     hits: list[str] = []
@@ -46,8 +56,11 @@ def audit(installed: dict[str, str], advisories: dict[str, list[dict[str, object
         for advisory in advisories.get(canonicalize_name(name), []):
             for spec in advisory.get("specs", []) or []:  # type: ignore[attr-defined]
                 try:
+                    ident = str(advisory.get("cve") or advisory.get("id"))
+                    if (canonicalize_name(name), ident) in JUDGED:
+                        continue
                     if parsed in SpecifierSet(str(spec)):
-                        hits.append(f"{name} {version} matches {spec} ({advisory.get('cve') or advisory.get('id')})")
+                        hits.append(f"{name} {version} matches {spec} ({ident})")
                 except InvalidSpecifier:
                     continue
     return hits

@@ -90,6 +90,8 @@ class Case(models.Model):
     override_reason = models.CharField(_("policy override reason"), max_length=300, blank=True)
     currency = models.CharField(_("currency"), max_length=3)
     refund_minor = models.BigIntegerField(_("refund"), default=0)
+    # What refunds recorded on the order have settled of refund_minor so far (partial refunds add up).
+    settled_minor = models.BigIntegerField(_("refund settled"), default=0)
     kept_charge_minor = models.BigIntegerField(_("kept units cost"), default=0)
     explanation = models.JSONField(_("explanation"), default=list, blank=True)  # codes + parameters
     blocking = models.JSONField(_("blocking"), default=list, blank=True)
@@ -149,6 +151,9 @@ class Case(models.Model):
                 fields=["order", "request_key"], condition=~Q(request_key=""), name="case_request_once"
             ),
             models.CheckConstraint(condition=Q(refund_minor__gte=0), name="case_refund_not_negative"),
+            models.CheckConstraint(
+                condition=Q(settled_minor__gte=0, settled_minor__lte=F("refund_minor")), name="case_settled_in_refund"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "-created_at"], name="case_status_created"),

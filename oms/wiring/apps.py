@@ -9,6 +9,8 @@ so a reader at a call site finds every answer in this file, and the lower app ne
 | `orders.selectors.ORDER_REPLACEMENTS` | `Replacements` | splitmerge: retired orders and their living successors |
 | `review.services.RULE_PARAM_CHECKS` | `RuleParamCheck` | fulfillment: warehouse and courier rule targets |
 | `review.selectors.FACT_PROVIDERS` | `FactProvider` | splitmerge: the unmerged mergeable orders count |
+| `orders.services.payments.REFUND_RECORDED_HOOKS` | `RefundRecordedHook` | aftersales: refunds settle cases |
+| `connectors.services.changes.PLATFORM_REFUND_HOOKS` | `PlatformRefundHook` | aftersales: platform refund → case |
 
 This app sits at the top of the graph (it imports the apps it wires; none imports it).
 """
@@ -20,10 +22,14 @@ from django.apps import AppConfig
 
 def wire() -> None:
     """Register every cross-app reaction once (safe to call again)."""
+    from oms.aftersales.services.platform import platform_refund_case
+    from oms.aftersales.services.settlement import cases_refund_settle
+    from oms.connectors.services.changes import PLATFORM_REFUND_HOOKS
     from oms.fulfillment.services.cancel import order_fulfilment_cancel
     from oms.fulfillment.services.rules import rule_params_check
     from oms.orders.selectors import ORDER_REPLACEMENTS, Replacements
     from oms.orders.services.cancel import ORDER_CANCEL_HOOKS
+    from oms.orders.services.payments import REFUND_RECORDED_HOOKS
     from oms.review.selectors import FACT_PROVIDERS
     from oms.review.services import RULE_PARAM_CHECKS
     from oms.splitmerge.facts import unmerged_mergeable_orders
@@ -39,6 +45,11 @@ def wire() -> None:
         RULE_PARAM_CHECKS[kind] = rule_params_check
     if unmerged_mergeable_orders not in FACT_PROVIDERS:
         FACT_PROVIDERS.append(unmerged_mergeable_orders)
+    # A refund recorded on an order (finance, a provider's callback, the platform) settles its refunding cases.
+    if cases_refund_settle not in REFUND_RECORDED_HOOKS:
+        REFUND_RECORDED_HOOKS.append(cases_refund_settle)
+    if platform_refund_case not in PLATFORM_REFUND_HOOKS:
+        PLATFORM_REFUND_HOOKS.append(platform_refund_case)
 
 
 class WiringConfig(AppConfig):

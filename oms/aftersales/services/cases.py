@@ -21,10 +21,12 @@ from django.utils import timezone
 from oms.aftersales import actions
 from oms.aftersales.domain import states
 from oms.aftersales.domain.recalculate import Policy, Recalculation, Step, recalculate, steps_as_data
-from oms.aftersales.models import Case, CaseEvent, CaseLine
+from oms.aftersales.models import Case, CaseLine
 from oms.aftersales.services.facts import OrderView, channel_policy, order_facts
+from oms.aftersales.services.settlement import case_refunded
+from oms.aftersales.services.steps import case_event, case_move
 from oms.audit.services import audit_record
-from oms.core.actors import actor_name, actor_user
+from oms.core.actors import actor_user
 from oms.core.errors import Conflict, FieldError, ValidationFailed
 from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
@@ -34,7 +36,6 @@ from oms.orders.services.line_versions import LineFigures, order_lines_reapporti
 from oms.orders.services.payments import payments_owe_back
 from oms.orders.services.reissue import order_reissue_create
 from oms.orders.services.timeline import order_event_record
-from oms.outbox.services import outbox_publish
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Statuses whose units are claimed but not yet written into the lines' figures.
@@ -141,31 +142,6 @@ def case_preview(*, order: Order, req: CaseRequest, actor: Any) -> Recalculation
     return recalculate(view.facts, returning, policy)
 
 
-def _event(case: Case, kind: str, actor: Any, *, before: str = "", note: str = "", data: Any = None) -> None:
-    CaseEvent.objects.create(
-        case=case,
-        kind=kind,
-        from_status=before,
-        to_status=case.status,
-        actor=actor_user(actor),
-        actor_name=actor_name(actor),
-        note=note[:500],
-        data=data,
-    )
-    outbox_publish(
-        topic=f"aftersales.{kind}",
-        aggregate=case,
-        payload={
-            "case": case.number,
-            "order": case.order.number,
-            "kind": case.kind,
-            "status": case.status,
-            "refund_minor": case.refund_minor,
-            "currency": case.currency,
-        },
-    )
-
-
 def _replay(order: Order, req: CaseRequest) -> Case | None:
     if not req.request_key:
         return None
@@ -215,7 +191,7 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
     CaseLine.objects.bulk_create(
         [CaseLine(case=case, line=ln, quantity=n) for ln, n in zip(view.lines, returning, strict=True) if n]
     )
-    _event(case, "created", actor, data={"units": {str(k): v for k, v in sorted(req.units.items())}})
+    case_event(case, "created", actor, data={"units": {str(k): v for k, v in sorted(req.units.items())}})
     order_event_record(order=locked, kind="aftersales_opened", actor=actor, data={"case": case.number})
     audit_record(
         actor=actor,
@@ -242,23 +218,7 @@ def _apply(case: Case, result: Recalculation) -> None:
 
 def _case_locked(case: Case) -> tuple[Order, Case]:
     order = order_lock(pk=case.order_id)
-    return order, Case.objects.select_for_update().select_related("order").get(pk=case.pk)
-
-
-def _move(case: Case, action: str, actor: Any, *, note: str = "", data: Any = None) -> None:
-    before = case.status
-    case.status = states.action_check(case.kind, case.status, action)
-    case.updated_at = timezone.now()
-    case.save()
-    _event(case, action, actor, before=before, note=note, data=data)
-    audit_record(
-        actor=actor,
-        action=actions.CASE_STEP[action],
-        obj=case,
-        before={"status": before},
-        after={"status": case.status, **({"data": data} if data else {})},
-        reason=note,
-    )
+    return order, Case.objects.select_for_update().select_related("order", "refund_request").get(pk=case.pk)
 
 
 def _fix_refund(order: Order, case: Case, actor: Any) -> None:
@@ -303,7 +263,7 @@ def case_act(case: Case, action: str, *, actor: Any, note: str = "") -> Case:
     if target == states.AWAITING_RETURN:
         # Expected back at the warehouse that shipped it (inbound until received).
         locked.warehouse_id = order.final_warehouse_id or order.warehouse_id
-    _move(locked, action, actor, note=note)
+    case_move(locked, action, actor, note=note)
     return locked
 
 
@@ -344,9 +304,9 @@ def case_receive(case: Case, *, units: Mapping[int, int], actor: Any, note: str 
     CaseLine.objects.bulk_update(list(rows.values()), ["received_quantity"])
     data = {str(rows[lid].line.line_no): n for lid, n in wanted.items()}
     if all(cl.received_quantity == cl.quantity for cl in rows.values()):
-        _move(locked, states.RECEIVE, actor, note=note, data=data)
+        case_move(locked, states.RECEIVE, actor, note=note, data=data)
     else:
-        _event(locked, "received_part", actor, before=locked.status, note=note, data=data)
+        case_event(locked, "received_part", actor, before=locked.status, note=note, data=data)
     return locked
 
 
@@ -386,7 +346,7 @@ def _inspect_record(case: Case, good: Mapping[int, int], defective: Mapping[int,
         cl.defective_quantity = bad_by.get(lid, 0)
     CaseLine.objects.bulk_update(list(rows.values()), ["good_quantity", "defective_quantity"])
     data = {str(cl.line.line_no): [cl.good_quantity, cl.defective_quantity] for cl in rows.values()}
-    _move(locked, states.INSPECT, actor, data=data)
+    case_move(locked, states.INSPECT, actor, data=data)
     return locked
 
 
@@ -440,7 +400,7 @@ def _inspect_settle(case: Case, document_id: int | None, actor: Any) -> Case:
     if document_id is not None:
         locked.receipt_document_id = document_id
     _fix_refund(order, locked, actor)
-    _move(locked, states.SETTLE, actor, data={"receipt_document": document_id})
+    case_move(locked, states.SETTLE, actor, data={"receipt_document": document_id})
     return locked
 
 
@@ -461,12 +421,12 @@ def case_inspect(case: Case, *, good: Mapping[int, int], defective: Mapping[int,
 
 
 def case_refund(case: Case, *, method: str, transaction_id: str, actor: Any) -> Case:
-    """Finance pays the refund: recorded through orders' payment service (it settles what was owed back), then
-    the case is refunded and its platform refund request closed. A replay of the same transaction changes
-    nothing."""
+    """Finance pays the refund: recorded through orders' payment service, naming the case, for what is still
+    unsettled of it; the refund settles what was owed back and the case is refunded by that settlement (see
+    ``settlement``), its platform refund request closed. A replay of the same transaction changes nothing; a case
+    that refunds nothing is refunded at once."""
     from oms.orders.models import PaymentKind
     from oms.orders.services.payments import payment_record
-    from oms.review.services import refund_request_answer
 
     current = Case.objects.select_related("order").get(pk=case.pk)
     if current.status == states.REFUNDED and current.refund_transaction == f"{method}:{transaction_id}":
@@ -474,22 +434,22 @@ def case_refund(case: Case, *, method: str, transaction_id: str, actor: Any) -> 
     states.action_check(current.kind, current.status, states.REFUND)
     if not transaction_id.strip():
         raise _fail("transaction_id", "The refund's transaction id is required.", "required")
-    if current.refund_minor > 0:
+    if current.refund_minor > current.settled_minor:
         payment_record(
             order=current.order,
             method=method,
             transaction_id=transaction_id,
-            amount_minor=current.refund_minor,
+            amount_minor=current.refund_minor - current.settled_minor,
             paid_at=None,
             actor=actor,
             kind=PaymentKind.REFUND,
+            raw={"case": current.number},
         )
+        current.refresh_from_db()
+        return current
     with transaction.atomic():
         _order, locked = _case_locked(current)
-        if locked.status == states.REFUNDED:
-            return locked
-        locked.refund_transaction = f"{method}:{transaction_id}"[:100]
-        _move(locked, states.REFUND, actor, data={"transaction": locked.refund_transaction})
-        if locked.refund_request is not None:
-            refund_request_answer(request=locked.refund_request, actor=actor, note=f"售后 {locked.number}")
+        if locked.status == states.REFUNDING:
+            locked.refund_transaction = f"{method}:{transaction_id}"[:100]
+            case_refunded(case=locked, refund=None, actor=actor)
     return locked

@@ -9,12 +9,11 @@ interception (review) so a person looks at it before the order ships.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
-from oms.connectors.domain.mapped import MappedOrder, Phase, RefundState, money_text
+from oms.connectors.domain.mapped import MappedOrder, MappedRefund, Phase, RefundState, money_text
 from oms.core.domain.money import parse_minor
 from oms.orders.domain.status import TRANSITIONS, Status
 from oms.orders.models import Order
@@ -57,9 +56,14 @@ def _close(order: Order, mapped: MappedOrder, actor: Any) -> Order:
     )
 
 
-# After-sales (oms/aftersales) registers here to open or update its case for each platform refund:
-# hook(order=, refund=MappedRefund, actor=). Called after the refund request is recorded or closed.
-PLATFORM_REFUND_HOOKS: list[Callable[..., Any]] = []
+class PlatformRefundHook(Protocol):
+    """After-sales opens, settles or closes the case answering a platform refund, called after the refund request
+    is recorded or closed (outside any transaction). Registered in `oms.wiring`."""
+
+    def __call__(self, *, order: Order, refund: MappedRefund, actor: Any) -> object: ...
+
+
+PLATFORM_REFUND_HOOKS: list[PlatformRefundHook] = []
 
 
 def _refunds(order: Order, mapped: MappedOrder, actor: Any) -> None:

@@ -218,7 +218,7 @@ def _apply(case: Case, result: Recalculation) -> None:
 
 def _case_locked(case: Case) -> tuple[Order, Case]:
     order = order_lock(pk=case.order_id)
-    return order, Case.objects.select_for_update().select_related("order", "refund_request").get(pk=case.pk)
+    return order, Case.objects.select_for_update(of=("self",)).select_related("order", "refund_request").get(pk=case.pk)
 
 
 def _fix_refund(order: Order, case: Case, actor: Any) -> None:

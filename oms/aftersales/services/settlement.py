@@ -59,7 +59,7 @@ def cases_refund_settle(*, order: Order, refund: Payment, actor: Any) -> None:
     if settled <= 0:
         return
     cases = list(
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("order", "refund_request")
         .filter(order=order, status=states.REFUNDING)
         .order_by("pk")

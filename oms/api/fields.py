@@ -9,6 +9,7 @@ and the OpenAPI descriptions point here, and the authorisation matrix test check
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # permission -> the response keys it guards (any depth)
@@ -33,11 +34,25 @@ def hidden_keys(user: Any) -> frozenset[str]:
     return frozenset(hidden)
 
 
+# A 409's differences name a field by its path and carry both values under these keys.
+DIFFERENCE_VALUES = frozenset({"existing", "incoming"})
+
+
+def _names_hidden_field(data: dict[str, Any], hidden: frozenset[str]) -> bool:
+    path = data.get("field")
+    if not isinstance(path, str) or not DIFFERENCE_VALUES & data.keys():
+        return False
+    leaf = re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
+    return leaf in hidden or f"{path.split('.', 1)[0]}_{leaf}" in hidden
+
+
 def redact(data: Any, hidden: frozenset[str]) -> Any:
     """``data`` with every guarded key set to None (a copy; the input is not changed)."""
     if not hidden:
         return data
     if isinstance(data, dict):
+        if _names_hidden_field(data, hidden):  # a difference of a 409: {"field": "receiver.phone", "existing": …}
+            return {k: None if k in DIFFERENCE_VALUES else redact(v, hidden) for k, v in data.items()}
         return {k: None if k in hidden and v is not None else redact(v, hidden) for k, v in data.items()}
     if isinstance(data, list | tuple):
         return [redact(v, hidden) for v in data]

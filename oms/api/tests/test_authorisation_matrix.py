@@ -189,3 +189,29 @@ def test_the_warehouse_coordinator_is_the_reported_case(make_order: Any, make_op
     body = api_client(make_operator("warehouse_coordinator")).get(f"/api/v1/orders/{order.number}").json()
     assert body["receiver"]["phone"] is None and body["receiver"]["address"] is None
     assert [p["transaction_id"] for p in body["payments"]] == [None]
+
+
+def test_a_conflict_does_not_show_contact_data_to_a_caller_who_may_not_see_it(
+    tmall: Any, skus: Any, make_operator: Any, api_client: Any
+) -> None:
+    """A 409 lists what differs from the platform order already taken in: for a caller without
+    orders.view_customer the receiver's phone and address differ by path only, their values are null."""
+    from django.contrib.auth.models import Permission
+
+    from oms.testing.orders import order_payload
+
+    entry = make_operator()
+    entry.user_permissions.add(Permission.objects.get(codename="add_order", content_type__app_label="orders"))
+    payload = order_payload()
+    client = api_client(entry)
+    assert client.post("/api/v1/orders", payload, content_type="application/json").status_code == 201
+    changed = {**payload, "receiver": {**payload["receiver"], "phone": "13900001111", "address": "文一路99号"}}
+    answer = client.post("/api/v1/orders", changed, content_type="application/json")
+    assert answer.status_code == 409
+    differences = {d["field"]: d for d in answer.json()["error"]["differences"]}
+    assert set(differences) >= {"receiver.phone", "receiver.address"}
+    for field in ("receiver.phone", "receiver.address"):
+        assert differences[field]["existing"] is None and differences[field]["incoming"] is None
+    # an administrator sees the values
+    seen = api_client(make_operator("administrator")).post("/api/v1/orders", changed, content_type="application/json")
+    assert {d["field"]: d["incoming"] for d in seen.json()["error"]["differences"]}["receiver.phone"] == "13900001111"

@@ -18,9 +18,11 @@ from django.views.decorators.http import require_POST
 
 from oms.channels.models import Channel
 from oms.console.permissions import console_view
+from oms.console.rendering import event_row, payment_row
 from oms.core.domain.money import format_minor
 from oms.core.domain.regions import province_lookup
 from oms.core.errors import ApplicationError
+from oms.core.texts import error_render
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
 from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, TERMINAL, Status, allowed_next
 from oms.orders.models import InvoiceKind, Order, OrderType
@@ -71,7 +73,7 @@ def order_index(request: HttpRequest) -> HttpResponse:
     try:
         page = order_list(filters=filters, cursor=request.GET.get("cursor", ""), limit=50)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
         page = order_list(filters=filters, limit=50)
     params = request.GET.copy()
     params.pop("cursor", None)
@@ -94,7 +96,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     try:
         order = order_get(number=number)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
         return redirect("console:orders")
     c = order.currency
 
@@ -132,15 +134,8 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
             (_("Received"), m(order.received_minor)),
             (_("Refunded"), m(order.refunded_minor)),
         ],
-        "payments": [(p, m(p.amount_minor), m(p.refund_due_minor), m(p.excess_minor)) for p in order.payments.all()],
-        "events": [
-            (
-                e,
-                STATUS_LABELS[Status(e.from_status)][0] if e.from_status else "",
-                STATUS_LABELS[Status(e.to_status)][0] if e.to_status else "",
-            )
-            for e in order.events.all()
-        ],
+        "payments": [payment_row(p, c) for p in order.payments.all()],
+        "events": [event_row(e, c) for e in order.events.all()],
         "province": province.name if province else order.receiver_province,
         "can_cancel": request.user.has_perm("orders.cancel_order") and Status.CANCELLED in allowed_next(order.status),
         "can_edit_remarks": request.user.has_perm("orders.edit_remarks") and Status(order.status) not in TERMINAL,
@@ -157,7 +152,7 @@ def order_cancel_view(request: HttpRequest, number: str) -> HttpResponse:
         order = order_get(number=number)
         order_cancel(order=order, actor=request.user, reason=reason)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
     else:
         messages.success(request, _("Order %(number)s cancelled.") % {"number": number})
     return redirect("console:order_detail", number=number)
@@ -175,8 +170,7 @@ def order_remarks_view(request: HttpRequest, number: str) -> HttpResponse:
             invoice={k: p.get(f"invoice_{k}", "") for k in ("kind", "title", "tax_id", "email")},
         )
     except ApplicationError as exc:
-        problems = "; ".join(f"{d.field}: {d.message}" for d in exc.details)
-        messages.error(request, f"{exc.message} {problems}".strip())
+        messages.error(request, error_render(exc))
     else:
         messages.success(request, _("Remarks saved."))
     return redirect("console:order_detail", number=number)
@@ -194,7 +188,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         customer = customer_get(pk=pk)
         page = order_list(filters=OrderFilters(customer_id=customer.pk), cursor=request.GET.get("cursor", ""), limit=50)
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
         return redirect("console:customers")
     return render(
         request,

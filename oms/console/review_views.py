@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from oms.console.permissions import console_view
 from oms.core.errors import ApplicationError, ValidationFailed
 from oms.core.rules import RuleParseError, compile_condition
+from oms.core.texts import error_problems, error_render
 from oms.orders.models import Order
 from oms.review.domain.facts import ORDER_FACTS
 from oms.review.models import InterceptionState, Rule, RuleKind
@@ -64,7 +65,7 @@ def interception_release(request: HttpRequest) -> HttpResponse:
     try:
         outcomes = interceptions_release(interception_ids=ids, actor=request.user, note=request.POST.get("note", ""))
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
     else:
         passed = sum(1 for o in outcomes if o.passed)
         messages.success(
@@ -130,7 +131,7 @@ def _params_errors(kind: str, text: str) -> tuple[Any, list[str]]:
         try:
             check(kind=kind, params=params)
         except ValidationFailed as exc:
-            return params, [f"{d.field}: {d.message}" for d in exc.details] or [exc.message]
+            return params, error_problems(exc)
     return params, []
 
 
@@ -161,11 +162,9 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 errors = {"condition": [exc.message]}
             except ValidationFailed as exc:
                 fields = [d for d in exc.details if d.field.startswith("params")]
-                errors = (
-                    {"params": [f"{d.field}: {d.message}" for d in fields]} if fields else {"general": [exc.message]}
-                )
+                errors = {"params": error_problems(exc)} if fields else {"general": [error_render(exc)]}
             except ApplicationError as exc:
-                errors = {"general": [exc.message]}
+                errors = {"general": [error_render(exc)]}
             except Exception as exc:  # Django's ValidationError from full_clean
                 errors = getattr(exc, "message_dict", {"general": [str(exc)]})
             else:
@@ -241,7 +240,7 @@ def order_review_action(request: HttpRequest, number: str) -> HttpResponse:
                     _("Order %(n)s is held: %(codes)s") % {"n": number, "codes": ", ".join(outcome.open_codes)},
                 )
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
     return redirect(request.POST.get("next") or "console:interceptions")
 
 

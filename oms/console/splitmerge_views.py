@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from oms.console.permissions import console_view
 from oms.core.domain.money import format_minor
 from oms.core.errors import ApplicationError
+from oms.core.texts import error_problems, error_render
 from oms.orders.domain.split import plan_split, sum_amounts
 from oms.orders.models import Order, OrderLine
 from oms.splitmerge.models import LineageKind
@@ -67,7 +68,7 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
                 order=order, groups=groups, actor=request.user, reason=request.POST.get("reason", "")
             )
         except ApplicationError as exc:
-            messages.error(request, exc.message + " " + "; ".join(f"{d.field}: {d.message}" for d in exc.details))
+            messages.error(request, error_render(exc))
         else:
             messages.success(
                 request, _("Order %(n)s split into %(c)s.") % {"n": number, "c": ", ".join(c.number for c in children)}
@@ -84,7 +85,7 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
                 order=order, strategy=request.POST.get("strategy", ""), actor=request.user, max_weight_g=weight
             )
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_render(exc))
         else:
             messages.success(
                 request, _("Order %(n)s split into %(c)s.") % {"n": number, "c": ", ".join(c.number for c in children)}
@@ -117,7 +118,7 @@ def split_preview(request: HttpRequest, number: str) -> HttpResponse:
     try:
         planned = plan_split({line.line_no: line_amounts(line) for line in lines}, groups)
     except ApplicationError as exc:
-        context["errors"] = [f"{d.field}: {d.message}" for d in exc.details] or [exc.message]
+        context["errors"] = error_problems(exc)
     else:
         c = order.currency
         context["totals"] = [
@@ -141,7 +142,7 @@ def merge_page(request: HttpRequest) -> HttpResponse:
                 invoice_from=request.POST.get("invoice_from", "").strip(),
             )
         except ApplicationError as exc:
-            messages.error(request, exc.message)
+            messages.error(request, error_render(exc))
         else:
             messages.success(request, _("Merged into %(n)s.") % {"n": merged.number})
             return redirect("console:order_detail", number=merged.number)
@@ -156,7 +157,7 @@ def unmerge_action(request: HttpRequest, number: str) -> HttpResponse:
     try:
         children = order_unmerge(order=order, actor=request.user, reason=request.POST.get("reason", ""))
     except ApplicationError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, error_render(exc))
     else:
         messages.success(request, _("Un-merged into %(c)s.") % {"c": ", ".join(c.number for c in children)})
     return redirect("console:order_detail", number=number)

@@ -7,6 +7,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
+from oms.console.rendering import hold_label
+from oms.core.texts import label, stored_text_render
+
 register = template.Library()
 
 
@@ -17,3 +20,20 @@ def zh(term: str) -> SafeString | str:
     if (get_language() or "").startswith("zh"):
         return ""
     return format_html(' <span class="zh-term">{}</span>', term)
+
+
+@register.filter
+def systext(text: str) -> str:
+    """A stored system text (a reason, a decision) in the reader's language; an operator's words as typed."""
+    return stored_text_render(text or "")
+
+
+@register.simple_tag
+def hold_name(code: str, rule_name: str = "") -> str:
+    """A hold's short name in the reader's language (an operator's own rule by its name)."""
+    return hold_label(code, rule_name)
+
+
+@register.filter
+def payment_method(code: str) -> str:
+    return label("payment_method", code or "")

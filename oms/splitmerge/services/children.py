@@ -40,7 +40,8 @@ from oms.orders.services.updates import order_lines_mark_short
 from oms.review.selectors import after_review_holds
 from oms.review.services import interceptions_void
 from oms.splitmerge import actions
-from oms.splitmerge.models import LineageKind, LineOrigin, OrderLineage
+from oms.splitmerge.models import LineOrigin, OrderLineage
+from oms.splitmerge.texts import RETIRED_PREFIX
 
 # Orders that may be split or merged: paid, and not yet handed to the warehouse.
 WORKABLE = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH)
@@ -214,7 +215,7 @@ def _parents_retire(
     orders_retire(
         orders=parents,
         actor=actor,
-        reason=f"{LineageKind(kind).label}: → {numbers}. {reason}".strip(),
+        reason=f"{RETIRED_PREFIX[kind]}: → {numbers}. {reason}".strip(),
         data={"kind": kind, "operation": str(operation), "children": [c.number for c in children]},
     )
 

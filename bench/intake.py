@@ -78,6 +78,8 @@ def count_statements() -> Iterator[list[int]]:
 
 
 def setup_master_data(sku_count: int = 200) -> tuple[Any, list[Any]]:
+    from django.db.models import F
+
     from oms.catalog.models import Sku
     from oms.channels.models import Channel, ChannelStock
 
@@ -92,7 +94,11 @@ def setup_master_data(sku_count: int = 200) -> tuple[Any, list[Any]]:
     ChannelStock.objects.bulk_create(
         [ChannelStock(channel=channel, sku=s, quota=10**12) for s in skus], ignore_conflicts=True
     )
-    ChannelStock.objects.filter(channel=channel).update(quota=10**12)
+    # a quota no run exhausts, and the figure pushed for it (no safety stock, minimum or maximum), as
+    # `oms stock verify` derives it
+    ChannelStock.objects.filter(channel=channel).update(
+        quota=10**12, pushed=10**12 - F("sales_reserved") - F("return_reserved")
+    )
     return channel, skus
 
 

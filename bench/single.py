@@ -230,8 +230,14 @@ class RawWriter:
             per_sku: dict[int, int] = {}
             for ln in lines:
                 per_sku[self.skus[ln["sku_code"]]] = per_sku.get(self.skus[ln["sku_code"]], 0) + int(ln["quantity"])
+            # the same row the service writes: sales reserved and the pushed figure restamped (what verify checks)
+            figure = (
+                "LEAST(GREATEST(cs.quota - cs.sales_reserved - t.q - cs.return_reserved - cs.safety_stock, 0),"
+                " COALESCE(cs.max_quantity, 9223372036854775807))"
+            )
             cur.execute(
-                "UPDATE channels_channelstock cs SET sales_reserved = cs.sales_reserved + t.q FROM"
+                "UPDATE channels_channelstock cs SET sales_reserved = cs.sales_reserved + t.q,"
+                f" pushed = CASE WHEN {figure} < cs.min_quantity THEN 0 ELSE {figure} END, updated_at = now() FROM"
                 " unnest(%s::bigint[], %s::bigint[]) AS t(sku, q) WHERE cs.channel_id = %s AND cs.sku_id = t.sku"
                 " AND cs.quota - cs.sales_reserved - cs.return_reserved >= t.q",
                 [list(per_sku), list(per_sku.values()), ch],

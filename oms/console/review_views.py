@@ -11,15 +11,18 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
+from oms.core.domain.money import format_minor
 from oms.core.errors import ApplicationError, ValidationFailed
 from oms.core.rules import RuleParseError, compile_condition
 from oms.core.texts import error_problems, error_render
+from oms.orders.domain.status import STATUS_LABELS, Status
 from oms.orders.models import Order
 from oms.review.domain.facts import ORDER_FACTS
-from oms.review.models import InterceptionState, Rule, RuleKind
+from oms.review.models import Interception, InterceptionState, Rule, RuleKind
 from oms.review.selectors import interception_list
 from oms.review.services import (
     RULE_PARAM_CHECKS,
@@ -30,6 +33,29 @@ from oms.review.services import (
     rule_save,
 )
 
+# Release notes reviewers write most; the field offers them (any other text may be typed).
+NOTE_PRESETS = (
+    gettext_lazy("Remark read, nothing to change"),
+    gettext_lazy("Checked with the buyer"),
+    gettext_lazy("Address confirmed"),
+    gettext_lazy("Finance approved"),
+    gettext_lazy("Not a duplicate: ships separately"),
+)
+
+
+def _queue_row(hold: Interception) -> dict[str, Any]:
+    """What a reviewer decides on without opening the order: who, how much, what the remark says."""
+    order = hold.order
+    customer = order.customer
+    return {
+        "hold": hold,
+        "order": order,
+        "status_label": STATUS_LABELS[Status(order.status)][0],
+        "buyer": (customer.nickname or customer.name) if customer else "",
+        "amount": format_minor(order.payable_minor, order.currency),
+        "remarks": [r for r in (order.buyer_remark.strip(), order.seller_remark.strip()) if r],
+    }
+
 
 @console_view("review.view_interception")
 def interception_queue(request: HttpRequest) -> HttpResponse:
@@ -39,8 +65,11 @@ def interception_queue(request: HttpRequest) -> HttpResponse:
     reason_code = request.GET.get("reason", "").strip()[:32]
     order_number = request.GET.get("order", "").strip()[:32]
     page = Paginator(interception_list(state=state, reason_code=reason_code, order_number=order_number), 50)
+    current = page.get_page(request.GET.get("page"))
     context = {
-        "page": page.get_page(request.GET.get("page")),
+        "page": current,
+        "rows": [_queue_row(hold) for hold in current],
+        "note_presets": NOTE_PRESETS,
         "state": state,
         "reason": reason_code,
         "order_number": order_number,
@@ -56,7 +85,9 @@ def interception_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def interception_release(request: HttpRequest) -> HttpResponse:
     try:
-        ids = [int(x) for x in request.POST.getlist("ids")]
+        # A row's own button releases that row alone; the toolbar's releases every ticked row.
+        only = request.POST.get("only")
+        ids = [int(only)] if only else [int(x) for x in request.POST.getlist("ids")]
     except ValueError:
         ids = []
     if not ids:
@@ -68,9 +99,11 @@ def interception_release(request: HttpRequest) -> HttpResponse:
         messages.error(request, error_render(exc))
     else:
         passed = sum(1 for o in outcomes if o.passed)
+        moved = Order.objects.filter(pk__in=[o.order.pk for o in outcomes if o.passed]).values_list("number", "status")
         messages.success(
             request,
-            _("Released %(n)s interception(s); %(p)s order(s) passed review.") % {"n": len(ids), "p": passed},
+            _("Released %(n)s interception(s); %(p)s order(s) passed review.") % {"n": len(ids), "p": passed}
+            + "".join(f" {number} → {STATUS_LABELS[Status(status)][0]}" for number, status in moved),
         )
     return redirect(request.POST.get("next") or "console:interceptions")
 

@@ -10,13 +10,12 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
 from oms.core.domain.money import format_minor
 from oms.core.errors import ApplicationError
-from oms.core.texts import error_problems, error_render
+from oms.core.texts import error_problems, error_render, label
 from oms.orders.domain.split import plan_split, sum_amounts
 from oms.orders.models import Order, OrderLine
 from oms.splitmerge.models import LineageKind
@@ -27,12 +26,6 @@ from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
 
 MAX_GROUPS = 6
-STRATEGY_LABELS = {
-    "warehouse": _lazy("By the warehouse plan"),
-    "presale": _lazy("Presale apart from in-stock"),
-    "weight": _lazy("By parcel weight limit"),
-    "category": _lazy("By category"),
-}
 
 
 def _groups_from_post(request: HttpRequest, lines: list[OrderLine], group_count: int) -> list[dict[int, int]]:
@@ -102,7 +95,7 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
             "groups": list(range(group_count)),
             "initial": initial,
             "next_groups": min(group_count + 1, MAX_GROUPS),
-            "strategies": [(code, STRATEGY_LABELS[code]) for code in STRATEGIES],
+            "strategies": [(code, label("split_strategy", code)) for code in STRATEGIES],
         },
     )
 

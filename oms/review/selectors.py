@@ -152,7 +152,9 @@ def order_facts_many(*, orders: Sequence[Order]) -> dict[int, dict[str, Any]]:
 
 
 def interception_list(*, state: str = "open", reason_code: str = "", order_number: str = "") -> QuerySet[Interception]:
-    qs = Interception.objects.select_related("order", "rule", "resolved_by").order_by("-created_at", "-id")
+    qs = Interception.objects.select_related(
+        "order", "order__channel", "order__customer", "rule", "resolved_by"
+    ).order_by("-created_at", "-id")
     if state:
         qs = qs.filter(state=state)
     if reason_code:

@@ -42,6 +42,25 @@ INTERCEPTABLE_AFTER_REVIEW = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Statu
 REFUNDED = "refunded"
 
 
+class ReviewPassedHook(Protocol):
+    """Orders an operator let through review (审单, 放行, 强制审核) move on at once instead of at the next
+    pipeline run, so the console never shows 待审核 on an order that passed. Registered in `oms.wiring`
+    (fulfilment advances them); called after the commit, each on its own."""
+
+    def __call__(self, *, order_ids: Sequence[int], actor: Actor) -> None: ...
+
+
+REVIEW_PASSED_HOOKS: list[ReviewPassedHook] = []
+
+
+def _after_commit_advance(order_ids: Sequence[int], actor: Actor) -> None:
+    ids = sorted(set(order_ids))
+    if not ids:
+        return
+    for hook in REVIEW_PASSED_HOOKS:
+        transaction.on_commit(lambda hook=hook: hook(order_ids=ids, actor=actor), robust=True)  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class RuleHit:
     rule_id: int
@@ -202,7 +221,10 @@ def order_review(*, order: Order, actor: Actor) -> ReviewOutcome:
             extra={"status": locked.status, "reviewed": locked.reviewed_at is not None},
         )
     locked = Order.objects.select_related("channel", "customer").get(pk=locked.pk)
-    return _review_locked(orders=[locked], actor=actor)[0]
+    outcome = _review_locked(orders=[locked], actor=actor)[0]
+    if outcome.passed:
+        _after_commit_advance([locked.pk], actor)
+    return outcome
 
 
 @transaction.atomic(savepoint=False)
@@ -257,7 +279,15 @@ def interceptions_release(*, interception_ids: Sequence[int], actor: Actor, note
             _refuse_if_refunded(hold.order)
     _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=note)
     due = [o for o in locked.values() if o.status == Status.PENDING_REVIEW and o.reviewed_at is None]
-    return _review_locked(orders=due, actor=actor) if due else []
+    outcomes = _review_locked(orders=due, actor=actor) if due else []
+    # Orders reviewed before (a hold raised after review) move on too once nothing holds them.
+    still_held = set(
+        Interception.objects.filter(ids_in("order_id", order_ids), state=InterceptionState.OPEN).values_list(
+            "order_id", flat=True
+        )
+    )
+    _after_commit_advance([pk for pk in order_ids if pk not in still_held], actor)
+    return outcomes
 
 
 @transaction.atomic(durable=True)
@@ -278,6 +308,7 @@ def order_force_review(*, order: Order, actor: Actor, reason: str) -> Order:
     audit_record(
         actor=actor, action=actions.ORDER_FORCE_REVIEW, obj=locked, reason=reason, after={"released": len(holds)}
     )
+    _after_commit_advance([locked.pk], actor)
     return locked
 
 

@@ -9,6 +9,7 @@ so a reader at a call site finds every answer in this file, and the lower app ne
 | `orders.selectors.ORDER_REPLACEMENTS` | `Replacements` | splitmerge: retired orders and their living successors |
 | `review.services.RULE_PARAM_CHECKS` | `RuleParamCheck` | fulfillment: warehouse and courier rule targets |
 | `review.selectors.FACT_PROVIDERS` | `FactProvider` | splitmerge: the unmerged mergeable orders count |
+| `review.services.REVIEW_PASSED_HOOKS` | `ReviewPassedHook` | fulfillment: orders let through move on at once |
 | `orders.services.payments.REFUND_RECORDED_HOOKS` | `RefundRecordedHook` | aftersales: refunds settle cases |
 | `connectors.services.changes.PLATFORM_REFUND_HOOKS` | `PlatformRefundHook` | aftersales: platform refund → case |
 
@@ -17,7 +18,20 @@ This app sits at the top of the graph (it imports the apps it wires; none import
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.apps import AppConfig
+
+from oms.core.actors import Actor
+
+
+def _advance_reviewed(*, order_ids: Sequence[int], actor: Actor) -> None:
+    """Orders an operator let through take the pipeline's next steps now (warehouse, courier, dispatch)."""
+    from oms.fulfillment.conf import auto_dispatch
+    from oms.fulfillment.services.pipeline import orders_advance
+    from oms.orders.models import Order
+
+    orders_advance(orders=[Order(pk=pk) for pk in order_ids], actor=actor, dispatch=auto_dispatch())
 
 
 def wire() -> None:
@@ -31,7 +45,7 @@ def wire() -> None:
     from oms.orders.services.cancel import ORDER_CANCEL_HOOKS
     from oms.orders.services.payments import REFUND_RECORDED_HOOKS
     from oms.review.selectors import FACT_PROVIDERS
-    from oms.review.services import RULE_PARAM_CHECKS
+    from oms.review.services import REVIEW_PASSED_HOOKS, RULE_PARAM_CHECKS
     from oms.splitmerge.facts import unmerged_mergeable_orders
     from oms.splitmerge.selectors import living_descendants, order_is_retired
 
@@ -45,6 +59,8 @@ def wire() -> None:
         RULE_PARAM_CHECKS[kind] = rule_params_check
     if unmerged_mergeable_orders not in FACT_PROVIDERS:
         FACT_PROVIDERS.append(unmerged_mergeable_orders)
+    if _advance_reviewed not in REVIEW_PASSED_HOOKS:
+        REVIEW_PASSED_HOOKS.append(_advance_reviewed)
     # A refund recorded on an order (finance, a provider's callback, the platform) settles its refunding cases.
     if cases_refund_settle not in REFUND_RECORDED_HOOKS:
         REFUND_RECORDED_HOOKS.append(cases_refund_settle)

@@ -32,13 +32,30 @@ _TEXTS = {
     "refund_capped": _("What is kept costs %(kept_cost)s, more than the %(net_paid)s paid: nothing more is charged"),
     "refund": _("Refund %(net_paid)s − %(kept_cost)s = %(refund)s"),
     "reissue": _("A reissue sends the units again at no charge: nothing is refunded"),
+    "exchange_replacement": _("In place of line %(line)s: %(units)s replacement unit(s), now costing %(amount)s"),
+    "exchange_difference": _(
+        "Paid %(net_paid)s: the kept units %(kept_cost)s, the replacements %(replacement)s → refund %(refund)s, "
+        "the buyer pays %(owed)s"
+    ),
 }
 _SHIPPING_RULES = {
     "all_returned": _("only when everything comes back"),
     "never": _("never"),
     "proportional": _("with the units"),
 }
-_MONEY = {"before", "after", "value", "amount", "kept", "refunded", "net_paid", "kept_cost", "refund"}
+_MONEY = {
+    "before",
+    "after",
+    "value",
+    "amount",
+    "kept",
+    "refunded",
+    "net_paid",
+    "kept_cost",
+    "refund",
+    "replacement",
+    "owed",
+}
 _BASIS_VALUES = {"kept_basis", "threshold", "threshold_now"}
 
 

@@ -90,6 +90,9 @@ class Case(models.Model):
     override_reason = models.CharField(_("policy override reason"), max_length=300, blank=True)
     currency = models.CharField(_("currency"), max_length=3)
     refund_minor = models.BigIntegerField(_("refund"), default=0)
+    # An exchange whose replacements cost more than the return frees: what the buyer still pays (on the exchange
+    # order, which waits for it).
+    owed_minor = models.BigIntegerField(_("buyer pays"), default=0)
     # What refunds recorded on the order have settled of refund_minor so far (partial refunds add up).
     settled_minor = models.BigIntegerField(_("refund settled"), default=0)
     kept_charge_minor = models.BigIntegerField(_("kept units cost"), default=0)
@@ -104,7 +107,7 @@ class Case(models.Model):
         related_name="+",
     )
     refund_transaction = models.CharField(_("refund transaction"), max_length=100, blank=True)
-    # The outbound order this case made: a reissue (补发) sent at no charge.
+    # The outbound order this case made: a reissue (补发) sent at no charge, or an exchange's (换货订单).
     linked_order = models.ForeignKey(
         Order, verbose_name=_("linked order"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -151,6 +154,7 @@ class Case(models.Model):
                 fields=["order", "request_key"], condition=~Q(request_key=""), name="case_request_once"
             ),
             models.CheckConstraint(condition=Q(refund_minor__gte=0), name="case_refund_not_negative"),
+            models.CheckConstraint(condition=Q(owed_minor__gte=0), name="case_owed_not_negative"),
             models.CheckConstraint(
                 condition=Q(settled_minor__gte=0, settled_minor__lte=F("refund_minor")), name="case_settled_in_refund"
             ),
@@ -188,6 +192,32 @@ class CaseLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}:{self.line_id}×{self.quantity}"
+
+
+class CaseReplacement(models.Model):
+    """What an exchange sends instead of returned units: a SKU, units, its list price, and what the exchange
+    priced them at (the line of the exchange order), in the place of a returned order line."""
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="replacements")
+    replaces = models.ForeignKey(OrderLine, verbose_name=_("in place of"), on_delete=models.PROTECT, related_name="+")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField(_("units"))
+    unit_price_minor = models.BigIntegerField(_("unit price"))
+    paid_minor = models.BigIntegerField(_("priced at"), default=0)
+
+    class Meta:
+        verbose_name = _("exchange replacement")
+        verbose_name_plural = _("exchange replacements")
+        ordering = ["case_id", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="case_replacement_units_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price_minor__gte=0, paid_minor__gte=0), name="case_replacement_money"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.sku_id}×{self.quantity}"
 
 
 class CaseEvent(models.Model):

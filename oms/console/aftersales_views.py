@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.aftersales.domain import states
+from oms.aftersales.domain.exchange import Exchange
 from oms.aftersales.explain import explain_render
 from oms.aftersales.models import KIND_CHOICES, REASON_CHOICES, STATUS_CHOICES
 from oms.aftersales.selectors import CaseFilters, case_counts, case_get, case_list
@@ -25,9 +26,10 @@ from oms.aftersales.services.cases import (
     case_receive,
     case_refund,
 )
+from oms.aftersales.services.exchange import ReplacementRequest
 from oms.aftersales.services.facts import order_facts
 from oms.console.permissions import console_view
-from oms.core.domain.money import format_minor
+from oms.core.domain.money import format_minor, parse_minor
 from oms.core.errors import ApplicationError
 from oms.orders.models import Order
 from oms.orders.services.payments import PAYMENT_METHODS
@@ -71,6 +73,21 @@ def aftersales_queue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def _replacements(request: HttpRequest, order: Order, units: dict[int, int]) -> tuple[ReplacementRequest, ...]:
+    """An exchange sends, per line it returns, the SKU typed beside it, as many units (its price typed, else the
+    line's for the same SKU); a price that is not an amount is refused naming its field."""
+    p = request.POST
+    out = []
+    for line_no, n in sorted(units.items()):
+        sku = p.get(f"x_sku_{line_no}", "").strip()[:64]
+        if not sku:
+            continue
+        price = p.get(f"x_price_{line_no}", "").strip()[:20]
+        minor = parse_minor(price, order.currency, field=f"x_price_{line_no}") if price else None
+        out.append(ReplacementRequest(replaces=line_no, sku_code=sku, quantity=n, unit_price_minor=minor))
+    return tuple(out)
+
+
 def _case_request(request: HttpRequest, order: Order) -> CaseRequest:
     p = request.POST
     units: dict[int, int] = {}
@@ -78,8 +95,9 @@ def _case_request(request: HttpRequest, order: Order) -> CaseRequest:
         n = _int(p.get(f"units_{ln.line_no}"))
         if n:
             units[ln.line_no] = n
+    kind = p.get("kind", "")
     return CaseRequest(
-        kind=p.get("kind", ""),
+        kind=kind,
         reason_code=p.get("reason_code", ""),
         units=units,
         note=p.get("note", "")[:500],
@@ -87,6 +105,7 @@ def _case_request(request: HttpRequest, order: Order) -> CaseRequest:
         request_key=p.get("request_key", "")[:64],
         method=p.get("method", ""),
         override_reason=p.get("override_reason", "")[:300],
+        replacements=_replacements(request, order, units) if kind == states.EXCHANGE else (),
     )
 
 
@@ -109,6 +128,8 @@ def aftersales_new(request: HttpRequest, number: str) -> HttpResponse:
             "has": cur.quantity,
             "paid": format_minor(cur.paid_minor, order.currency),
             "value": request.POST.get(f"units_{ln.line_no}", "0"),
+            "x_sku": request.POST.get(f"x_sku_{ln.line_no}", ""),
+            "x_price": request.POST.get(f"x_price_{ln.line_no}", ""),
         }
         for ln, cur in zip(view.lines, view.facts.current, strict=True)
     ]
@@ -138,6 +159,7 @@ def aftersales_preview(request: HttpRequest, number: str) -> HttpResponse:
         blocking = [{"code": s.code, "params": dict(s.params)} for s in result.blocking]
         context.update(
             refund=format_minor(result.refund_minor, order.currency),
+            owed=format_minor(result.owed_minor, order.currency) if isinstance(result, Exchange) else "",
             explanation=explain_render(steps, order.currency),
             blocking=explain_render(blocking, order.currency),
         )
@@ -157,6 +179,19 @@ def aftersales_case(request: HttpRequest, number: str) -> HttpResponse:
         "order": case.order,
         "lines": list(case.lines.select_related("line").order_by("line__line_no")),
         "refund": format_minor(case.refund_minor, case.currency),
+        "settled": format_minor(case.settled_minor, case.currency),
+        "owed": format_minor(case.owed_minor, case.currency),
+        "replacements": [
+            {
+                "replaces": r.replaces,
+                "sku": r.sku,
+                "quantity": r.quantity,
+                "unit_price": format_minor(r.unit_price_minor, case.currency),
+                "paid_minor": r.paid_minor,
+                "paid": format_minor(r.paid_minor, case.currency),
+            }
+            for r in case.replacements.select_related("replaces", "sku").order_by("pk")
+        ],
         "explanation": explain_render(case.explanation, case.currency),
         "blocking": explain_render(case.blocking, case.currency),
         "events": list(case.events.all()),

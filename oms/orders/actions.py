@@ -13,3 +13,6 @@ PAYMENT_RECORD: Final = "payment.record"
 PAYMENT_REFUND_EXCESS: Final = "payment.refund_excess"
 ORDER_LINES_REAPPORTION: Final = "order.lines_reapportion"
 ORDER_REISSUE: Final = "order.reissue"
+ORDER_EXCHANGE: Final = "order.exchange"
+# Money of an order carried to another that stands for part of it (an exchange order paid from the return).
+PAYMENT_CARRY: Final = "payment.carry"

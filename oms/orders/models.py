@@ -40,6 +40,7 @@ class OrderType(models.TextChoices):
     SALE = "sale", _("销售订单 Sale")
     RETURN = "return", _("退货订单 Return")
     RESHIP = "reissue", _("补发订单 Reissue")
+    EXCHANGE = "exchange", _("换货订单 Exchange")
 
 
 class InvoiceKind(models.TextChoices):

@@ -14,12 +14,20 @@ class LineageKind(models.TextChoices):
     SPLIT = "split", _("Split 拆单")
     MERGE = "merge", _("Merge 合单")
     UNMERGE = "unmerge", _("Un-merge 取消合单")
+    # After-sales orders made for an order that lives on: its exchange (换货) and reissue (补发) orders.
+    EXCHANGE = "exchange", _("Exchange 换货")
+    REISSUE = "reissue", _("Reissue 补发")
+
+
+# The kinds whose parent is retired, replaced by its children (the after-sales kinds leave the parent living).
+REPLACING_KINDS = (LineageKind.SPLIT, LineageKind.MERGE, LineageKind.UNMERGE)
 
 
 class OrderLineage(models.Model):
-    """Parent → child: the child was made from the parent by a split, merge or un-merge. The parent is
-    retired (closed, kept read-only with its history); following these links both ways traces any
-    order to its origin and to what became of it (S7)."""
+    """Parent → child: the child was made from the parent by a split, merge or un-merge — the parent is then
+    retired (closed, kept read-only with its history) — or is the parent's exchange or reissue order, made by an
+    after-sales case (the parent lives on). Following these links both ways traces any order to its origin and
+    to what became of it (S7)."""
 
     operation = models.UUIDField(_("operation"), default=uuid.uuid4, db_index=True)
     kind = models.CharField(_("kind"), max_length=8, choices=LineageKind.choices)

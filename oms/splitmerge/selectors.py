@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from oms.orders.models import RECEIVER_ADDRESS_FIELDS, Order
-from oms.splitmerge.models import LineageKind, OrderLineage
+from oms.splitmerge.models import REPLACING_KINDS, LineageKind, OrderLineage
 from oms.splitmerge.services.children import WORKABLE
 
 MAX_DEPTH = 20
@@ -97,7 +97,7 @@ def order_lineage(*, order: Order) -> LineageGraph:
 
 def order_is_retired() -> Exists:
     """True for an order (``OuterRef("pk")``) that a split, merge or un-merge replaced."""
-    return Exists(OrderLineage.objects.filter(parent_id=OuterRef("pk")))
+    return Exists(OrderLineage.objects.filter(parent_id=OuterRef("pk"), kind__in=REPLACING_KINDS))
 
 
 def living_descendants(order_ids: Sequence[int]) -> dict[int, list[Order]]:
@@ -111,7 +111,9 @@ def living_descendants(order_ids: Sequence[int]) -> dict[int, list[Order]]:
         if not frontier:
             break
         links = list(
-            OrderLineage.objects.filter(parent_id__in=frontier).select_related("child").order_by("child_id", "id")
+            OrderLineage.objects.filter(parent_id__in=frontier, kind__in=REPLACING_KINDS)
+            .select_related("child")
+            .order_by("child_id", "id")
         )
         frontier = set()
         for link in links:

@@ -12,6 +12,7 @@ so a reader at a call site finds every answer in this file, and the lower app ne
 | `review.services.REVIEW_PASSED_HOOKS` | `ReviewPassedHook` | fulfillment: orders let through move on at once |
 | `orders.services.payments.REFUND_RECORDED_HOOKS` | `RefundRecordedHook` | aftersales: refunds settle cases |
 | `connectors.services.changes.PLATFORM_REFUND_HOOKS` | `PlatformRefundHook` | aftersales: platform refund → case |
+| `aftersales.services.exchange.LINKED_ORDER_HOOKS` | `LinkedOrderHook` | splitmerge: exchange/reissue lineage |
 
 This app sits at the top of the graph (it imports the apps it wires; none imports it).
 """
@@ -36,6 +37,7 @@ def _advance_reviewed(*, order_ids: Sequence[int], actor: Actor) -> None:
 
 def wire() -> None:
     """Register every cross-app reaction once (safe to call again)."""
+    from oms.aftersales.services.exchange import LINKED_ORDER_HOOKS
     from oms.aftersales.services.platform import platform_refund_case
     from oms.aftersales.services.settlement import cases_refund_settle
     from oms.connectors.services.changes import PLATFORM_REFUND_HOOKS
@@ -48,6 +50,7 @@ def wire() -> None:
     from oms.review.services import REVIEW_PASSED_HOOKS, RULE_PARAM_CHECKS
     from oms.splitmerge.facts import unmerged_mergeable_orders
     from oms.splitmerge.selectors import living_descendants, order_is_retired
+    from oms.splitmerge.services.lineage import order_lineage_link
 
     if order_fulfilment_cancel not in ORDER_CANCEL_HOOKS:
         ORDER_CANCEL_HOOKS.append(order_fulfilment_cancel)
@@ -64,6 +67,9 @@ def wire() -> None:
     # A refund recorded on an order (finance, a provider's callback, the platform) settles its refunding cases.
     if cases_refund_settle not in REFUND_RECORDED_HOOKS:
         REFUND_RECORDED_HOOKS.append(cases_refund_settle)
+    # An exchange or reissue order made by a case is linked to its original in the lineage graph.
+    if order_lineage_link not in LINKED_ORDER_HOOKS:
+        LINKED_ORDER_HOOKS.append(order_lineage_link)
     if platform_refund_case not in PLATFORM_REFUND_HOOKS:
         PLATFORM_REFUND_HOOKS.append(platform_refund_case)
 

@@ -107,9 +107,21 @@ def facts_check(facts: OrderFacts, returning: Sequence[int]) -> None:
 def recalculate(facts: OrderFacts, returning: Sequence[int], policy: Policy) -> Recalculation:
     """The refund for ``returning`` units per line (on top of earlier returns, as ``facts.current`` shows)."""
     facts_check(facts, returning)
+    return reprice(facts, returning, policy)
+
+
+def reprice(
+    facts: OrderFacts, returning: Sequence[int], policy: Policy, *, bought_lines: int | None = None, exact: bool = False
+) -> Recalculation:
+    """``recalculate`` without its checks, for an exchange: lines from ``bought_lines`` on were not bought (they
+    are the replacements the buyer now has: they count under the promotions but not in what was bought), and
+    ``exact`` keeps each line's cost as it is even when what is kept costs more than was paid (the buyer pays the
+    difference) instead of dividing what was paid over the kept lines."""
     if policy.method == "proportional":
-        return _proportional(facts, returning, policy)
-    return _recalculated(facts, returning, policy)
+        return _proportional(facts, returning, policy, exact=exact)
+    return _recalculated(
+        facts, returning, policy, bought_lines=len(facts.lines) if bought_lines is None else bought_lines, exact=exact
+    )
 
 
 def _net_paid(facts: OrderFacts) -> int:
@@ -117,12 +129,27 @@ def _net_paid(facts: OrderFacts) -> int:
 
 
 def _settle(
-    facts: OrderFacts, kept_cost: int, costs: list[int], ships: list[int], kept: list[int], steps: list[Step]
+    facts: OrderFacts,
+    kept_cost: int,
+    costs: list[int],
+    ships: list[int],
+    kept: list[int],
+    steps: list[Step],
+    *,
+    exact: bool = False,
 ) -> Recalculation:
-    """Refund what was paid beyond the kept units' cost and re-apportion what they keep over the kept lines."""
+    """Refund what was paid beyond the kept units' cost and re-apportion what they keep over the kept lines
+    (``exact``: each line keeps its cost, and what is kept may cost more than was paid)."""
     net_paid = _net_paid(facts)
-    kept_charge = min(kept_cost, net_paid)
-    refund = net_paid - kept_charge
+    kept_charge = kept_cost if exact else min(kept_cost, net_paid)
+    refund = max(net_paid - kept_charge, 0)
+    if exact:
+        return Recalculation(
+            refund,
+            kept_charge,
+            tuple(LineVersion(q, c, min(s, c)) for q, c, s in zip(kept, costs, ships, strict=True)),
+            tuple(steps),
+        )
     if kept_cost > net_paid:
         steps.append(Step("refund_capped", {"kept_cost": kept_cost, "net_paid": net_paid}))
     steps.append(Step("refund", {"net_paid": net_paid, "kept_cost": kept_charge, "refund": refund}))
@@ -141,7 +168,7 @@ def _kept_units(facts: OrderFacts, returning: Sequence[int]) -> tuple[list[int],
     kept = [cur.quantity - r for cur, r in zip(facts.current, returning, strict=True)]
     units = []
     for ln, k in zip(facts.lines, kept, strict=True):
-        own_kept = apportion(ln.own_discount_minor, [k, ln.quantity - k])[0] if ln.quantity else 0
+        own_kept = apportion(ln.own_discount_minor, [k, ln.quantity - k])[0] if ln.own_discount_minor else 0
         units.append(Units(ln.unit_price_minor, k, own_kept))
     return kept, units
 
@@ -230,10 +257,15 @@ def _shipping_kept(facts: OrderFacts, kept: list[int], policy: Policy) -> list[i
     return [0] * len(facts.lines)
 
 
-def _recalculated(facts: OrderFacts, returning: Sequence[int], policy: Policy) -> Recalculation:
+def _recalculated(
+    facts: OrderFacts, returning: Sequence[int], policy: Policy, *, bought_lines: int, exact: bool
+) -> Recalculation:
     kept, units = _kept_units(facts, returning)
     plan = plan_promotions(facts.rules, units)
-    bought_units = [Units(ln.unit_price_minor, ln.quantity, ln.own_discount_minor) for ln in facts.lines]
+    bought_units = [
+        Units(ln.unit_price_minor, ln.quantity if i < bought_lines else 0, ln.own_discount_minor)
+        for i, ln in enumerate(facts.lines)
+    ]
     bought = plan_promotions(facts.rules, bought_units)
     kept_nets = [
         u.unit_price_minor * u.quantity - u.own_discount_minor - item
@@ -266,7 +298,7 @@ def _recalculated(facts: OrderFacts, returning: Sequence[int], policy: Policy) -
     )
     kept_cost = sum(costs)
     steps.append(Step("kept_cost", {"amount": kept_cost}))
-    result = _settle(facts, kept_cost, costs, ships, kept, steps)
+    result = _settle(facts, kept_cost, costs, ships, kept, steps, exact=exact)
     return Recalculation(
         result.refund_minor, result.kept_charge_minor, result.lines_after, result.steps, tuple(blocking)
     )
@@ -275,7 +307,7 @@ def _recalculated(facts: OrderFacts, returning: Sequence[int], policy: Policy) -
 # ---- proportional: the returned units' share of what their lines were paid
 
 
-def _proportional(facts: OrderFacts, returning: Sequence[int], policy: Policy) -> Recalculation:
+def _proportional(facts: OrderFacts, returning: Sequence[int], policy: Policy, *, exact: bool = False) -> Recalculation:
     steps: list[Step] = []
     kept = [cur.quantity - r for cur, r in zip(facts.current, returning, strict=True)]
     nothing_left = not any(kept)
@@ -302,7 +334,7 @@ def _proportional(facts: OrderFacts, returning: Sequence[int], policy: Policy) -
     steps.append(Step("shipping", {"kept": sum(ships), "refunded": shipping_refund, "rule": policy.shipping}))
     kept_cost = sum(costs)
     steps.append(Step("kept_cost", {"amount": kept_cost}))
-    return _settle(facts, kept_cost, costs, ships, kept, steps)
+    return _settle(facts, kept_cost, costs, ships, kept, steps, exact=exact)
 
 
 def steps_as_data(steps: Sequence[Step]) -> list[dict[str, object]]:

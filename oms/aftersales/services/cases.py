@@ -20,8 +20,17 @@ from django.utils import timezone
 
 from oms.aftersales import actions
 from oms.aftersales.domain import states
+from oms.aftersales.domain.exchange import Exchange
 from oms.aftersales.domain.recalculate import Policy, Recalculation, Step, recalculate, steps_as_data
 from oms.aftersales.models import Case, CaseLine
+from oms.aftersales.services.exchange import (
+    ReplacementRequest,
+    exchange_of_case,
+    exchange_order_make,
+    linked_order_announce,
+    replacements_resolve,
+    replacements_save,
+)
 from oms.aftersales.services.facts import OrderView, channel_policy, order_facts
 from oms.aftersales.services.settlement import case_refunded
 from oms.aftersales.services.steps import case_event, case_move
@@ -54,6 +63,7 @@ class CaseRequest:
     method: str = ""  # an override of the channel's policy (needs override_reason)
     override_reason: str = ""
     refund_request_id: int | None = None
+    replacements: tuple[ReplacementRequest, ...] = ()  # an exchange's: what is sent instead
 
 
 def _number() -> str:
@@ -133,12 +143,25 @@ def _claimed(order: Order, *, excluding: int | None = None) -> dict[int, int]:
     return claimed
 
 
-def case_preview(*, order: Order, req: CaseRequest, actor: Any) -> Recalculation:
-    """What the case would refund, explained; writes nothing."""
+def case_preview(*, order: Order, req: CaseRequest, actor: Any) -> Recalculation | Exchange:
+    """What the case would refund (for an exchange: refund or what the buyer pays), explained; writes nothing."""
     _check_order(order, req.kind)
     view = order_facts(order=order)
     policy, _reason = _policy(order, req, actor)
     returning = _units(view, req.units, _claimed(order))
+    return _priced(view, req, returning, policy)
+
+
+def _priced(view: OrderView, req: CaseRequest, returning: list[int], policy: Policy) -> Recalculation | Exchange:
+    if req.kind == states.REISSUE:
+        return _nothing_back(view)
+    if req.kind == states.EXCHANGE:
+        from oms.aftersales.domain.exchange import price_exchange
+
+        replacements, _skus = replacements_resolve(view, returning, req.replacements)
+        return price_exchange(view.facts, returning, replacements, policy)
+    if req.replacements:
+        raise _fail("replacements", "Only an exchange sends replacements.", "not_exchange")
     return recalculate(view.facts, returning, policy)
 
 
@@ -164,7 +187,7 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
     policy, override_reason = _policy(locked, req, actor)
     view = order_facts(order=locked)
     returning = _units(view, req.units, _claimed(locked))
-    result = _nothing_back(view) if req.kind == states.REISSUE else recalculate(view.facts, returning, policy)
+    result = _priced(view, req, returning, policy)
     case = Case(
         number=_number(),
         order=locked,
@@ -191,13 +214,20 @@ def case_create(*, order: Order, req: CaseRequest, actor: Any) -> tuple[Case, bo
     CaseLine.objects.bulk_create(
         [CaseLine(case=case, line=ln, quantity=n) for ln, n in zip(view.lines, returning, strict=True) if n]
     )
+    if req.kind == states.EXCHANGE:
+        replacements_save(case, view, *replacements_resolve(view, returning, req.replacements))
     case_event(case, "created", actor, data={"units": {str(k): v for k, v in sorted(req.units.items())}})
     order_event_record(order=locked, kind="aftersales_opened", actor=actor, data={"case": case.number})
     audit_record(
         actor=actor,
         action=actions.CASE_CREATE,
         obj=case,
-        after={"kind": case.kind, "refund_minor": case.refund_minor, "method": case.method},
+        after={
+            "kind": case.kind,
+            "refund_minor": case.refund_minor,
+            "method": case.method,
+            **({"owed_minor": case.owed_minor} if case.owed_minor else {}),
+        },
         reason=override_reason,
     )
     return case, True
@@ -209,8 +239,9 @@ def _nothing_back(view: OrderView) -> Recalculation:
     return Recalculation(0, paid, view.facts.current, (Step("reissue", {}),))
 
 
-def _apply(case: Case, result: Recalculation) -> None:
+def _apply(case: Case, result: Recalculation | Exchange) -> None:
     case.refund_minor = result.refund_minor
+    case.owed_minor = result.owed_minor if isinstance(result, Exchange) else 0
     case.kept_charge_minor = result.kept_charge_minor
     case.explanation = steps_as_data(result.steps)
     case.blocking = steps_as_data(result.blocking)
@@ -227,7 +258,11 @@ def _fix_refund(order: Order, case: Case, actor: Any) -> None:
     view = order_facts(order=order)
     units = dict(case.lines.values_list("line_id", "quantity"))
     returning = [units.get(ln.pk, 0) for ln in view.lines]
-    result = recalculate(view.facts, returning, Policy(case.method, case.shipping_rule, case.gift_rule))
+    result: Recalculation | Exchange
+    if case.kind == states.EXCHANGE:
+        result, replacements = exchange_of_case(case, view)
+    else:
+        result = recalculate(view.facts, returning, Policy(case.method, case.shipping_rule, case.gift_rule))
     if result.blocking:
         raise Conflict(
             "A gift given under a threshold no longer met must come back with the return first.",
@@ -242,6 +277,8 @@ def _fix_refund(order: Order, case: Case, actor: Any) -> None:
     ]
     if figures:
         order_lines_reapportion(order=order, figures=figures, source=case.number, actor=actor)
+    if isinstance(result, Exchange):
+        case.linked_order = exchange_order_make(order=order, case=case, exchange=result, rows=replacements, actor=actor)
     if result.refund_minor:
         payments_owe_back(order=order, amount_minor=result.refund_minor)
 
@@ -260,6 +297,7 @@ def case_act(case: Case, action: str, *, actor: Any, note: str = "") -> Case:
     if locked.kind == states.REISSUE and action == states.APPROVE:
         units = [(cl.line, cl.quantity) for cl in locked.lines.select_related("line").order_by("line__line_no")]
         locked.linked_order = order_reissue_create(original=order, units=units, source=locked.number, actor=actor)
+        linked_order_announce(case=locked, parent=order, child=locked.linked_order, actor=actor)
     if target == states.AWAITING_RETURN:
         # Expected back at the warehouse that shipped it (inbound until received).
         locked.warehouse_id = order.final_warehouse_id or order.warehouse_id
@@ -400,7 +438,13 @@ def _inspect_settle(case: Case, document_id: int | None, actor: Any) -> Case:
     if document_id is not None:
         locked.receipt_document_id = document_id
     _fix_refund(order, locked, actor)
-    case_move(locked, states.SETTLE, actor, data={"receipt_document": document_id})
+    data: dict[str, Any] = {"receipt_document": document_id}
+    if locked.linked_order is not None:
+        data["linked_order"] = locked.linked_order.number
+    case_move(locked, states.SETTLE, actor, data=data)
+    if locked.kind == states.EXCHANGE and locked.refund_minor == 0:
+        # Nothing to pay back: the exchange is settled once its order is made (the buyer pays any difference there).
+        case_refunded(case=locked, refund=None, actor=actor)
     return locked
 
 

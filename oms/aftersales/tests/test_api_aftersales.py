@@ -75,3 +75,30 @@ def test_bad_requests_name_the_field_and_write_nothing(shipped: Any, clients: di
         {"kind": "return_refund", "reason_code": "quality", "units": {"2": 1}},
     )
     assert denied.status_code == 403 and Case.objects.count() == 0
+
+
+def test_an_exchange_by_api_shows_what_the_buyer_pays_and_its_order(shipped: Any, clients: dict[str, Any]) -> None:
+    order = shipped()
+    cs, wh = clients["customer_service"], clients["warehouse_coordinator"]
+    body = {
+        "kind": "exchange",
+        "reason_code": "wrong_item",
+        "units": {"2": 1},
+        "replacements": [{"replaces": 2, "sku": "CUP-003", "quantity": 1, "unit_price": "130.00"}],
+    }
+    preview = post(cs, f"/api/v1/orders/{order.number}/aftersales/preview", body)
+    assert preview.status_code == 200 and (preview.json()["refund"], preview.json()["buyer_pays"]) == ("0.00", "30.00")
+    bad_price = {**body, "replacements": [{**body["replacements"][0], "unit_price": "1.234"}]}
+    refused = post(cs, f"/api/v1/orders/{order.number}/aftersales", bad_price)
+    assert refused.status_code == 422 and "replacements[0].unit_price" in refused.content.decode()
+    number = post(cs, f"/api/v1/orders/{order.number}/aftersales", body).json()["number"]
+    post(cs, f"/api/v1/aftersales/{number}/approve", {})
+    post(wh, f"/api/v1/aftersales/{number}/receive", {"units": {"2": 1}})
+    case = post(wh, f"/api/v1/aftersales/{number}/inspect", {"good": {"2": 1}}).json()
+    assert case["status"] == "refunded" and case["linked_order"].startswith("EX")
+    assert case["replacements"] == [
+        {"replaces": 2, "sku": "CUP-003", "quantity": 1, "unit_price": "130.00", "priced_at": "112.43"}
+    ]
+    lineage = cs.get(f"/api/v1/orders/{case['linked_order']}/lineage")
+    assert lineage.status_code == 200, lineage.content
+    assert [(e["parent"], e["kind"]) for e in lineage.json()["edges"]] == [(order.number, "exchange")]

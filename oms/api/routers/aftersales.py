@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from oms.aftersales.domain import states
+from oms.aftersales.domain.exchange import Exchange
 from oms.aftersales.explain import explain_render
 from oms.aftersales.models import Case
 from oms.aftersales.selectors import MAX_AGE_DAYS, CaseFilters, case_counts, case_get, case_list
@@ -18,12 +19,23 @@ from oms.aftersales.services.cases import (
     case_receive,
     case_refund,
 )
+from oms.aftersales.services.exchange import ReplacementRequest
 from oms.api.auth import require_perm
-from oms.core.domain.money import format_minor
+from oms.core.domain.limits import MAX_ORDER_LINE_QUANTITY
+from oms.core.domain.money import format_minor, parse_minor
 from oms.orders.models import Order
 from oms.orders.selectors import order_get
 
 router = Router(tags=["aftersales"])
+
+
+class ReplacementIn(Schema):
+    replaces: int = Field(..., description="The order line no (returned by this case) it takes the place of.")
+    sku: str = Field(..., max_length=64, description="The replacement's SKU code.")
+    quantity: int = Field(..., ge=1, le=MAX_ORDER_LINE_QUANTITY)
+    unit_price: str | None = Field(
+        None, description='Its list price ("130.00"); default: the replaced line\'s, for the same SKU.'
+    )
 
 
 class CaseIn(Schema):
@@ -36,6 +48,9 @@ class CaseIn(Schema):
     method: str = Field("", description="Override the channel's refund policy: recalculate or proportional.")
     override_reason: str = Field("", max_length=300)
     refund_request_id: int | None = Field(None, description="The platform refund request this case answers.")
+    replacements: list[ReplacementIn] = Field(
+        [], max_length=20, description="An exchange's replacements (换货): what is sent instead of returned units."
+    )
 
 
 class NoteIn(Schema):
@@ -61,7 +76,21 @@ def _order(number: str) -> Order:
     return order_get(number=number)
 
 
-def _request(body: CaseIn) -> CaseRequest:
+def _replacements(body: CaseIn, currency: str) -> tuple[ReplacementRequest, ...]:
+    return tuple(
+        ReplacementRequest(
+            replaces=r.replaces,
+            sku_code=r.sku,
+            quantity=r.quantity,
+            unit_price_minor=None
+            if r.unit_price is None
+            else parse_minor(r.unit_price, currency, field=f"replacements[{i}].unit_price"),
+        )
+        for i, r in enumerate(body.replacements)
+    )
+
+
+def _request(body: CaseIn, order: Order) -> CaseRequest:
     return CaseRequest(
         kind=body.kind,
         reason_code=body.reason_code,
@@ -72,6 +101,7 @@ def _request(body: CaseIn) -> CaseRequest:
         method=body.method,
         override_reason=body.override_reason,
         refund_request_id=body.refund_request_id,
+        replacements=_replacements(body, order.currency),
     )
 
 
@@ -89,6 +119,8 @@ def case_out(case: Case) -> dict[str, Any]:
         "policy": {"method": case.method, "shipping": case.shipping_rule, "gift": case.gift_rule},
         "override_reason": case.override_reason,
         "refund": format_minor(case.refund_minor, c),
+        "refund_settled": format_minor(case.settled_minor, c),
+        "buyer_pays": format_minor(case.owed_minor, c),
         "kept_charge": format_minor(case.kept_charge_minor, c),
         "explanation": explain_render(case.explanation, c),
         "explanation_steps": list(case.explanation),
@@ -116,6 +148,16 @@ def case_out(case: Case) -> dict[str, Any]:
             }
             for e in case.events.all()
         ],
+        "replacements": [
+            {
+                "replaces": r.replaces.line_no,
+                "sku": r.sku.code,
+                "quantity": r.quantity,
+                "unit_price": format_minor(r.unit_price_minor, c),
+                "priced_at": format_minor(r.paid_minor, c),
+            }
+            for r in case.replacements.select_related("replaces", "sku").order_by("pk")
+        ],
         "linked_order": case.linked_order.number if case.linked_order else None,
         "created_at": case.created_at.isoformat(),
     }
@@ -125,11 +167,12 @@ def case_out(case: Case) -> dict[str, Any]:
 @require_perm("aftersales.add_case", "orders.view_order")
 def aftersales_preview(request: HttpRequest, number: str, body: CaseIn) -> dict[str, Any]:
     order = _order(number)
-    result = case_preview(order=order, req=_request(body), actor=request.user)
+    result = case_preview(order=order, req=_request(body, order), actor=request.user)
     steps = [{"code": s.code, "params": dict(s.params)} for s in result.steps]
     blocking = [{"code": s.code, "params": dict(s.params)} for s in result.blocking]
     return {
         "refund": format_minor(result.refund_minor, order.currency),
+        "buyer_pays": format_minor(result.owed_minor if isinstance(result, Exchange) else 0, order.currency),
         "kept_charge": format_minor(result.kept_charge_minor, order.currency),
         "explanation": explain_render(steps, order.currency),
         "explanation_steps": steps,
@@ -140,7 +183,8 @@ def aftersales_preview(request: HttpRequest, number: str, body: CaseIn) -> dict[
 @router.post("/orders/{number}/aftersales", response={200: dict[str, Any], 201: dict[str, Any]})
 @require_perm("aftersales.add_case", "orders.view_order")
 def aftersales_create(request: HttpRequest, number: str, body: CaseIn) -> Status[dict[str, Any]]:
-    case, created = case_create(order=_order(number), req=_request(body), actor=request.user)
+    order = _order(number)
+    case, created = case_create(order=order, req=_request(body, order), actor=request.user)
     return Status(201 if created else 200, case_out(case))
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-_NUMBER_PREFIX = {"sale": "SO", "return": "RO", "reissue": "RS"}
+_NUMBER_PREFIX = {"sale": "SO", "return": "RO", "reissue": "RS", "exchange": "EX"}
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 

@@ -385,3 +385,51 @@ def payment_callback_receive(*, method: str, body: dict[str, Any]) -> PaymentRes
         raw=body,
         refund_of=refund_of,
     )
+
+
+@transaction.atomic(savepoint=False)
+def payment_carry(*, source: Order, target: Order, amount_minor: int, reference: str, actor: Actor) -> bool:
+    """Carry ``amount_minor`` of what ``source`` holds to ``target``, which stands for part of it (an exchange
+    order paid from the money its return freed): a carried refund on the source, a carried payment on the
+    target, each order's totals re-derived, both timelines and the log. No money moves outside and nothing is
+    owed back, so nothing is settled and the refund hooks are not called. Once per (reference, target): a
+    repeat changes nothing (False). The caller holds both orders' locks."""
+    if amount_minor <= 0:
+        return False
+    if amount_minor > source.received_minor - source.refunded_minor:
+        raise ValidationFailed("An order cannot carry on more than it holds.", code="bad_amount")
+    transaction_id = f"x:{reference}:{target.number}"[:64]
+    if Payment.objects.filter(method=CARRIED_METHOD, transaction_id=transaction_id).exists():
+        return False
+    now = timezone.now()
+    for order, kind, other in ((source, PaymentKind.REFUND, target), (target, PaymentKind.PAYMENT, source)):
+        Payment.objects.create(
+            order=order,
+            method=CARRIED_METHOD,
+            transaction_id=transaction_id,
+            kind=kind,
+            amount_minor=amount_minor,
+            currency=order.currency,
+            paid_at=now,
+            raw={"carried_to" if kind == PaymentKind.REFUND else "carried_from": other.number, "reference": reference},
+        )
+        _refresh_totals(order)
+        if order.payment_status == PaymentStatus.PAID.value and order.paid_at is None:
+            order.paid_at = now
+        order.updated_at = now
+        order.save(update_fields=["received_minor", "refunded_minor", "payment_status", "paid_at", "updated_at"])
+        order_event_record(
+            order=order,
+            kind="refund_carried_out" if kind == PaymentKind.REFUND else "payment_carried",
+            actor=actor,
+            data={"to" if kind == PaymentKind.REFUND else "from": other.number, "amount_minor": amount_minor},
+        )
+    audit_record(
+        actor=actor,
+        action=actions.PAYMENT_CARRY,
+        obj=target,
+        after={"from": source.number, "to": target.number, "amount_minor": amount_minor, "reference": reference},
+    )
+    if target.status == Status.PENDING_PAYMENT.value and target.payment_status == PaymentStatus.PAID.value:
+        order_transition(order=target, to_status=Status.PENDING_REVIEW.value, actor=actor, reason="paid in full")
+    return True

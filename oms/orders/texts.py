@@ -33,6 +33,8 @@ label_define(
         "remarks_changed": gettext_noop("Remarks or invoice changed"),
         "lines_reapportioned": gettext_noop("Lines re-apportioned"),
         "reissued": gettext_noop("Reissue order created"),
+        "exchanged": gettext_noop("Exchange order created"),
+        "refund_carried_out": gettext_noop("Paid over to its exchange order"),
         "platform_revised": gettext_noop("Changed on the platform"),
     },
 )

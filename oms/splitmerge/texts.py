@@ -29,7 +29,14 @@ label_define(
 )
 
 label_define(
-    "lineage", {"split": gettext_noop("Split"), "merge": gettext_noop("Merge"), "unmerge": gettext_noop("Un-merge")}
+    "lineage",
+    {
+        "split": gettext_noop("Split"),
+        "merge": gettext_noop("Merge"),
+        "unmerge": gettext_noop("Un-merge"),
+        "exchange": gettext_noop("Exchange"),
+        "reissue": gettext_noop("Reissue"),
+    },
 )
 
 

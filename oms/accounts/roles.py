@@ -99,6 +99,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "fulfillment.transfer_warehouse",
             "fulfillment.assign_courier",
             "fulfillment.dispatch_order",
+            "fulfillment.ship_by_hand",
             "fulfillment.view_stockout",
             "fulfillment.view_shipment",
             "fulfillment.view_allocationdecision",

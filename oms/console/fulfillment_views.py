@@ -4,31 +4,40 @@ the rule that made them, transfers (转仓), shipments, stockouts — with the a
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
 from oms.core.errors import ApplicationError
+from oms.core.texts import error_render, label, stored_text_render, text_render
 from oms.fulfillment.models import Courier, ShipmentState, StockoutState
 from oms.fulfillment.selectors import (
+    couriers_active,
+    dispatch_queue,
     order_fulfilment,
+    order_outstanding,
     order_parcels,
     shipment_list,
     stockout_list,
     stockouts_by_sku,
 )
+from oms.fulfillment.services.by_hand import SHIPPABLE, ParcelIn, order_ship_by_hand
 from oms.fulfillment.services.courier import order_courier_set
 from oms.fulfillment.services.dispatch import order_dispatch
 from oms.fulfillment.services.parcels import order_remainder_cancel
 from oms.fulfillment.services.pipeline import orders_advance
 from oms.fulfillment.services.stockouts import stockouts_resolve
+from oms.fulfillment.services.tracking_import import ROW_CODES, RowProblem, tracking_import_file
 from oms.fulfillment.services.transfer import order_warehouse_transfer
 from oms.inventory.models import Warehouse
-from oms.orders.domain.status import Status
 from oms.orders.models import Order
 
 
@@ -74,11 +83,7 @@ def dispatch_index(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state and state not in ShipmentState.values:
         state = ""
-    waiting = (
-        Order.objects.filter(status=Status.PENDING_DISPATCH)
-        .select_related("final_warehouse", "courier")
-        .order_by("placed_at", "pk")[:100]
-    )
+    waiting = Paginator(dispatch_queue(), 50).get_page(request.GET.get("waiting_page"))
     return render(
         request,
         "console/fulfillment/dispatch.html",
@@ -88,6 +93,8 @@ def dispatch_index(request: HttpRequest) -> HttpResponse:
             "state": state,
             "states": ShipmentState.choices,
             "can_dispatch": request.user.has_perm("fulfillment.dispatch_order"),
+            "can_allocate": request.user.has_perm("fulfillment.allocate"),
+            "can_ship": request.user.has_perm("fulfillment.ship_by_hand"),
         },
     )
 
@@ -112,6 +119,7 @@ def order_fulfilment_view(request: HttpRequest, number: str) -> HttpResponse:
             "can_courier": user.has_perm("fulfillment.assign_courier"),
             "can_dispatch": user.has_perm("fulfillment.dispatch_order"),
             "can_cancel_rest": user.has_perm("orders.cancel_order"),
+            **_ship_form(request, order),
         },
     )
 
@@ -127,12 +135,30 @@ def order_parcels_panel(request: HttpRequest, number: str) -> HttpResponse:
             "order": order,
             "parcels": order_parcels(order=order),
             "can_cancel_rest": request.user.has_perm("orders.cancel_order"),
+            **_ship_form(request, order),
         },
     )
 
 
+def _ship_form(request: HttpRequest, order: Order) -> dict[str, Any]:
+    """What the ship-by-hand form needs, when the operator may use it and the order can ship."""
+    if not request.user.has_perm("fulfillment.ship_by_hand") or order.status not in SHIPPABLE:
+        return {"can_ship": False}
+    htmx = getattr(request, "htmx", None)
+    current = htmx.current_url_abs_path if htmx else None
+    return {
+        "can_ship": True,
+        "ship_lines": [ln for ln in order_outstanding(order=order) if ln["left"] > 0],
+        "ship_couriers": couriers_active(),
+        "ship_next": current or request.get_full_path(),
+    }
+
+
 def _back(request: HttpRequest, number: str) -> HttpResponse:
-    return redirect(request.POST.get("next") or f"/orders/{number}/fulfilment/")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = f"/orders/{number}/fulfilment/"
+    return redirect(target)
 
 
 @console_view("fulfillment.allocate")
@@ -221,3 +247,88 @@ def order_cancel_rest_action(request: HttpRequest, number: str) -> HttpResponse:
             % {"u": outcome["units"], "n": number, "s": order.get_status_display()},
         )
     return _back(request, number)
+
+
+@console_view("fulfillment.ship_by_hand")
+@require_POST
+def order_ship_action(request: HttpRequest, number: str) -> HttpResponse:
+    """One parcel shipped by hand: the courier, the tracking number and the units of each line it carries
+    (all that is left unless fewer are entered)."""
+    order = get_object_or_404(Order, number=number)
+    post = request.POST
+    lines: list[dict[str, Any]] = []
+    whole = True
+    for ln in order_outstanding(order=order):
+        if ln["left"] <= 0:
+            continue
+        raw = post.get(f"qty_{ln['line_no']}", str(ln["left"])).strip()
+        qty = int(raw) if raw.isdigit() else -1
+        if qty < 0:
+            messages.error(request, _("Line %(n)s: enter a whole number of units.") % {"n": ln["line_no"]})
+            return _back(request, number)
+        whole = whole and qty == ln["left"]
+        if qty:
+            lines.append({"line": ln["line_no"], "quantity": qty})
+    weight = post.get("weight_g", "").strip()
+    try:
+        outcome = order_ship_by_hand(
+            order=order,
+            courier=post.get("courier", ""),
+            parcels=[
+                ParcelIn(
+                    post.get("tracking_number", ""),
+                    None if whole else lines,
+                    int(weight) if weight.isdigit() else None,
+                )
+            ],
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        messages.error(request, error_render(exc))
+    else:
+        if outcome.applied:
+            messages.success(
+                request,
+                _("Parcel %(t)s recorded; order %(n)s is now %(s)s.")
+                % {"t": outcome.applied[0], "n": number, "s": outcome.order.get_status_display()},
+            )
+        else:
+            messages.info(request, _("Parcel %(t)s was recorded before; nothing changed.") % {"t": outcome.repeated[0]})
+    return _back(request, number)
+
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+
+
+@console_view("fulfillment.ship_by_hand")
+def tracking_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a file of tracking numbers (批量导入运单号): every order that can ship ships; the rest are listed
+    by file row and column."""
+    context: dict[str, Any] = {}
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a CSV or XLSX file."))
+        elif upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
+            messages.error(request, _("The file is larger than 5 MB; split it."))
+        else:
+            try:
+                summary = tracking_import_file(
+                    stream=io.BytesIO(upload.read()), filename=upload.name or "", actor=request.user
+                )
+            except ValueError as exc:
+                messages.error(request, _("The file could not be read: %(error)s") % {"error": exc})
+            else:
+                context["summary"] = summary
+                context["problems"] = [
+                    (p, label("tracking_column", p.column), tracking_problem_text(p)) for p in summary.problems[:1000]
+                ]
+    return render(request, "console/fulfillment/tracking_upload.html", context)
+
+
+def tracking_problem_text(problem: RowProblem) -> str:
+    """A refused row in the reader's words: the file's own problems by their code, a service's refusal by its
+    message's code."""
+    if problem.code in ROW_CODES:
+        return text_render(f"tracking_row.{problem.code}", problem.params)
+    return stored_text_render(problem.message)

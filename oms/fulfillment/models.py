@@ -146,6 +146,7 @@ class AllocationDecision(models.Model):
             ("transfer_warehouse", _("Transfer orders to another warehouse (转仓)")),
             ("assign_courier", _("Assign or change couriers")),
             ("dispatch_order", _("Send orders to the warehouse system")),
+            ("ship_by_hand", _("Mark orders shipped with tracking numbers by hand (no WMS)")),
         ]
 
     def __str__(self) -> str:
@@ -218,6 +219,8 @@ class Shipment(models.Model):
     weight_g = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
     package_count = models.PositiveIntegerField(_("packages"), default=1)
     document = models.JSONField(_("dispatch document"), default=dict)
+    # Shipped by hand (手工发货): made when an operator entered the tracking numbers, never sent to a WMS.
+    by_hand = models.BooleanField(_("shipped by hand"), default=False)
     created_at = models.DateTimeField(_("sent at"), default=timezone.now)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)

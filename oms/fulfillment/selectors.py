@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Min, Prefetch, QuerySet, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, QuerySet, Sum
 
 from oms.fulfillment.models import (
     AllocationDecision,
+    Courier,
     Parcel,
     ParcelLine,
     Shipment,
     Stockout,
     StockoutState,
     WarehouseTransfer,
+    WmsLink,
 )
+from oms.orders.domain.status import Status
 from oms.orders.models import Order
+from oms.review.models import Interception, InterceptionState
 
 
 def stockout_list(
@@ -83,3 +87,42 @@ def shipment_list(*, state: str = "", warehouse_code: str = "") -> QuerySet[Ship
     if warehouse_code:
         qs = qs.filter(warehouse__code=warehouse_code)
     return qs
+
+
+def order_outstanding(*, order: Order) -> list[dict[str, Any]]:
+    """The order's stocked lines with what has shipped and what is left (the ship-by-hand form, pick lists)."""
+    shipped = dict(
+        ParcelLine.objects.filter(line__order=order)
+        .values("line_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("line_id", "n")
+    )
+    return [
+        {
+            "line_no": ln.line_no,
+            "sku": ln.sku.code if ln.sku else "",
+            "name": ln.name,
+            "ordered": ln.quantity,
+            "shipped": shipped.get(ln.pk, 0),
+            "left": ln.quantity - shipped.get(ln.pk, 0),
+        }
+        for ln in order.lines.filter(sku__isnull=False).select_related("sku").order_by("line_no")
+    ]
+
+
+def couriers_active() -> QuerySet[Courier]:
+    return Courier.objects.filter(is_active=True).order_by("code")
+
+
+def dispatch_queue() -> QuerySet[Order]:
+    """Orders waiting for dispatch (待下发), oldest first, each with what it lacks: ``held`` (an open
+    interception), ``has_wms`` (its warehouse takes documents from us); no warehouse or courier shows as null."""
+    return (
+        Order.objects.filter(status=Status.PENDING_DISPATCH)
+        .select_related("final_warehouse", "courier")
+        .annotate(
+            held=Exists(Interception.objects.filter(order=OuterRef("pk"), state=InterceptionState.OPEN)),
+            has_wms=Exists(WmsLink.objects.filter(warehouse=OuterRef("final_warehouse"), is_active=True)),
+        )
+        .order_by("placed_at", "pk")
+    )

@@ -3,9 +3,21 @@ warehouse allocation and courier decisions, and the reasons of the transitions i
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop
+import re
 
-from oms.core.texts import label, label_define, text_define
+from django.utils.translation import gettext, gettext_noop
+
+from oms.core.texts import label, label_define, text_define, text_render
+from oms.orders.domain.status import STATUS_LABELS, Status
+
+
+def _one_based(value: object) -> str:
+    """A parcel index as people count it: parcels[0] is parcel 1."""
+    try:
+        return str(int(str(value)) + 1)
+    except ValueError:
+        return str(value)
+
 
 label_define(
     "order_event",
@@ -85,3 +97,119 @@ text_define("fulfilment.shipped_by", gettext_noop("shipped by %(courier)s %(trac
 text_define("fulfilment.rest_cancelled", gettext_noop("rest cancelled (%(units)s unit(s)): %(reason)s"))
 text_define("fulfilment.transfer_courier", gettext_noop("转仓 to %(warehouse)s: courier again"))
 text_define("fulfilment.transferred", gettext_noop("transferred to %(warehouse)s"))
+text_define("fulfilment.shipped_by_hand", gettext_noop("shipped by hand"))
+
+
+def _status(value: object) -> str:
+    """An order status as operators say it (Chinese in every language)."""
+    try:
+        return STATUS_LABELS[Status(str(value))][0]
+    except ValueError:
+        return str(value)
+
+
+def _over(value: object) -> str:
+    """ "TEA-001 shipped 9, outstanding 3, line 2 shipped …" item by item in the reader's words."""
+    items = re.findall(r"(.+?) shipped (\d+), outstanding (\d+)(?:, |$)", str(value))
+    if not items:
+        return str(value)
+    return gettext("; ").join(
+        text_render("ship.over_item", {"what": what, "requested": r, "left": o}) for what, r, o in items
+    )
+
+
+# Shipping by hand (oms.fulfillment.services.by_hand) and the parcel path it shares with the WMS.
+text_define("ship.courier_required", gettext_noop("Name the courier."))
+text_define("ship.unknown_courier", gettext_noop("No active courier %(courier)s."))
+text_define(
+    "ship.not_shippable",
+    gettext_noop(
+        "Order %(order)s is %(status)s: only an order pending dispatch or shipment, or partially shipped, can be "
+        "marked shipped."
+    ),
+    status=_status,
+)
+text_define("ship.refunded", gettext_noop("Order %(order)s is refunded in full; it cannot ship."))
+text_define("ship.held", gettext_noop("Order %(order)s has an open interception; release it first."))
+text_define("ship.no_warehouse", gettext_noop("Order %(order)s has no shipping warehouse yet: allocate one first."))
+text_define(
+    "ship.tracking_in_use",
+    gettext_noop("Tracking number %(tracking)s of %(courier)s is already on order %(other)s."),
+)
+text_define("ship.already_on", gettext_noop("Already on order %(other)s."))
+text_define(
+    "ship.courier_mismatch",
+    gettext_noop("Order %(order)s has parcels with %(courier)s; enter its further parcels with the same courier."),
+)
+text_define("ship.parcels_left_with", gettext_noop("Parcels left with %(courier)s."))
+text_define("ship.required", gettext_noop("Required."))
+text_define("ship.unknown", gettext_noop("Unknown."))
+text_define("ship.too_long", gettext_noop("At most 64 characters."))
+text_define("ship.entered_twice", gettext_noop("Entered twice."))
+text_define("ship.one_tracking_number", gettext_noop("Enter at least one tracking number."))
+text_define("ship.tracking_required", gettext_noop("A tracking number is required."))
+text_define("ship.nothing_left", gettext_noop("Shipment %(shipment)s has nothing left to ship."))
+text_define("ship.over", gettext_noop("Shipped more than is left to ship: %(over)s"), over=_over)
+text_define("ship.over_item", gettext_noop("%(what)s: %(requested)s entered, %(left)s left"), parse=False)
+text_define(
+    "ship.fully_shipped",
+    gettext_noop(
+        "Shipment %(shipment)s is fully shipped (tracking number %(tracking)s); nothing is left to ship under "
+        "%(other)s."
+    ),
+)
+text_define(
+    "ship.parcel_mismatch", gettext_noop("Parcel %(tracking)s of shipment %(shipment)s was recorded with other lines.")
+)
+text_define("ship.weight", gettext_noop("weight_g is a whole number of grams."))
+text_define(
+    "field.parcel_tracking",
+    gettext_noop("parcel %(p)s: tracking number"),
+    stored="parcels[%(p)s].tracking_number",
+    p=_one_based,
+)
+text_define("field.parcels", gettext_noop("parcels"), stored="parcels")
+text_define("field.courier", gettext_noop("courier"), stored="courier")
+text_define("field.tracking_number", gettext_noop("tracking number"), stored="tracking_number")
+
+# A file of tracking numbers (oms.fulfillment.services.tracking_import): each refused row by its code.
+label_define(
+    "tracking_column",
+    {
+        "order": gettext_noop("Order number"),
+        "courier": gettext_noop("Courier"),
+        "tracking_number": gettext_noop("Tracking number"),
+        "sku": gettext_noop("SKU"),
+        "quantity": gettext_noop("Quantity"),
+        "weight_g": gettext_noop("Weight (g)"),
+    },
+)
+text_define("tracking_row.required", gettext_noop("This column is required."), parse=False)
+text_define("tracking_row.invalid_quantity", gettext_noop("A whole number of units above 0."), parse=False)
+text_define("tracking_row.sku_and_quantity", gettext_noop("Give SKU and quantity together."), parse=False)
+text_define("tracking_row.invalid_weight", gettext_noop("A whole number of grams."), parse=False)
+text_define(
+    "tracking_row.courier_differs",
+    gettext_noop("One courier per order: the order's first row names another."),
+    parse=False,
+)
+text_define("tracking_row.unknown_order", gettext_noop("No order %(order)s."), parse=False)
+text_define(
+    "tracking_row.held_back", gettext_noop("Not applied: another row of order %(order)s has a problem."), parse=False
+)
+# What a parcel's lines may be refused for (oms.fulfillment.domain.parcels), and their field paths.
+text_define("parcel.no_line", gettext_noop("The order has no line %(line)s."))
+text_define("parcel.units", gettext_noop("A whole number of units above 0."))
+text_define("parcel.line_number", gettext_noop("The line number of the dispatch document."))
+text_define("parcel.line_or_sku", gettext_noop("Name the line (line number) or the SKU (sku)."))
+text_define("parcel.lines_list", gettext_noop("A non-empty list of {line or sku, quantity}."))
+text_define("parcel.lines_list_field", gettext_noop("lines is a non-empty list of {line or sku, quantity}."))
+text_define("field.parcel_line", gettext_noop("parcel line %(i)s"), stored="lines[%(i)s]", i=_one_based)
+text_define(
+    "field.parcel_line_part",
+    gettext_noop("parcel line %(i)s: %(part)s"),
+    stored="lines[%(i)s].%(part)s",
+    i=_one_based,
+    part=lambda v: label("parcel_line_part", str(v)),
+)
+label_define("parcel_line_part", {"line": gettext_noop("line number"), "quantity": gettext_noop("quantity")})

@@ -14,6 +14,7 @@ from oms.core.errors import NotFound, ValidationFailed
 from oms.fulfillment.models import AllocationDecision, Parcel, Shipment, Stockout, StockoutState, WarehouseTransfer
 from oms.fulfillment.selectors import order_fulfilment, shipment_list, stockout_list, stockouts_by_sku
 from oms.fulfillment.services.allocation import order_allocate
+from oms.fulfillment.services.by_hand import ParcelIn, order_ship_by_hand
 from oms.fulfillment.services.courier import order_courier_set, orders_courier_assign
 from oms.fulfillment.services.dispatch import order_dispatch
 from oms.fulfillment.services.parcels import order_remainder_cancel
@@ -177,6 +178,31 @@ class RemainderOut(Schema):
     lines: list[ParcelLineOut]
 
 
+class ParcelLineIn(Schema):
+    line: int | None = Field(None, description="the order line number")
+    sku: str | None = Field(None, description="or the SKU code (several lines of one SKU fill in line order)")
+    quantity: int
+
+
+class ParcelShipIn(Schema):
+    tracking_number: str
+    lines: list[ParcelLineIn] | None = Field(None, description="what the parcel carries; omitted: all still to ship")
+    weight_g: int | None = None
+
+
+class ShipByHandIn(Schema):
+    courier: str = Field(..., description="courier code or name")
+    parcels: list[ParcelShipIn]
+
+
+class ShipByHandOut(Schema):
+    order: str
+    status: str
+    shipment: str
+    applied: list[str] = Field(..., description="tracking numbers recorded now")
+    repeated: list[str] = Field(..., description="tracking numbers recorded before (nothing changed)")
+
+
 class CallbackOut(Schema):
     result: str
     shipment: str
@@ -330,6 +356,35 @@ def fulfilment_dispatch(request: HttpRequest, number: str) -> ShipmentOut:
     shipment = order_dispatch(order=_order(number), actor=request.user)
     return _shipment_out(
         Shipment.objects.select_related("order", "warehouse", "subsidiary", "courier").get(pk=shipment.pk)
+    )
+
+
+@router.post(
+    "/fulfillment/orders/{number}/ship",
+    response=ShipByHandOut,
+    summary="Mark shipped by hand with tracking numbers (手工发货, without a WMS)",
+)
+@require_perm("fulfillment.ship_by_hand")
+def fulfilment_ship_by_hand(request: HttpRequest, number: str, body: ShipByHandIn) -> ShipByHandOut:
+    outcome = order_ship_by_hand(
+        order=_order(number),
+        courier=body.courier,
+        parcels=[
+            ParcelIn(
+                p.tracking_number,
+                [ln.model_dump(exclude_none=True) for ln in p.lines] if p.lines is not None else None,
+                p.weight_g,
+            )
+            for p in body.parcels
+        ],
+        actor=request.user,
+    )
+    return ShipByHandOut(
+        order=outcome.order.number,
+        status=outcome.order.status,
+        shipment=outcome.shipment.number,
+        applied=outcome.applied,
+        repeated=outcome.repeated,
     )
 
 

@@ -23,8 +23,8 @@ from oms.fulfillment.domain.parcels import Outstanding
 from oms.fulfillment.models import Shipment, ShipmentState
 from oms.fulfillment.services.common import REF_TYPE, lock_orders
 from oms.fulfillment.services.delivery import close_if_every_parcel_settled
+from oms.fulfillment.services.shipping import outstanding_lines
 from oms.fulfillment.services.stockouts import stockouts_cancel
-from oms.fulfillment.services.wms import outstanding_lines
 from oms.inventory.services.reservations import reservations_release
 from oms.orders.domain.split import LineAmounts, split_line_amounts
 from oms.orders.domain.status import Status

@@ -178,6 +178,13 @@ def _whole_number(text: str) -> int | str:
 
 def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(file row number, {column: text}) for every non-empty data row; unknown headers are ignored."""
+    return read_table(stream, filename, HEADER_ALIASES)
+
+
+def read_table(stream: IO[bytes], filename: str, aliases: dict[str, str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """A CSV or XLSX file's data rows as (file row number, {column: text}): ``aliases`` maps each accepted
+    header to its column; unknown headers are ignored, empty rows skipped. `UnreadableFile` or ValueError
+    (an unsupported file type) for a file that cannot be read."""
     suffix = Path(filename).suffix.lower()
     if suffix == ".csv":
         rows: Iterable[list[str]] = _rows_csv(stream)
@@ -189,7 +196,7 @@ def read_rows(stream: IO[bytes], filename: str) -> Iterator[tuple[int, dict[str,
     header = next(iterator, None)
     if header is None:
         return
-    keys = [HEADER_ALIASES.get(h.strip(), "") for h in header]
+    keys = [aliases.get(h.strip(), "") for h in header]
     for number, values in enumerate(iterator, start=2):
         cells = {k: (v or "").strip() for k, v in zip(keys, values, strict=False) if k}
         if any(cells.values()):

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "oms.splitmerge",
     "oms.connectors",
     "oms.aftersales",
+    "oms.invoicing",
     "oms.api",
     "oms.console",
     "oms.wiring",

@@ -22,6 +22,7 @@ class SkuAdmin(AuditedModelAdmin[Sku]):
         "weight_g",
         "volume_cm3",
         "tax_rate_bp",
+        "tax_code",
         "is_gift",
         "is_bundle",
         "is_active",

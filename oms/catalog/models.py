@@ -11,6 +11,7 @@ code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._\-]*$",
     _("Use letters, digits, dot, dash or underscore, starting with a letter or digit."),
 )
+tax_code_validator = RegexValidator(r"^[0-9]{19}$", _("A tax classification code (税收分类编码) is 19 digits."))
 barcode_validator = RegexValidator(r"^\d{8,14}$", _("A barcode is 8 to 14 digits (EAN-8, UPC, EAN-13, GTIN-14)."))
 
 
@@ -67,6 +68,15 @@ class Sku(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(10_000)],
         help_text=_("1300 means 13%."),
     )
+    # What invoices print for it (L5): 税收分类编码, the name as *类别简称*名称, the unit; exempt (免税) beside a rate.
+    tax_code = models.CharField(
+        _("tax classification code"), max_length=19, blank=True, validators=[tax_code_validator]
+    )
+    invoice_name = models.CharField(
+        _("invoice name"), max_length=100, blank=True, help_text=_("As *类别简称*名称; empty: *category*SKU name.")
+    )
+    invoice_unit = models.CharField(_("invoice unit"), max_length=16, blank=True)
+    tax_exempt = models.BooleanField(_("tax exempt (免税)"), default=False)
     is_gift = models.BooleanField(_("gift"), default=False)
     is_bundle = models.BooleanField(_("bundle"), default=False)
     is_active = models.BooleanField(_("active"), default=True)

@@ -16,3 +16,5 @@ ORDER_REISSUE: Final = "order.reissue"
 ORDER_EXCHANGE: Final = "order.exchange"
 # Money of an order carried to another that stands for part of it (an exchange order paid from the return).
 PAYMENT_CARRY: Final = "payment.carry"
+ORDER_INVOICE_PROFILE: Final = "order.invoice_profile"
+CUSTOMER_INVOICE_PROFILE: Final = "customer.invoice_profile"

@@ -33,7 +33,19 @@ RECEIVER_ADDRESS_FIELDS = (
 )
 # …and every receiver column an order carries (copied whole when an order replaces another).
 RECEIVER_FIELDS = (*RECEIVER_ADDRESS_FIELDS, "receiver_postcode")
-INVOICE_FIELDS = ("invoice_kind", "invoice_title", "invoice_tax_id", "invoice_email")
+# The buyer's invoice request (开票需求, L5): carried whole by a split or merge (S5).
+INVOICE_FIELDS = (
+    "invoice_kind",
+    "invoice_type",
+    "invoice_title",
+    "invoice_tax_id",
+    "invoice_email",
+    "invoice_mobile",
+    "invoice_address",
+    "invoice_phone",
+    "invoice_bank",
+    "invoice_account",
+)
 
 
 class OrderType(models.TextChoices):
@@ -47,6 +59,12 @@ class InvoiceKind(models.TextChoices):
     NONE = "none", _("No invoice")
     PERSONAL = "personal", _("Personal 个人")
     COMPANY = "company", _("Company 企业")
+
+
+class InvoiceType(models.TextChoices):
+    NORMAL = "normal", _("Electronic normal invoice 普通发票")
+    SPECIAL = "special", _("VAT special invoice 增值税专用发票")
+    PAPER = "paper", _("Paper invoice 纸质发票")
 
 
 class Customer(models.Model):
@@ -70,6 +88,35 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return self.nickname or self.name or self.platform_buyer_id
+
+
+class CustomerInvoiceProfile(models.Model):
+    """A buyer's invoice details kept for their next orders (reusable 发票抬头): the same columns as an order's
+    request, one row per customer."""
+
+    customer = models.OneToOneField(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="invoice_profile"
+    )
+    kind = models.CharField(_("title type"), max_length=8, choices=InvoiceKind.choices, default=InvoiceKind.PERSONAL)
+    invoice_type = models.CharField(
+        _("invoice type"), max_length=8, choices=InvoiceType.choices, default=InvoiceType.NORMAL
+    )
+    title = models.CharField(_("invoice title"), max_length=100)
+    tax_id = models.CharField(_("taxpayer id"), max_length=20, blank=True)
+    email = models.CharField(_("invoice email"), max_length=254, blank=True)
+    mobile = models.CharField(_("invoice delivery phone"), max_length=32, blank=True)
+    address = models.CharField(_("registered address"), max_length=200, blank=True)
+    phone = models.CharField(_("registered phone"), max_length=32, blank=True)
+    bank = models.CharField(_("bank"), max_length=100, blank=True)
+    account = models.CharField(_("bank account"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer invoice profile")
+        verbose_name_plural = _("customer invoice profiles")
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Order(models.Model):
@@ -101,6 +148,16 @@ class Order(models.Model):
     invoice_title = models.CharField(_("invoice title"), max_length=100, blank=True)
     invoice_tax_id = models.CharField(_("taxpayer id"), max_length=20, blank=True)
     invoice_email = models.CharField(_("invoice email"), max_length=254, blank=True)
+    # What kind of invoice (普通 / 专用 / 纸质), where it is delivered besides the email, and what a VAT special
+    # invoice (专票) also needs: the buyer's registered address and phone, bank and account.
+    invoice_type = models.CharField(
+        _("invoice type"), max_length=8, choices=InvoiceType.choices, default=InvoiceType.NORMAL
+    )
+    invoice_mobile = models.CharField(_("invoice delivery phone"), max_length=32, blank=True)
+    invoice_address = models.CharField(_("registered address"), max_length=200, blank=True)
+    invoice_phone = models.CharField(_("registered phone"), max_length=32, blank=True)
+    invoice_bank = models.CharField(_("bank"), max_length=100, blank=True)
+    invoice_account = models.CharField(_("bank account"), max_length=40, blank=True)
     is_presale = models.BooleanField(_("presale"), default=False)
     is_cod = models.BooleanField(_("cash on delivery"), default=False)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")

@@ -13,6 +13,8 @@ so a reader at a call site finds every answer in this file, and the lower app ne
 | `orders.services.payments.REFUND_RECORDED_HOOKS` | `RefundRecordedHook` | aftersales: refunds settle cases |
 | `connectors.services.changes.PLATFORM_REFUND_HOOKS` | `PlatformRefundHook` | aftersales: platform refund → case |
 | `aftersales.services.exchange.LINKED_ORDER_HOOKS` | `LinkedOrderHook` | splitmerge: exchange/reissue lineage |
+| `aftersales.services.settlement.CASE_REFUNDED_HOOKS` | `CaseRefundedHook` | invoicing: red-letter the difference |
+| `orders.services.cancel.ORDER_CANCEL_HOOKS` | `OrderCancelHook` | invoicing: a cancelled order's invoices reversed |
 
 This app sits at the top of the graph (it imports the apps it wires; none imports it).
 """
@@ -39,10 +41,11 @@ def wire() -> None:
     """Register every cross-app reaction once (safe to call again)."""
     from oms.aftersales.services.exchange import LINKED_ORDER_HOOKS
     from oms.aftersales.services.platform import platform_refund_case
-    from oms.aftersales.services.settlement import cases_refund_settle
+    from oms.aftersales.services.settlement import CASE_REFUNDED_HOOKS, cases_refund_settle
     from oms.connectors.services.changes import PLATFORM_REFUND_HOOKS
     from oms.fulfillment.services.cancel import order_fulfilment_cancel
     from oms.fulfillment.services.rules import rule_params_check
+    from oms.invoicing.services.reverse import case_refunded_reconcile, order_cancelled_reverse
     from oms.orders.selectors import ORDER_REPLACEMENTS, Replacements
     from oms.orders.services.cancel import ORDER_CANCEL_HOOKS
     from oms.orders.services.payments import REFUND_RECORDED_HOOKS
@@ -72,6 +75,12 @@ def wire() -> None:
         LINKED_ORDER_HOOKS.append(order_lineage_link)
     if platform_refund_case not in PLATFORM_REFUND_HOOKS:
         PLATFORM_REFUND_HOOKS.append(platform_refund_case)
+    # Invoices follow the money: a refunded case red-letters the difference per line (or re-issues, by the
+    # shop's policy); a cancelled order's invoices are reversed whole.
+    if case_refunded_reconcile not in CASE_REFUNDED_HOOKS:
+        CASE_REFUNDED_HOOKS.append(case_refunded_reconcile)
+    if order_cancelled_reverse not in ORDER_CANCEL_HOOKS:
+        ORDER_CANCEL_HOOKS.append(order_cancelled_reverse)
 
 
 class WiringConfig(AppConfig):

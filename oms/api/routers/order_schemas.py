@@ -91,6 +91,12 @@ class InvoiceIn(Schema):
     title: str = ""
     tax_id: str = ""
     email: str = ""
+    type: str = Field("normal", description="normal (电子普票), special (增值税专用发票), paper")
+    mobile: str = ""
+    address: str = Field("", description="special invoices: the buyer's registered address")
+    phone: str = Field("", description="special invoices: the buyer's registered phone")
+    bank: str = Field("", description="special invoices: the buyer's bank")
+    account: str = Field("", description="special invoices: the buyer's bank account")
 
 
 class PaymentIn(Schema):

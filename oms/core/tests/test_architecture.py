@@ -59,6 +59,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("review",),
     ("fulfillment", "connectors"),
     ("splitmerge", "reports", "aftersales"),
+    ("invoicing",),  # reads orders, lineage and after-sales; after-sales hears of it only through wiring
     ("api", "console"),  # interfaces: nothing imports them
     ("wiring", "demo"),  # the top: cross-app hooks registered in one place; demo data
 )

@@ -152,6 +152,12 @@ def _order_build(p: Prepared, customers: dict[tuple[int, str], Customer], now: d
         invoice_title=cmd.invoice.title,
         invoice_tax_id=cmd.invoice.tax_id,
         invoice_email=cmd.invoice.email,
+        invoice_type=cmd.invoice.type,
+        invoice_mobile=cmd.invoice.mobile,
+        invoice_address=cmd.invoice.address,
+        invoice_phone=cmd.invoice.phone,
+        invoice_bank=cmd.invoice.bank,
+        invoice_account=cmd.invoice.account,
         # A presale order is one with a presale line; a line says so, or follows the order's flag.
         is_presale=any(cmd.is_presale if ln.is_presale is None else ln.is_presale for ln in cmd.lines),
         is_cod=cmd.is_cod,

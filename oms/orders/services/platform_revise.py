@@ -22,6 +22,7 @@ from oms.orders.domain.status import Status
 from oms.orders.lock_objects import order_lock
 from oms.orders.models import Order
 from oms.orders.services.intake_prepare import Refused, intake_prepare
+from oms.orders.services.invoice_profile import invoice_columns_set
 from oms.orders.services.timeline import order_event_build
 
 # Parts of the intake snapshot an order takes over from a newer platform version while it is still open.
@@ -61,11 +62,7 @@ def _apply(order: Order, command: IntakeCommand, parts: list[str]) -> list[str]:
         order.seller_remark = command.seller_remark
         fields.append("seller_remark")
     if "invoice" in parts:
-        inv = command.invoice
-        order.invoice_kind, order.invoice_title, order.invoice_tax_id, order.invoice_email = (
-            inv.kind, inv.title, inv.tax_id, inv.email
-        )  # fmt: skip
-        fields += ["invoice_kind", "invoice_title", "invoice_tax_id", "invoice_email"]
+        fields += invoice_columns_set(order, command.invoice)
     return fields
 
 

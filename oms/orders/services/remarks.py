@@ -16,10 +16,11 @@ from oms.orders.domain.fields import FieldReader
 from oms.orders.domain.intake import invoice_read
 from oms.orders.domain.status import TERMINAL, Status, status_label
 from oms.orders.lock_objects import order_lock
-from oms.orders.models import Order
+from oms.orders.models import INVOICE_FIELDS, Order
+from oms.orders.services.invoice_profile import invoice_columns_set
 from oms.orders.services.timeline import order_event_record
 
-FIELDS = ["seller_remark", "invoice_kind", "invoice_title", "invoice_tax_id", "invoice_email"]
+FIELDS = ["seller_remark", *INVOICE_FIELDS]
 
 
 @transaction.atomic(durable=True)
@@ -44,8 +45,7 @@ def order_remarks_update(
     if seller_remark is not None:
         locked.seller_remark = remark
     if parsed is not None:
-        locked.invoice_kind, locked.invoice_title = parsed.kind, parsed.title
-        locked.invoice_tax_id, locked.invoice_email = parsed.tax_id, parsed.email
+        invoice_columns_set(locked, parsed)
     after = model_snapshot(locked, FIELDS)
     if after == before:
         return locked

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels', '0005_ratio_help_text'),
         ('inventory', '0004_reservation_request'),
-        ('orders', '0013_invoice_profile'),
+        ('orders', '0014_invoice_profile'),
     ]
 
     operations = [

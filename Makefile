@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SHOPS ?= 1
 SIM_PORT ?= 8116
 
-.PHONY: install demo serve test lint typecheck check bench bench-smoke messages clean
+.PHONY: install demo serve test lint typecheck check bench bench-smoke fault messages clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools uv
@@ -56,6 +56,11 @@ bench: install
 # Every benchmark in a small size (seconds each; CI runs it so none can rot); figures go to var/bench-smoke.
 bench-smoke: install
 	$(UV) run python -m bench.run_all --smoke $(BENCHES)
+
+# Fault run: orders posted with retries while the web process, PostgreSQL (a cluster of its own) and the
+# Celery worker are killed; every acknowledged order exactly once, no drift, no message lost. ARGS=--short: CI's.
+fault: install
+	$(UV) run python scripts/fault_run.py $(ARGS)
 
 # Translations (developers; needs GNU gettext): refresh the catalogue, then compile the committed .mo.
 messages: install

@@ -9,6 +9,8 @@ import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -151,6 +153,19 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(DatabaseOperationalError)
+@api.exception_handler(DatabaseInterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database is restarting, unreachable or timed out: nothing was committed, so the client may send
+    the same request again (with its Idempotency-Key) — a 503 with Retry-After, not a 500."""
+    logger.warning("API request failed on the database: %s", exc)
+    response = error_response(
+        request, 503, "database_unavailable", "The database is briefly unavailable; send the same request again."
+    )
+    response["Retry-After"] = "1"
+    return response
 
 
 @api.exception_handler(Exception)

@@ -224,3 +224,24 @@ def test_stock_quantity_as_a_string_is_refused(admin: Client) -> None:
     response = post(admin, "/api/v1/stock/receipts", {"warehouse": "HZ01", "lines": [{"sku": "A-1", "quantity": "3"}]})
     assert response.status_code == 422
     assert "lines[0].quantity" in detail_fields(response)
+
+
+@pytest.mark.parametrize("error", ["OperationalError", "InterfaceError"])
+def test_a_database_outage_answers_503_with_retry_after(
+    error: str, make_operator: Any, api_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that meets a restarting database commits nothing: the client is told to send it again (503,
+    Retry-After), not that the server failed (500)."""
+    import django.db
+
+    from oms.api.routers import orders as orders_router
+
+    def down(**_kwargs: Any) -> Any:
+        raise getattr(django.db, error)("server closed the connection unexpectedly")
+
+    client = api_client(make_operator("administrator"))
+    monkeypatch.setattr(orders_router, "order_list", down)
+    answer = client.get("/api/v1/orders")
+    assert answer.status_code == 503
+    assert answer["Retry-After"] == "1"
+    assert answer.json()["error"]["code"] == "database_unavailable"

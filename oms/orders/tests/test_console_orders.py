@@ -49,7 +49,7 @@ def test_detail_shows_lines_money_totals_payments_timeline_remarks_invoice(kefu:
         "满100减5",
         "请尽快发货",
         "杭州某某科技有限公司",
-        "alipay",
+        "支付宝",  # the payment method, in the operator's language
         "新建",
     ):
         assert text in html, text
@@ -62,7 +62,7 @@ def test_cancel_with_reason_from_the_console(kefu: Client, make_order: Any) -> N
     order.refresh_from_db()
     assert order.status == "cancelled"
     again = kefu.post(f"/orders/{order.number}/cancel/", {"reason": "x"}, follow=True).content.decode()
-    assert "cannot move" in again
+    assert "不能转为" in again and "cannot move" not in again  # the refusal in the operator's language
 
 
 def test_cancel_without_permission_is_403(make_operator: Any, make_order: Any) -> None:

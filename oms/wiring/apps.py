@@ -15,6 +15,8 @@ so a reader at a call site finds every answer in this file, and the lower app ne
 | `aftersales.services.exchange.LINKED_ORDER_HOOKS` | `LinkedOrderHook` | splitmerge: exchange/reissue lineage |
 | `aftersales.services.settlement.CASE_REFUNDED_HOOKS` | `CaseRefundedHook` | invoicing: red-letter the difference |
 | `orders.services.cancel.ORDER_CANCEL_HOOKS` | `OrderCancelHook` | invoicing: a cancelled order's invoices reversed |
+| `fulfillment.services.delivery.PARCEL_REJECTED_HOOKS` | `ParcelRejectedHook` | aftersales: 拒收 opens a case |
+| `fulfillment.services.wms.RETURN_CALLBACKS` | `ReturnCallback` | aftersales: WMS return receipt, inspection |
 
 This app sits at the top of the graph (it imports the apps it wires; none imports it).
 """
@@ -41,10 +43,18 @@ def wire() -> None:
     """Register every cross-app reaction once (safe to call again)."""
     from oms.aftersales.services.exchange import LINKED_ORDER_HOOKS
     from oms.aftersales.services.platform import platform_refund_case
+    from oms.aftersales.services.returns import (
+        rejected_parcel_case,
+        wms_return_inspected,
+        wms_return_inspected_finish,
+        wms_return_received,
+    )
     from oms.aftersales.services.settlement import CASE_REFUNDED_HOOKS, cases_refund_settle
     from oms.connectors.services.changes import PLATFORM_REFUND_HOOKS
     from oms.fulfillment.services.cancel import order_fulfilment_cancel
+    from oms.fulfillment.services.delivery import PARCEL_REJECTED_HOOKS
     from oms.fulfillment.services.rules import rule_params_check
+    from oms.fulfillment.services.wms import RETURN_CALLBACKS, ReturnCallback
     from oms.invoicing.services.reverse import case_refunded_reconcile, order_cancelled_reverse
     from oms.orders.selectors import ORDER_REPLACEMENTS, Replacements
     from oms.orders.services.cancel import ORDER_CANCEL_HOOKS
@@ -73,6 +83,11 @@ def wire() -> None:
     # An exchange or reissue order made by a case is linked to its original in the lineage graph.
     if order_lineage_link not in LINKED_ORDER_HOOKS:
         LINKED_ORDER_HOOKS.append(order_lineage_link)
+    # Goods coming back: a refused parcel opens its case; the WMS reports a return's receipt and inspection.
+    if rejected_parcel_case not in PARCEL_REJECTED_HOOKS:
+        PARCEL_REJECTED_HOOKS.append(rejected_parcel_case)
+    RETURN_CALLBACKS["returned"] = ReturnCallback(wms_return_received)
+    RETURN_CALLBACKS["inspected"] = ReturnCallback(wms_return_inspected, wms_return_inspected_finish)
     if platform_refund_case not in PLATFORM_REFUND_HOOKS:
         PLATFORM_REFUND_HOOKS.append(platform_refund_case)
     # Invoices follow the money: a refunded case red-letters the difference per line (or re-issues, by the

@@ -34,6 +34,7 @@ from oms.aftersales.services.exchange import (
 from oms.aftersales.services.facts import OrderView, channel_policy, order_facts
 from oms.aftersales.services.settlement import case_refunded
 from oms.aftersales.services.steps import case_event, case_move
+from oms.aftersales.services.unshipped import refund_before_shipment
 from oms.audit.services import audit_record
 from oms.core.actors import actor_user
 from oms.core.errors import Conflict, FieldError, ValidationFailed
@@ -281,6 +282,8 @@ def _fix_refund(order: Order, case: Case, actor: Any) -> None:
         case.linked_order = exchange_order_make(order=order, case=case, exchange=result, rows=replacements, actor=actor)
     if result.refund_minor:
         payments_owe_back(order=order, amount_minor=result.refund_minor)
+    if case.kind == states.REFUND_ONLY:
+        refund_before_shipment(order=order, case=case, kept=[v.quantity for v in result.lines_after], actor=actor)
 
 
 @transaction.atomic
@@ -352,8 +355,9 @@ RECEIPT_LEASE = timedelta(minutes=5)
 
 
 @transaction.atomic
-def _inspect_record(case: Case, good: Mapping[int, int], defective: Mapping[int, int], actor: Any) -> Case:
-    """Decide every received unit good or defective (RECEIVED → INSPECTED); an inspected case is left as it is."""
+def case_inspection_record(case: Case, *, good: Mapping[int, int], defective: Mapping[int, int], actor: Any) -> Case:
+    """Decide every received unit good or defective (RECEIVED → INSPECTED); an inspected case is left as it is.
+    The goods go into stock after this commits (``case_inspect``)."""
     _order, locked = _case_locked(case)
     if locked.status in (states.INSPECTED, states.REFUNDING, states.REFUNDED):
         return _inspect_replay(locked, good, defective)
@@ -452,7 +456,7 @@ def case_inspect(case: Case, *, good: Mapping[int, int], defective: Mapping[int,
     """Inspection decides per unit received: good or defective, every received unit once. The goods then go into
     stock (one receipt per case, however often this is called) and the refund is fixed and owed back. A call
     after a crash part-way takes the case on from where it stopped."""
-    locked = _inspect_record(case, good, defective, actor)
+    locked = case_inspection_record(case, good=good, defective=defective, actor=actor)
     if _receipt_claim(locked):
         document_id = _receipt_post(locked, actor)
         return _inspect_settle(locked, document_id, actor)

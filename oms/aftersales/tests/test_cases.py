@@ -21,7 +21,7 @@ from oms.aftersales.services.cases import (
 from oms.aftersales.tests.conftest import man300_payload
 from oms.channels.models import ChannelStock
 from oms.core.errors import Conflict, ValidationFailed
-from oms.inventory.models import Batch, StockDocument, StockItem
+from oms.inventory.models import Batch, Reservation, StockDocument, StockItem
 from oms.inventory.services.verify import stock_verify
 from oms.orders.models import Order, OrderEvent, OrderLineVersion, Payment
 from oms.review.models import Interception, RefundRequest
@@ -217,3 +217,36 @@ def test_a_reissue_is_a_zero_money_order_linked_to_its_original(shipped: Any, ad
     # The reissue claims no units: a return of the same unit is still possible.
     back, _ = case_create(order=order, req=returning_nuts(), actor=admin_operator)
     assert back.refund_minor == 5000
+
+
+def test_a_refund_of_every_unit_before_shipment_cancels_the_order(
+    make_order: Any, admin_operator: Any, tmall: Any, skus: Any
+) -> None:
+    for sku in skus[:2]:
+        ChannelStock.objects.create(channel=tmall, sku=sku, quota=10)
+    order = make_order(**man300_payload())
+    held = Reservation.objects.filter(ref_type="order_line", ref_id__in=order.lines.values("pk"), state="active")
+    assert sorted(held.values_list("quantity", flat=True)) == [1, 1]
+    req = CaseRequest(kind="refund_only", reason_code="no_reason_7_days", units={1: 1, 2: 1})
+    case, _ = case_create(order=order, req=req, actor=admin_operator)
+    case = case_act(case, states.APPROVE, actor=admin_operator)
+    order.refresh_from_db()
+    assert (case.status, case.refund_minor, order.status) == (states.REFUNDING, 29000, "cancelled")
+    # Stock released exactly; what was paid is owed back once (the case's), and the refund settles the case.
+    assert not held.exists()
+    assert Payment.objects.get(order=order, kind="payment").refund_due_minor == 29000
+    case = case_refund(case, method="alipay", transaction_id="RF-ALL", actor=admin_operator)
+    order.refresh_from_db()
+    assert case.status == states.REFUNDED and order.refunded_minor == 29000
+    assert stock_verify().ok
+
+
+def test_a_refund_of_some_units_before_shipment_holds_the_order(make_order: Any, admin_operator: Any) -> None:
+    order = make_order(**man300_payload())
+    req = CaseRequest(kind="refund_only", reason_code="quality", units={2: 1})
+    case, _ = case_create(order=order, req=req, actor=admin_operator)
+    case_act(case, states.APPROVE, actor=admin_operator)
+    order.refresh_from_db()
+    assert order.status == "pending_review"
+    hold = Interception.objects.get(order=order, state="open")
+    assert hold.reason_code == "aftersales_refund" and case.number in hold.reason

@@ -12,7 +12,7 @@ rejected callback closes a fully shipped order as it says and marks every parcel
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from django.utils import timezone
 
@@ -25,6 +25,34 @@ from oms.orders.domain.status import Status
 from oms.orders.models import Order
 from oms.orders.services.timeline import order_event_record, orders_transition
 from oms.outbox.services import outbox_publish
+
+
+class ParcelRejectedHook(Protocol):
+    """After-sales opens a refused-delivery case (拒收) for units coming back: ``units`` per order line no,
+    ``reference`` the parcel's tracking number (or the shipment's, for the whole order). Runs in the callback's
+    transaction with the order locked. Registered in `oms.wiring`."""
+
+    def __call__(self, *, order: Order, units: dict[int, int], reference: str, reason: str, actor: Actor) -> object: ...
+
+
+PARCEL_REJECTED_HOOKS: list[ParcelRejectedHook] = []
+
+
+def _rejected_units(parcel_ids: list[int]) -> dict[int, int]:
+    units: dict[int, int] = {}
+    for line_no, quantity in ParcelLine.objects.filter(parcel_id__in=parcel_ids).values_list(
+        "line__line_no", "quantity"
+    ):
+        units[line_no] = units.get(line_no, 0) + quantity
+    return units
+
+
+def _announce_rejected(*, order: Order, parcel_ids: list[int], reference: str, reason: str, actor: Actor) -> None:
+    units = _rejected_units(parcel_ids)
+    if not units:
+        return
+    for hook in PARCEL_REJECTED_HOOKS:
+        hook(order=order, units=units, reference=reference, reason=reason, actor=actor)
 
 
 def _close(*, order: Order, shipment: Shipment, actor: Actor, state: str, status: str, reason: str) -> str:
@@ -44,11 +72,14 @@ def _close(*, order: Order, shipment: Shipment, actor: Actor, state: str, status
     shipment.closed_at = timezone.now()
     shipment.save(update_fields=["state", "closed_at"])
     unsettled = Parcel.objects.filter(shipment=shipment, signed_at__isnull=True, rejected_at__isnull=True)
+    rejected_ids = [] if state == ShipmentState.SIGNED else list(unsettled.values_list("pk", flat=True))
     if state == ShipmentState.SIGNED:
         unsettled.update(signed_at=shipment.closed_at)
     else:
         unsettled.update(rejected_at=shipment.closed_at, rejected_reason=reason)
     orders_transition(orders=[order], to_status=status, actor=actor, reason=reason or f"{state} (WMS)")
+    if rejected_ids:
+        _announce_rejected(order=order, parcel_ids=rejected_ids, reference=shipment.number, reason=reason, actor=actor)
     parcels = [
         {"tracking_number": tracking, "state": "signed" if signed_at is not None else "rejected"}
         for tracking, signed_at in Parcel.objects.filter(shipment=shipment)
@@ -136,6 +167,9 @@ def _callback(*, order: Order, shipment: Shipment, data: dict[str, Any], actor: 
     else:
         _reject(order=order, shipment=shipment, parcel=parcel, actor=actor, reason=reason)
     close_if_every_parcel_settled(order=order, shipment=shipment, actor=actor)
+    if not signed:
+        # After the order's status follows the parcels: a case on a rejected order is one on goods that shipped.
+        _announce_rejected(order=order, parcel_ids=[parcel.pk], reference=tracking, reason=reason, actor=actor)
     return "applied"
 
 

@@ -22,6 +22,12 @@ cancelled: `oms.fulfillment.services.parcels`). A signed or rejected callback ma
 (``{"type": "rejected", "shipment": …, "tracking_number": "ZT-P1", "reason": …}``), as couriers report each
 parcel: the parcel is recorded as signed for or rejected (拒收) at any time after it shipped, and the order
 closes when every parcel of a fully shipped order is settled (`oms.fulfillment.services.delivery`).
+Goods coming back are reported on the shipment they left with, for the after-sales case expecting them
+(``RETURN_CALLBACKS``, `oms.aftersales.services.returns`)::
+
+    {"type": "returned", "shipment": "SO2026…-1", "case": "AS…", "lines": {"2": 1}}
+    {"type": "inspected", "shipment": "SO2026…-1", "case": "AS…", "good": {"2": 1}, "defective": {}}
+
 Tampered or stale signatures, unknown warehouses or
 shipments are refused and change nothing. Each (warehouse, event id) is taken once: a repeat gets the first
 answer back; a repeat of an already-applied fact under a new event id is ignored.
@@ -34,7 +40,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
@@ -53,6 +59,29 @@ from oms.outbox.domain.signing import verify_signature
 logger = logging.getLogger("oms.fulfillment.wms")
 
 KINDS = ("accepted", "shipped", "signed", "rejected")
+
+
+class ReturnRecord(Protocol):
+    """Applies a return callback in the callback's transaction (the order and shipment locked); the outcome."""
+
+    def __call__(self, *, order: Order, shipment: Shipment, data: dict[str, Any], actor: Actor) -> str: ...
+
+
+class ReturnFinish(Protocol):
+    """Runs after the callback committed, and again for a repeat of it (so it must be idempotent)."""
+
+    def __call__(self, *, order_number: str, data: dict[str, Any], actor: Actor) -> object: ...
+
+
+@dataclass(frozen=True)
+class ReturnCallback:
+    record: ReturnRecord
+    finish: ReturnFinish | None = None
+
+
+# Goods coming back (after-sales): "returned" (received at the warehouse) and "inspected" (good or defective per
+# unit), signed and deduplicated like the shipment callbacks. Registered in `oms.wiring`.
+RETURN_CALLBACKS: dict[str, ReturnCallback] = {}
 
 
 @dataclass(frozen=True)
@@ -91,15 +120,19 @@ def wms_callback_receive(
     if not event_id:
         errors.append(FieldError("event_id", "An event id (X-OMS-Event-Id) is required.", "required"))
     kind = data.get("type")
-    if kind not in KINDS:
-        errors.append(FieldError("type", f"One of {', '.join(KINDS)}.", "invalid"))
+    if kind not in KINDS and kind not in RETURN_CALLBACKS:
+        errors.append(FieldError("type", f"One of {', '.join((*KINDS, *RETURN_CALLBACKS))}.", "invalid"))
     number = str(data.get("shipment") or "").strip()
     if not number:
         errors.append(FieldError("shipment", "The shipment number from the dispatch document.", "required"))
     if errors:
         raise ValidationFailed(f"{len(errors)} field(s) are invalid.", details=errors)
     try:
-        return _apply(warehouse=link.warehouse, event_id=event_id, kind=str(kind), number=number, data=data)
+        result = _apply(warehouse=link.warehouse, event_id=event_id, kind=str(kind), number=number, data=data)
+        returned = RETURN_CALLBACKS.get(str(kind))
+        if returned is not None and returned.finish is not None:
+            returned.finish(order_number=result.order, data=data, actor=wms_actor(link.warehouse.code))
+        return result
     except (Conflict, NotFound, ValidationFailed) as exc:
         logger.warning("WMS callback %s (%s %s) refused: %s", event_id, kind, number, exc.message)
         raise
@@ -125,6 +158,7 @@ def _apply(*, warehouse: Warehouse, event_id: str, kind: str, number: str, data:
         "shipped": _shipped,
         "signed": callback_signed,
         "rejected": callback_rejected,
+        **{k: r.record for k, r in RETURN_CALLBACKS.items()},
     }[kind]
     outcome = handler(order=order, shipment=shipment, data=data, actor=wms_actor(warehouse.code))
     WmsCallback.objects.create(

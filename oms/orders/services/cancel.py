@@ -51,6 +51,13 @@ def _cancel_locked(*, order: Order, actor: Actor, reason: str) -> Order:
     return order
 
 
+@transaction.atomic(savepoint=False)
+def order_cancel_locked(*, order: Order, actor: Actor, reason: str) -> Order:
+    """``order_cancel`` inside the caller's transaction, the order already locked by it (an after-sales refund of
+    every unit before shipment cancels the order with the case)."""
+    return _cancel_locked(order=order, actor=actor, reason=reason[:500])
+
+
 @retry_on_deadlock
 @transaction.atomic(durable=True)
 def order_cancel(*, order: Order, actor: Actor, reason: str) -> Order:

@@ -39,6 +39,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "aftersales.add_case",
             "aftersales.approve_case",
             "aftersales.override_policy",
+            "invoicing.view_invoice",
         ],
     ),
     "order_reviewer": (
@@ -132,6 +133,13 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "reports.view_customer_report",
             "aftersales.view_case",
             "aftersales.refund_case",
+            "invoicing.view_invoice",
+            "invoicing.issue_invoice",
+            "invoicing.reverse_invoice",
+            "invoicing.export_invoice",
+            "invoicing.view_channelinvoicepolicy",
+            "invoicing.change_channelinvoicepolicy",
+            "orders.edit_remarks",
         ],
     ),
 }

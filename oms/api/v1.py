@@ -26,6 +26,7 @@ from oms.api.routers import (
     connectors,
     customers,
     fulfillment,
+    invoicing,
     meta,
     orders,
     outbox,
@@ -188,5 +189,6 @@ api.add_router("/", fulfillment.router)
 api.add_router("/", connectors.router)
 api.add_router("/", reports.router)
 api.add_router("/", aftersales.router)
+api.add_router("/", invoicing.router)
 # Authentication, then the declared permission, then the input guard: before any body is validated.
 gate_operations(api, guard_request)

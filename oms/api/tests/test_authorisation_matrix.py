@@ -42,7 +42,7 @@ OPERATIONS = [
     for path, op in api_operations(api)
     for method in op.methods
 ]
-PATH_VALUES = {"number": "SO1", "method": "alipay", "code": "X-1", "warehouse": "HZ01"}
+PATH_VALUES = {"number": "SO1", "method": "alipay", "code": "X-1", "warehouse": "HZ01", "provider": "local"}
 JUNK_BODY = json.dumps({"junk": [1, "x", None]})
 
 

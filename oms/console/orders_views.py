@@ -6,7 +6,6 @@ minor units so templates never do arithmetic.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -28,11 +27,9 @@ from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, TERMINAL, Stat
 from oms.orders.models import InvoiceKind, Order, OrderType
 from oms.orders.selectors import OrderFilters, customer_get, customer_list, order_get, order_list, order_totals_check
 from oms.orders.services.cancel import order_cancel
-from oms.orders.services.file_import import orders_import_file
 from oms.orders.services.remarks import order_remarks_update
 from oms.reports.exports.filters import order_filters_parse
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 _BADGE = {
     Status.CANCELLED: "bad",
     Status.INVALID: "bad",
@@ -195,25 +192,3 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "console/orders/customer.html",
         {"customer": customer, "rows": [order_row(o) for o in page.items], "next_cursor": page.next_cursor},
     )
-
-
-@console_view("orders.import_orders")
-def order_import(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {}
-    if request.method == "POST":
-        upload = request.FILES.get("file")
-        if upload is None:
-            messages.error(request, _("Choose a CSV or XLSX file."))
-        elif upload.size is not None and upload.size > MAX_UPLOAD_BYTES:
-            messages.error(request, _("The file is larger than 20 MB; use the command line: oms import orders FILE."))
-        else:
-            try:
-                summary = orders_import_file(
-                    stream=io.BytesIO(upload.read()), filename=upload.name or "", actor=request.user
-                )
-            except (ValueError, KeyError) as exc:
-                messages.error(request, _("The file could not be read: %(error)s") % {"error": exc})
-            else:
-                context["summary"] = summary.as_dict()
-                context["report"] = summary.report[:1000]
-    return render(request, "console/orders/import.html", context)

@@ -500,3 +500,41 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ImportState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """An order file imported in the background: the upload kept until the worker has read it, progress
+    as orders done of orders found, the counts and the row-level report when it ends."""
+
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(_("file"), max_length=255)
+    content = models.BinaryField(_("content"), default=b"")  # emptied once read
+    state = models.CharField(_("state"), max_length=16, choices=ImportState.choices, default=ImportState.QUEUED)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    orders = models.PositiveIntegerField(_("orders"), default=0)
+    done = models.PositiveIntegerField(_("orders done"), default=0)
+    created = models.PositiveIntegerField(_("imported"), default=0)
+    existing = models.PositiveIntegerField(_("already imported"), default=0)
+    failed = models.PositiveIntegerField(_("refused"), default=0)
+    report = models.JSONField(_("report"), default=list, blank=True)  # [[row, platform order id, column, message]]
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["operator", "-created_at"], name="import_job_operator")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.state == ImportState.DONE else (100 * self.done // self.orders if self.orders else 0)

@@ -15,3 +15,13 @@ def cancel_unpaid() -> int:
 
     with request_context(channel="task"):
         return len(orders_cancel_unpaid())
+
+
+@shared_task(name="orders.import_job_run", acks_late=True)
+def import_job_run(job_id: int) -> str:
+    """Import a stored order file (oms.orders.services.import_jobs)."""
+    from oms.orders.services.import_jobs import import_job_run as run
+
+    with request_context(channel="task"):
+        job = run(job_id=job_id)
+    return job.state if job is not None else "not claimed"

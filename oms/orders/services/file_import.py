@@ -12,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -203,14 +205,46 @@ def read_table(stream: IO[bytes], filename: str, aliases: dict[str, str]) -> Ite
             yield number, cells
 
 
-def _group(rows: Iterable[tuple[int, dict[str, str]]]) -> dict[tuple[str, str], _Group]:
-    groups: dict[tuple[str, str], _Group] = {}
-    for number, cells in rows:
-        key = (cells.get("channel", ""), cells.get("platform_order_id", ""))
-        group = groups.setdefault(key, _Group([], []))
-        group.rows.append(number)
-        group.cells.append(cells)
-    return groups
+class _Spill:
+    """The file's rows grouped into orders without holding the file in memory: the rows go to a temporary
+    SQLite file on disk as they are read (only each order's key and first row stay in memory), then come
+    back one order at a time, orders in the order of their first row, rows in file order."""
+
+    def __init__(self, rows: Iterable[tuple[int, dict[str, str]]]) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="oms-import-")
+        self._db = sqlite3.connect(str(Path(self._dir.name) / "rows.sqlite3"))
+        self._db.execute("CREATE TABLE r (grp INTEGER, row INTEGER, cells TEXT)")
+        first: dict[tuple[str, str], int] = {}
+        batch: list[tuple[int, int, str]] = []
+        self.rows = 0
+        for number, cells in rows:
+            key = (cells.get("channel", ""), cells.get("platform_order_id", ""))
+            batch.append((first.setdefault(key, number), number, json.dumps(cells, ensure_ascii=False)))
+            self.rows += 1
+            if len(batch) >= 5000:
+                self._db.executemany("INSERT INTO r VALUES (?, ?, ?)", batch)
+                batch.clear()
+        self._db.executemany("INSERT INTO r VALUES (?, ?, ?)", batch)
+        self._db.execute("CREATE INDEX r_grp ON r (grp, row)")
+        self.orders = len(first)
+
+    def groups(self) -> Iterator[_Group]:
+        group: _Group | None = None
+        current = None
+        for grp, number, cells in self._db.execute("SELECT grp, row, cells FROM r ORDER BY grp, row"):
+            if grp != current:
+                if group is not None:
+                    yield group
+                group, current = _Group([], []), grp
+            assert group is not None
+            group.rows.append(number)
+            group.cells.append(json.loads(cells))
+        if group is not None:
+            yield group
+
+    def close(self) -> None:
+        self._db.close()
+        self._dir.cleanup()
 
 
 def _json_cell(text: str) -> Any:
@@ -318,35 +352,61 @@ def _difference(d: dict[str, Any], currency: str) -> dict[str, str]:
 
 
 def orders_import_file(
-    *, stream: IO[bytes], filename: str, actor: Actor, chunk: int = 500, progress: bool = False
+    *,
+    stream: IO[bytes],
+    filename: str,
+    actor: Actor,
+    chunk: int = 500,
+    progress: bool = False,
+    on_progress: Callable[[ImportSummary, int], None] | None = None,
 ) -> ImportSummary:
-    """Import every order in the file; returns counts and the row-level error report."""
+    """Import every order in the file; returns counts and the row-level error report. Memory stays
+    bounded by ``chunk`` orders whatever the file's size (rows are grouped on disk). ``on_progress`` is
+    called with the summary so far and the orders done after every chunk (and once with 0 when the file
+    has been read)."""
     summary = ImportSummary()
-    rows = list(read_rows(stream, filename))
-    summary.rows = len(rows)
-    groups = list(_group(rows).values())
-    summary.orders = len(groups)
-    bar = tqdm(total=len(groups), unit="order", disable=not progress, desc="import")
-    for start in range(0, len(groups), chunk):
-        part = groups[start : start + chunk]
-        outcomes = order_intake_bulk(payloads=[_payload(g) for g in part], actor=actor)
-        for group, outcome in zip(part, outcomes, strict=True):
-            if outcome.error is not None:
-                summary.failed += 1
-                err = outcome.error.as_dict()
-                details = err.get("details") or err.get("differences") or []
-                if err.get("differences"):
-                    details = [_difference(d, group.cells[0].get("currency") or "CNY") for d in details]
-                summary.report += _report_rows(
-                    group, group.cells[0].get("platform_order_id", ""), details, err["message"]
-                )
-            elif outcome.created:
-                summary.created += 1
-            else:
-                summary.existing += 1
-        bar.update(len(part))
-    bar.close()
+    spill = _Spill(read_rows(stream, filename))
+    try:
+        summary.rows, summary.orders = spill.rows, spill.orders
+        if on_progress is not None:
+            on_progress(summary, 0)
+        bar = tqdm(total=summary.orders, unit="order", disable=not progress, desc="import")
+        done = 0
+        for part in _chunks(spill.groups(), chunk):
+            outcomes = order_intake_bulk(payloads=[_payload(g) for g in part], actor=actor)
+            for group, outcome in zip(part, outcomes, strict=True):
+                if outcome.error is not None:
+                    summary.failed += 1
+                    err = outcome.error.as_dict()
+                    details = err.get("details") or err.get("differences") or []
+                    if err.get("differences"):
+                        details = [_difference(d, group.cells[0].get("currency") or "CNY") for d in details]
+                    summary.report += _report_rows(
+                        group, group.cells[0].get("platform_order_id", ""), details, err["message"]
+                    )
+                elif outcome.created:
+                    summary.created += 1
+                else:
+                    summary.existing += 1
+            done += len(part)
+            bar.update(len(part))
+            if on_progress is not None:
+                on_progress(summary, done)
+        bar.close()
+    finally:
+        spill.close()
     return summary
+
+
+def _chunks(groups: Iterator[_Group], size: int) -> Iterator[list[_Group]]:
+    part: list[_Group] = []
+    for group in groups:
+        part.append(group)
+        if len(part) >= size:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 REPORT_HEADER = ["row", "platform_order_id", "column", "message"]

@@ -82,12 +82,34 @@ def test_customer_page_lists_history(kefu: Client, make_order: Any) -> None:
     assert "tb-zhao" in kefu.get("/customers/", {"q": "tb-zhao"}).content.decode()
 
 
-def test_import_upload_form(kefu: Client, tmall: Any, skus: Any) -> None:
+def test_import_upload_form(
+    kefu: Client, tmall: Any, skus: Any, django_capture_on_commit_callbacks: Any, make_operator: Any
+) -> None:
+    """The upload becomes a background job (run in process here: no broker); its page shows the counts and
+    the report, and polls (htmx) only while the job runs. Another operator's job is not found."""
     upload = io.BytesIO(csv_bytes(ROWS))
     upload.name = "orders.csv"
-    response = kefu.post("/orders/import/", {"file": upload})
-    assert response.context["summary"] == {"rows": 5, "orders": 3, "created": 2, "existing": 0, "failed": 1}
-    assert "receiver_phone" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = kefu.post("/orders/import/", {"file": upload})
+    assert response.status_code == 302
+    page = kefu.get(response["Location"])
+    job = page.context["job"]
+    assert (job.state, job.rows, job.orders, job.done, job.created, job.existing, job.failed) == (
+        "done",
+        5,
+        3,
+        3,
+        2,
+        0,
+        1,
+    )
+    html = page.content.decode()
+    assert "receiver_phone" in html and "hx-trigger" not in html
+    assert bytes(job.content) == b""  # the upload is not kept once imported
+    assert job.filename in kefu.get("/orders/import/").content.decode()  # listed among recent imports
+    other = Client()
+    other.force_login(make_operator("customer_service"))
+    assert other.get(response["Location"]).status_code == 404
 
 
 def test_unknown_order_redirects_with_a_message(kefu: Client, db: Any) -> None:

@@ -21,7 +21,7 @@ def _jobs_of(request: HttpRequest) -> list[ImportJob]:
     """The operator's own jobs (an administrator sees everyone's)."""
     jobs = ImportJob.objects.select_related("operator").defer("content", "report").order_by("-created_at", "-id")
     if not request.user.has_perm("orders.view_importjob"):
-        jobs = jobs.filter(operator_id=request.user.pk)
+        jobs = jobs.filter(operator_id=int(request.user.pk or 0))
     return list(jobs[:RECENT])
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from oms.console.permissions import console_view
 from oms.core.errors import ApplicationError
 from oms.core.texts import error_render, label, stored_text_render, text_render
+from oms.fulfillment.documents import packing_slips_pdf, picklist_pdf
 from oms.fulfillment.models import Courier, ShipmentState, StockoutState
 from oms.fulfillment.selectors import (
     couriers_active,
@@ -25,7 +27,10 @@ from oms.fulfillment.selectors import (
     order_fulfilment,
     order_outstanding,
     order_parcels,
+    orders_for_print,
+    pick_rows,
     shipment_list,
+    slip_lines,
     stockout_list,
     stockouts_by_sku,
 )
@@ -332,3 +337,45 @@ def tracking_problem_text(problem: RowProblem) -> str:
     if problem.code in ROW_CODES:
         return text_render(f"tracking_row.{problem.code}", problem.params)
     return stored_text_render(problem.message)
+
+
+MAX_PRINT = 200
+
+
+def _print_numbers(request: HttpRequest) -> list[str]:
+    """``?numbers=N1,N2`` (or the parameter repeated, as a form of checkboxes sends it), at most 200."""
+    out: list[str] = []
+    for value in request.GET.getlist("numbers"):
+        out += [n.strip() for n in value.split(",") if n.strip()]
+    return list(dict.fromkeys(out))[:MAX_PRINT]
+
+
+def _pdf(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{name}-{timezone.localtime():%Y%m%d-%H%M}.pdf"'
+    return response
+
+
+@console_view("orders.view_order", "fulfillment.view_shipment")
+def picklist_print(request: HttpRequest) -> HttpResponse:
+    """The pick list (拣货单) of the orders named, as a PDF: what each warehouse picks, by SKU."""
+    orders = orders_for_print(numbers=_print_numbers(request))
+    if not orders:
+        raise Http404(_("Name the orders to print (?numbers=…)."))
+    return _pdf(picklist_pdf(rows=pick_rows(orders=orders), orders=orders, printed_at=timezone.localtime()), "picklist")
+
+
+@console_view("orders.view_order", "fulfillment.view_shipment")
+def packing_slip_print(request: HttpRequest) -> HttpResponse:
+    """A packing slip (装箱单) per order named, as one PDF; the receiver's phone and street only for operators
+    who may see customers' contact data."""
+    orders = orders_for_print(numbers=_print_numbers(request))
+    if not orders:
+        raise Http404(_("Name the orders to print (?numbers=…)."))
+    content = packing_slips_pdf(
+        orders=orders,
+        lines=slip_lines(orders=orders),
+        with_contact=request.user.has_perm("orders.view_customer"),
+        printed_at=timezone.localtime(),
+    )
+    return _pdf(content, "packing-slips")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -43,14 +44,23 @@ def _show_error(request: HttpRequest, exc: ApplicationError) -> None:
 
 @console_view("inventory.view_stock")
 def stock_index(request: HttpRequest) -> HttpResponse:
-    """Find a SKU: totals over all warehouses, one aggregated query."""
+    """Find a SKU: 50 a page, totals over all warehouses or one, with what is available (on hand − reserved)."""
     q = request.GET.get("q", "").strip()[:64]
-    rows = selectors.sku_stock_totals(query=q)
+    warehouse = request.GET.get("warehouse", "").strip()[:32]
+    page = Paginator(selectors.sku_stock_skus(query=q, warehouse_code=warehouse), 50).get_page(request.GET.get("page"))
     pushes = stock_push_status_list() if request.user.has_perm("channels.view_channel_stock") else []
     return render(
         request,
         "console/stock/index.html",
-        {"rows": rows, "q": q, "pushes": pushes, "can_push": request.user.has_perm("channels.push_channel_stock")},
+        {
+            "rows": selectors.sku_stock_totals(skus=list(page.object_list), warehouse_code=warehouse),
+            "page": page,
+            "q": q,
+            "warehouse": warehouse,
+            "warehouses": Warehouse.objects.filter(is_active=True).order_by("code"),
+            "pushes": pushes,
+            "can_push": request.user.has_perm("channels.push_channel_stock"),
+        },
     )
 
 

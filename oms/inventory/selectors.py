@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,19 +116,27 @@ def stock_document_get(*, document_id: int) -> StockDocument:
     return doc
 
 
-def sku_stock_totals(*, query: str = "", limit: int = 100) -> list[tuple[Sku, dict[str, Any]]]:
-    """Stocked SKUs (not bundles) matching ``query`` (code or name contains it, or the barcode is it), by
-    code, each with its totals over all warehouses: one aggregated query for the figures."""
+def sku_stock_skus(*, query: str = "", warehouse_code: str = "") -> QuerySet[Sku]:
+    """Stocked SKUs (not bundles) matching ``query`` (code or name contains it, or the barcode is it), by code;
+    with ``warehouse_code`` only those the warehouse holds a stock row of. Page it, then `sku_stock_totals`."""
     skus = Sku.objects.filter(is_bundle=False)
     if query:
         skus = skus.filter(Q(code__icontains=query) | Q(name__icontains=query) | Q(barcode=query))
-    ids = list(skus.order_by("code").values_list("id", flat=True)[:limit])
+    if warehouse_code:
+        skus = skus.filter(pk__in=StockItem.objects.filter(warehouse__code=warehouse_code).values("sku_id"))
+    return skus.order_by("code")
+
+
+def sku_stock_totals(*, skus: Sequence[Sku], warehouse_code: str = "") -> list[tuple[Sku, dict[str, Any]]]:
+    """Each SKU with its totals over all warehouses (or one), ``available`` = on hand − reserved: one
+    aggregated query for the figures."""
+    items = StockItem.objects.filter(sku_id__in=[s.pk for s in skus])
+    if warehouse_code:
+        items = items.filter(warehouse__code=warehouse_code)
     totals = {
-        row["sku_id"]: row
-        for row in StockItem.objects.filter(sku_id__in=ids)
-        .values("sku_id")
-        .annotate(
+        row["sku_id"]: {**row, "available": (row["on_hand"] or 0) - (row["reserved"] or 0)}
+        for row in items.values("sku_id").annotate(
             on_hand=Sum("on_hand"), reserved=Sum("reserved"), defective=Sum("defective"), in_transit=Sum("in_transit")
         )
     }
-    return [(sku, totals.get(sku.pk, {})) for sku in Sku.objects.filter(id__in=ids).order_by("code")]
+    return [(sku, totals.get(sku.pk, {})) for sku in skus]

@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 SHOPS ?= 1
 SIM_PORT ?= 8116
 
-.PHONY: install demo serve test lint typecheck check bench bench-smoke fault messages clean
+.PHONY: install demo serve test lint typecheck check bench bench-smoke fault fuzz messages clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools uv
@@ -61,6 +61,11 @@ bench-smoke: install
 # Celery worker are killed; every acknowledged order exactly once, no drift, no message lost. ARGS=--short: CI's.
 fault: install
 	$(UV) run python scripts/fault_run.py $(ARGS)
+
+# The API contract as a test: schemathesis against the app served on a fresh PostgreSQL database (FUZZ_DB,
+# default oms_ci_fuzz, recreated; scripts/api_fuzz.sh lists the other settings). FUZZ_ARGS go to schemathesis.
+fuzz: install
+	scripts/api_fuzz.sh $(FUZZ_ARGS)
 
 # Translations (developers; needs GNU gettext): refresh the catalogue, then compile the committed .mo.
 messages: install

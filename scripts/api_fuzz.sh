@@ -49,7 +49,10 @@ PORT="$("$UV" run --frozen python -c 'import socket; s = socket.socket(); s.bind
 BASE="http://127.0.0.1:$PORT"
 # No autoreload (other checkouts' changes must not restart it mid-run); its own process group, so that
 # stopping it stops the server and nothing else.
-setsid "$UV" run --frozen oms serve --noreload "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
+# Production settings (no debug pages or query log), over plain HTTP on the loopback.
+SECRET_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n')" ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=false \
+  DJANGO_SETTINGS_MODULE=config.settings.prod setsid "$UV" run --frozen oms serve --noreload "127.0.0.1:$PORT" \
+  >"$OUT/server.log" 2>&1 &
 SERVER=$!
 stop() { kill -- "-$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
 trap stop EXIT

@@ -17,6 +17,7 @@ so a reader at a call site finds every answer in this file, and the lower app ne
 | `orders.services.cancel.ORDER_CANCEL_HOOKS` | `OrderCancelHook` | invoicing: a cancelled order's invoices reversed |
 | `fulfillment.services.delivery.PARCEL_REJECTED_HOOKS` | `ParcelRejectedHook` | aftersales: 拒收 opens a case |
 | `fulfillment.services.wms.RETURN_CALLBACKS` | `ReturnCallback` | aftersales: WMS return receipt, inspection |
+| `orders.services.intake.RETURN_INTAKE` | `ReturnIntake` | aftersales: a return order → a case on its original |
 
 This app sits at the top of the graph (it imports the apps it wires; none imports it).
 """
@@ -42,6 +43,7 @@ def _advance_reviewed(*, order_ids: Sequence[int], actor: Actor) -> None:
 def wire() -> None:
     """Register every cross-app reaction once (safe to call again)."""
     from oms.aftersales.services.exchange import LINKED_ORDER_HOOKS
+    from oms.aftersales.services.intake import return_order_intake
     from oms.aftersales.services.platform import platform_refund_case
     from oms.aftersales.services.returns import (
         rejected_parcel_case,
@@ -58,6 +60,7 @@ def wire() -> None:
     from oms.invoicing.services.reverse import case_refunded_reconcile, order_cancelled_reverse
     from oms.orders.selectors import ORDER_REPLACEMENTS, Replacements
     from oms.orders.services.cancel import ORDER_CANCEL_HOOKS
+    from oms.orders.services.intake import RETURN_INTAKE
     from oms.orders.services.payments import REFUND_RECORDED_HOOKS
     from oms.review.selectors import FACT_PROVIDERS
     from oms.review.services import REVIEW_PASSED_HOOKS, RULE_PARAM_CHECKS
@@ -88,6 +91,9 @@ def wire() -> None:
         PARCEL_REJECTED_HOOKS.append(rejected_parcel_case)
     RETURN_CALLBACKS["returned"] = ReturnCallback(wms_return_received)
     RETURN_CALLBACKS["inspected"] = ReturnCallback(wms_return_inspected, wms_return_inspected_finish)
+    # An order of type return taken in is an after-sales return on its original order.
+    if return_order_intake not in RETURN_INTAKE:
+        RETURN_INTAKE.append(return_order_intake)
     if platform_refund_case not in PLATFORM_REFUND_HOOKS:
         PLATFORM_REFUND_HOOKS.append(platform_refund_case)
     # Invoices follow the money: a refunded case red-letters the difference per line (or re-issues, by the

@@ -25,9 +25,13 @@ def order_facts(*, order: Order) -> OrderView:
     current = order_lines_current(order=order)
     owed_back = Payment.objects.filter(order=order, kind="payment").aggregate(s=Sum("refund_due_minor"))["s"] or 0
     lines = [row[0] for row in current]
-    stored = list(order.promotions or [])
+    # Promotions a split or merge carried from a parent were earned on the parent as a whole: what each took off a
+    # line stays with that line's units (like the line's own discount) instead of a threshold judged again on a part.
+    stored = [p for p in order.promotions or [] if not p.get("carried_from")]
+    carried = [p for p in order.promotions or [] if p.get("carried_from")]
     rules: list[Rule] = [rule_from_dict(p) for p in stored]
     item_share = [0] * len(lines)
+    carried_share = [0] * len(lines)
     order_total = 0
     for rule, p in zip(rules, stored, strict=True):
         if rule.kind in ORDER_KINDS:
@@ -35,10 +39,15 @@ def order_facts(*, order: Order) -> OrderView:
         else:
             for position, amount in (p.get("shares") or {}).items():
                 item_share[int(position)] += int(amount)
+    for p in carried:
+        if p.get("kind") in ORDER_KINDS:
+            order_total += int(p.get("amount_minor", 0))
+            for position, amount in (p.get("shares") or {}).items():
+                carried_share[int(position)] += int(amount)
     facts = OrderFacts(
         lines=tuple(
-            LineFacts(ln.unit_price_minor, ln.quantity, ln.line_discount_minor - item, ln.shipping_minor)
-            for ln, item in zip(lines, item_share, strict=True)
+            LineFacts(ln.unit_price_minor, ln.quantity, ln.line_discount_minor - item + own, ln.shipping_minor)
+            for ln, item, own in zip(lines, item_share, carried_share, strict=True)
         ),
         rules=tuple(rules),
         unnamed_discount_minor=order.order_discount_minor - order_total,

@@ -104,6 +104,15 @@ def _outcome_out(outcome: IntakeOutcome) -> dict[str, Any]:
             "error": outcome.error.as_dict(),
         }
     assert outcome.order is not None
+    if outcome.return_case:
+        return {
+            "index": outcome.index,
+            "result": "created" if outcome.created else "existing",
+            "status": 201 if outcome.created else 200,
+            "order_number": outcome.order.number,
+            "order_status": outcome.order.status,
+            "aftersales_case": outcome.return_case,
+        }
     if outcome.successors:
         first = outcome.successors[0]
         return {
@@ -133,11 +142,21 @@ def order_create(request: HttpRequest, refuse_when_short: bool = False) -> HttpR
     order; 409 when that platform order was taken in with other content (listing the differences) or,
     with ``refuse_when_short`` on a store/distributor/manual channel, when stock is short; 422 with every
     invalid field. A replay of a platform order whose order was since split or merged answers 200 with the
-    living orders that replaced it: ``{"replaced": true, "original_number", "order_numbers", "orders"}``."""
+    living orders that replaced it: ``{"replaced": true, "original_number", "order_numbers", "orders"}``. An
+    order of type return is an after-sales return on its original order (found by ``original_platform_order_id``,
+    else ``platform_order_id``): 201 ``{"result": "aftersales_return", "aftersales_case", "original_number"}``,
+    422 when there is no such original."""
 
     def handle() -> tuple[int, Any]:
         outcome = order_intake(payload=_json(request), actor=request.user, refuse_when_short=refuse_when_short)
         assert outcome.order is not None
+        if outcome.return_case:
+            # An order of type return became an after-sales return on its original order.
+            return (201 if outcome.created else 200), {
+                "result": "aftersales_return",
+                "aftersales_case": outcome.return_case,
+                "original_number": outcome.order.number,
+            }
         if outcome.successors:
             return 200, {
                 "result": "existing",

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from oms.core.domain.money import apportion
 from oms.core.errors import FieldError, ValidationFailed
+from oms.orders.domain.promotions import ORDER_KINDS
 
 
 @dataclass(frozen=True)
@@ -126,24 +127,37 @@ def sum_amounts(lines: Sequence[LineAmounts]) -> dict[str, int]:
     }
 
 
+def _is_order_share(promo: Mapping[str, object]) -> bool:
+    """A line's share of one of the order's promotions of an order kind (满减, 满折, coupons): part of the line's
+    order discount, not of its own line discount."""
+    return "rule" in promo and promo.get("kind") in ORDER_KINDS
+
+
 def split_promotions(
-    promotions: Sequence[Mapping[str, object]], line_discounts: Sequence[int]
+    promotions: Sequence[Mapping[str, object]],
+    line_discounts: Sequence[int],
+    order_discounts: Sequence[int] | None = None,
 ) -> list[list[dict[str, object]]]:
     """Divide a line's promotions over its parts so each part's promotions add up to its own line
-    discount and each promotion's parts add up to the promotion: every amount conserved."""
-    parts: list[list[dict[str, object]]] = [[] for _ in line_discounts]
-    room = list(line_discounts)
-    amounts = [int(p.get("amount_minor", 0) or 0) for p in promotions]  # type: ignore[call-overload]
-    for index, (promo, amount) in enumerate(zip(promotions, amounts, strict=True)):
-        if index == len(promotions) - 1:
-            shares = list(room) if sum(room) == amount else apportion(amount, room, caps=room)
-        else:
-            shares = apportion(amount, room, caps=room) if any(room) else [0] * len(room)
-        for p, share in enumerate(shares):
-            room[p] -= share
-            if share:
-                parts[p].append({**promo, "amount_minor": share})
-    return parts
+    discount and each promotion's parts add up to the promotion: every amount conserved. A line's shares of
+    the order's promotions of an order kind divide with the parts' order discounts instead."""
+    parts: list[list[tuple[int, dict[str, object]]]] = [[] for _ in line_discounts]
+    for own, room in (
+        (False, list(line_discounts)),
+        (True, list(order_discounts) if order_discounts is not None else [0] * len(line_discounts)),
+    ):
+        chosen = [(i, p) for i, p in enumerate(promotions) if _is_order_share(p) == own]
+        for n, (index, promo) in enumerate(chosen):
+            amount = int(promo.get("amount_minor", 0) or 0)  # type: ignore[call-overload]
+            if n == len(chosen) - 1:
+                shares = list(room) if sum(room) == amount else apportion(amount, room, caps=room)
+            else:
+                shares = apportion(amount, room, caps=room) if any(room) else [0] * len(room)
+            for p, share in enumerate(shares):
+                room[p] -= share
+                if share:
+                    parts[p].append((index, {**promo, "amount_minor": share}))
+    return [[promo for _i, promo in sorted(part, key=lambda x: x[0])] for part in parts]
 
 
 def plan_split_promotions(
@@ -157,8 +171,11 @@ def plan_split_promotions(
             groups_of.setdefault(part.source_key, []).append(g)
     out: dict[tuple[int, int], list[dict[str, object]]] = {}
     for key, groups in groups_of.items():
-        discounts = [next(p.amounts.line_discount_minor for p in planned[g] if p.source_key == key) for g in groups]
-        for g, share in zip(groups, split_promotions(promotions.get(key, []), discounts), strict=True):
+        parts = [next(p.amounts for p in planned[g] if p.source_key == key) for g in groups]
+        divided = split_promotions(
+            promotions.get(key, []), [a.line_discount_minor for a in parts], [a.order_discount_minor for a in parts]
+        )
+        for g, share in zip(groups, divided, strict=True):
             out[(g, key)] = share
     return out
 

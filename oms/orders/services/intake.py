@@ -13,10 +13,10 @@ batch is retried once, when it finds the winner and answers as a replay.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
@@ -63,6 +63,19 @@ class IntakeOutcome:
     error: ApplicationError | None = None
     # A replay of a platform order that a split or merge replaced: the living orders that now stand for it.
     successors: list[Order] = field(default_factory=list)
+    # An order of type return became an after-sales case on its original (``order``): the case's number.
+    return_case: str = ""
+
+
+class ReturnIntake(Protocol):
+    """After-sales takes an order of type return in as a return case on its original order, found by its
+    platform order id (the outcome names both), or refuses it with the field that failed. Each runs in its own
+    transaction. Registered in `oms.wiring`; with none, a return is refused (``return_not_outbound``)."""
+
+    def __call__(self, *, index: int, payload: Mapping[str, Any], actor: Actor) -> IntakeOutcome: ...
+
+
+RETURN_INTAKE: list[ReturnIntake] = []
 
 
 def _replay(p: Prepared, existing: Order) -> IntakeOutcome:
@@ -387,7 +400,26 @@ def lost_race(exc: BaseException) -> bool:
 
 
 def order_intake_bulk(*, payloads: Sequence[Any], actor: Actor, refuse_when_short: bool = False) -> list[IntakeOutcome]:
-    """Take in many orders; one outcome per payload. A bad order never blocks the good ones.
+    """Take in many orders; one outcome per payload. A bad order never blocks the good ones. An order of type
+    return is never an outbound order: it goes to after-sales (``RETURN_INTAKE``) as a case on its original."""
+    returns = {i for i, p in enumerate(payloads) if isinstance(p, Mapping) and p.get("type") == "return"}
+    if not returns or not RETURN_INTAKE:
+        return _intake_outbound(payloads, actor=actor, refuse_when_short=refuse_when_short)
+    others = [i for i in range(len(payloads)) if i not in returns]
+    out = {i: RETURN_INTAKE[0](index=i, payload=payloads[i], actor=actor) for i in sorted(returns)}
+    outbound = (
+        _intake_outbound([payloads[i] for i in others], actor=actor, refuse_when_short=refuse_when_short)
+        if others
+        else []
+    )
+    for i, outcome in zip(others, outbound, strict=True):
+        outcome.index = i
+        out[i] = outcome
+    return [out[i] for i in range(len(payloads))]
+
+
+def _intake_outbound(payloads: Sequence[Any], *, actor: Actor, refuse_when_short: bool) -> list[IntakeOutcome]:
+    """Outbound orders (every type but return) in one batch: see ``order_intake_bulk``.
 
     A lost race with a concurrent intake of the same platform order (or a number clash) rolls the
     batch back; it is retried, and then finds the winner as a replay. If concurrent batches keep

@@ -134,6 +134,36 @@ class _Built:
     origins: list[tuple[OrderLine, list[tuple[OrderLine, int]]]]
 
 
+def carried_promotions(spec: ChildSpec, parents: Sequence[Order]) -> list[dict[str, Any]]:
+    """The promotions a new order's lines carry from their parents (L1): each parent rule that took something off
+    them, with what it took off these lines (``amount_minor``, ``shares`` by the new positions) and the parent it
+    was earned on (``carried_from``). The threshold was met on the parent as a whole, so a return from the new
+    order keeps the discount with the value kept instead of judging the threshold on a part (after-sales)."""
+    rules = {p.pk: (p.number, list(p.promotions or [])) for p in parents}
+    carried: dict[tuple[int, int], dict[str, Any]] = {}
+    for position, cl in enumerate(spec.lines):
+        number, parent_rules = rules.get(cl.source.order_id, ("", []))
+        for entry in cl.promotions:
+            k = entry.get("rule")
+            if not isinstance(k, int) or not 0 <= k < len(parent_rules):
+                continue
+            amount = int(str(entry.get("amount_minor", 0) or 0))
+            rule = carried.setdefault(
+                (cl.source.order_id, k),
+                {
+                    **{key: v for key, v in parent_rules[k].items() if key not in ("shares", "lines", "amount_minor")},
+                    "carried_from": number,
+                    "amount_minor": 0,
+                    "lines": [],
+                    "shares": {},
+                },
+            )
+            rule["amount_minor"] += amount
+            rule["lines"].append(position)
+            rule["shares"][str(position)] = rule["shares"].get(str(position), 0) + amount
+    return [carried[key] for key in sorted(carried)]
+
+
 def _children_create(
     *, parents: Sequence[Order], specs: Sequence[ChildSpec], operation: uuid.UUID, now: datetime
 ) -> _Built:
@@ -144,7 +174,7 @@ def _children_create(
     children = [
         replacement_order_build(
             header_from=spec.header_from,
-            overrides=spec.overrides,
+            overrides={"promotions": carried_promotions(spec, parents), **spec.overrides},
             lines=lines,
             platform_order_ids=spec.platform_order_ids,
             reviewed=reviewed,

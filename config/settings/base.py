@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE["reports-refresh-rollups"] = {
     "task": "reports.refresh_rollups",
     "schedule": float(os.environ.get("OMS_REPORTS_REFRESH_INTERVAL_S", "60")),
 }
+# Invoices due by a shop's policy (on shipment / on signing) are issued by this task (oms.invoicing.tasks).
+CELERY_BEAT_SCHEDULE["invoicing-issue-due"] = {
+    "task": "invoicing.issue_due",
+    "schedule": float(os.environ.get("OMS_INVOICING_INTERVAL_S", "60")),
+}
 CELERY_BEAT_SCHEDULE["orders-cancel-unpaid"] = {
     "task": "orders.cancel_unpaid",
     "schedule": float(os.environ.get("OMS_CANCEL_UNPAID_INTERVAL_S", "300")),

@@ -23,6 +23,7 @@ NAV: list[NavItem] = [
     NavItem(_("Merge"), "console:merge", "orders.merge"),
     NavItem(_("Interceptions"), "console:interceptions", "review.view_interception"),
     NavItem(_("After-sales 售后"), "console:aftersales", "aftersales.view_case"),
+    NavItem(_("Invoices 发票"), "console:invoicing", "invoicing.view_invoice"),
     NavItem(_("Rules"), "console:rules", "review.view_rule"),
     NavItem(_("Stockouts"), "console:stockouts", "fulfillment.view_stockout"),
     NavItem(_("Dispatch"), "console:dispatch", "fulfillment.view_shipment"),
@@ -42,6 +43,9 @@ ADMIN_NAV: list[NavItem] = [
     NavItem(_("Platform SKU mappings"), "admin:orders_platformskumapping_changelist", "orders.view_platformskumapping"),
     NavItem(_("Warehouses"), "admin:inventory_warehouse_changelist", "inventory.view_warehouse"),
     NavItem(_("After-sales policies"), "admin:aftersales_channelpolicy_changelist", "aftersales.view_channelpolicy"),
+    NavItem(
+        _("Invoice policies"), "admin:invoicing_channelinvoicepolicy_changelist", "invoicing.view_channelinvoicepolicy"
+    ),
     NavItem(_("Couriers"), "admin:fulfillment_courier_changelist", "fulfillment.view_courier"),
     NavItem(_("Webhook endpoints"), "admin:outbox_webhookendpoint_changelist", "outbox.view_webhookendpoint"),
     NavItem(_("Operation log"), "admin:audit_operationlog_changelist", "audit.view_operationlog"),

@@ -12,7 +12,7 @@ from oms.channels.models import Channel, Classification, Platform
 from oms.fulfillment.models import Courier
 from oms.inventory.models import Subsidiary, Warehouse
 
-SUBSIDIARIES = [("EAST", "华东分公司", "91330100MA2B3C4D5E"), ("SOUTH", "华南分公司", "91440100MA5F6G7H8J")]
+SUBSIDIARIES = [("EAST", "华东分公司", "91330100MA2B3C4D5N"), ("SOUTH", "华南分公司", "91440100MA5F6G7H81")]
 
 # code, name, subsidiary, province adcode, city, coverage (empty = nationwide), priority
 WAREHOUSES = [
@@ -47,6 +47,25 @@ COURIERS = [
     ("JDL", "京东物流", True, 50_000),
     ("EMS", "中国邮政EMS", True, 40_000),
 ]
+
+# What invoices print per category (税收分类编码, unit): demo codes of the right shape, 19 digits.
+INVOICE_ITEMS = {
+    "FOOD": ("1030199000000000000", "袋"),
+    "DRINK": ("1030307020000000000", "件"),
+    "BEAUTY": ("1070223010000000000", "件"),
+    "HOME": ("1060512990000000000", "件"),
+    "APPAREL": ("1040503990000000000", "件"),
+    "DIGITAL": ("1090512990000000000", "个"),
+    "BABY": ("1060999000000000000", "件"),
+    "GIFT": ("1060512990000000000", "件"),
+    "BUNDLE": ("1060512990000000000", "套"),
+}
+
+
+def _invoice_items() -> None:
+    for category, (code, unit) in INVOICE_ITEMS.items():
+        Sku.objects.filter(category__code=category).update(tax_code=code, invoice_unit=unit)
+
 
 # category code, name, products (name, base weight g, base volume cm³), tax rate bp
 CATEGORIES = [
@@ -219,6 +238,7 @@ def load_master_data(seed: int = 2026) -> MasterDataSummary:
         )
         seq += 1
     Sku.objects.bulk_create(skus)
+    _invoice_items()
 
     plain = list(Sku.objects.filter(is_gift=False, is_bundle=False).order_by("code"))
     bundle_category = Category.objects.create(code="BUNDLE", name="组合装")
@@ -237,6 +257,7 @@ def load_master_data(seed: int = 2026) -> MasterDataSummary:
             [BundleComponent(bundle=bundle, component=p, quantity=rng.choice([1, 1, 2])) for p in parts]
         )
         bundles += 1
+    _invoice_items()
     return MasterDataSummary(
         subsidiaries=len(SUBSIDIARIES),
         warehouses=len(WAREHOUSES),

@@ -89,7 +89,12 @@ def _payload(fake: Faker, rng: random.Random, channel: Channel, skus: list[Sku],
         "lines": lines,
     }
     if rng.random() < 0.2:
-        payload["invoice"] = {"kind": "company", "title": fake.company(), "tax_id": "91330100MA2B3C4D5E"}
+        payload["invoice"] = {
+            "kind": "company",
+            "title": fake.company(),
+            "tax_id": "91330100799655058B",
+            "email": "fapiao@example.com",
+        }
     if paid:
         method = "platform" if channel.classification == "online" else rng.choice(["wechat_pay", "alipay", "cash"])
         payload["payment"] = {"method": method, "paid_at": (placed + timedelta(minutes=2)).isoformat()}

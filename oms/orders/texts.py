@@ -31,6 +31,7 @@ label_define(
         "refund_due": gettext_noop("Refund due"),
         "refund_excess": gettext_noop("Refunded beyond received"),
         "remarks_changed": gettext_noop("Remarks or invoice changed"),
+        "invoice_profile_changed": gettext_noop("Invoice details changed"),
         "lines_reapportioned": gettext_noop("Lines re-apportioned"),
         "reissued": gettext_noop("Reissue order created"),
         "exchanged": gettext_noop("Exchange order created"),

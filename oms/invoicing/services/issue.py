@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from oms.audit.services import audit_record
 from oms.core.actors import Actor
-from oms.core.errors import Conflict
+from oms.core.errors import ApplicationError, Conflict
 from oms.invoicing import actions
 from oms.invoicing.domain.plan import plan_blue
 from oms.invoicing.models import Invoice, InvoiceKind, InvoiceReason, InvoiceShare, InvoiceState, SplitPolicy
@@ -165,4 +165,38 @@ def invoices_submit(*, numbers: list[str], actor: Actor) -> dict[str, str]:
             out[invoice.number] = invoice_submit(invoice=invoice, actor=actor).state
         except Conflict as exc:
             out[invoice.number] = exc.code
+    return out
+
+
+# Which order statuses mean "shipped" and "signed" for the issuing policies.
+ISSUE_DUE_STATUSES = {
+    "shipment": ("shipped", "signed", "closed"),
+    "signing": ("signed", "closed"),
+}
+
+
+def invoices_issue_due(*, actor: Actor, limit: int = 200) -> dict[str, str]:
+    """Issue what the shops' policies say is due: orders asking for an invoice, shipped (or signed), with no
+    invoice yet, not replaced by a split or merge. Each order in its own transaction; an order that cannot be
+    invoiced (bad details, no tax code) is reported by its code and left for an operator. Order number →
+    "issued" or the refusal's code."""
+    from oms.invoicing.models import ChannelInvoicePolicy, IssueOn
+    from oms.splitmerge.selectors import order_is_retired
+
+    out: dict[str, str] = {}
+    for policy in ChannelInvoicePolicy.objects.filter(issue_on__in=[IssueOn.SHIPMENT, IssueOn.SIGNING]):
+        due = (
+            Order.objects.filter(channel_id=policy.channel_id, status__in=ISSUE_DUE_STATUSES[policy.issue_on])
+            .exclude(invoice_kind="none")
+            .exclude(pk__in=Invoice.objects.values("order_id"))
+            .exclude(pk__in=InvoiceShare.objects.filter(live=True).values("order_line__order_id"))
+            .exclude(order_is_retired())
+        )
+        reason = InvoiceReason.SHIPMENT if policy.issue_on == IssueOn.SHIPMENT else InvoiceReason.SIGNING
+        for order in due.order_by("pk")[: max(limit - len(out), 0)]:
+            try:
+                order_invoice_issue(order=order, actor=actor, reason=reason)
+                out[order.number] = "issued"
+            except ApplicationError as exc:
+                out[order.number] = exc.code
     return out

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from oms.channels.models import Channel
 from oms.demo.fulfillment import load_demo_fulfilment
+from oms.demo.invoicing import load_demo_invoices
 from oms.demo.master_data import load_master_data
 from oms.demo.orders import load_demo_orders
 from oms.demo.stock import load_stock_demo
@@ -24,3 +25,4 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo stock: {load_stock_demo(seed=options['seed'])}"))
         self.stdout.write(self.style.SUCCESS(f"Demo orders: {load_demo_orders(seed=options['seed'])}"))
         self.stdout.write(self.style.SUCCESS(f"Demo fulfilment: {load_demo_fulfilment(seed=options['seed'])}"))
+        self.stdout.write(self.style.SUCCESS(f"Demo invoices: {load_demo_invoices()}"))

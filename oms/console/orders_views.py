@@ -12,7 +12,9 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oms.channels.models import Channel
@@ -22,14 +24,33 @@ from oms.core.domain.money import format_minor
 from oms.core.domain.regions import province_lookup
 from oms.core.errors import ApplicationError
 from oms.core.texts import error_render
+from oms.fulfillment.models import Courier
+from oms.inventory.models import Warehouse
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
 from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, TERMINAL, Status, allowed_next
 from oms.orders.models import InvoiceKind, Order, OrderType
-from oms.orders.selectors import OrderFilters, customer_get, customer_list, order_get, order_list, order_totals_check
+from oms.orders.selectors import (
+    COUNT_CAP,
+    SORTS,
+    OrderFilters,
+    customer_get,
+    customer_list,
+    order_count,
+    order_get,
+    order_list,
+    order_status_counts,
+    order_totals_check,
+)
 from oms.orders.services.cancel import order_cancel
 from oms.orders.services.remarks import order_remarks_update
 from oms.reports.exports.filters import order_filters_parse
 
+SORT_LABELS = {
+    "-created_at": gettext_lazy("Newest first"),
+    "created_at": gettext_lazy("Oldest first"),
+    "-paid_at": gettext_lazy("Paid, newest first"),
+    "paid_at": gettext_lazy("Paid, oldest first"),
+}
 _BADGE = {
     Status.CANCELLED: "bad",
     Status.INVALID: "bad",
@@ -53,6 +74,23 @@ def _filters(request: HttpRequest) -> OrderFilters:
     return order_filters_parse(request.GET)
 
 
+# Statuses an order can still be short of stock in: after it leaves, a 缺货 badge would be stale.
+_BEFORE_SHIPMENT = (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH, Status.PENDING_SHIPMENT)
+# The list's tabs: the working queues first, then where orders end. Labels stay Chinese in every language.
+TAB_STATUSES = (
+    Status.PENDING_PAYMENT,
+    Status.PENDING_REVIEW,
+    Status.PENDING_SPLIT,
+    Status.PENDING_DISPATCH,
+    Status.PENDING_SHIPMENT,
+    Status.PARTIALLY_SHIPPED,
+    Status.SHIPPED,
+    Status.SIGNED,
+    Status.CANCELLED,
+    Status.CLOSED,
+)
+
+
 def order_row(order: Order) -> dict[str, Any]:
     status = Status(order.status)
     return {
@@ -61,7 +99,48 @@ def order_row(order: Order) -> dict[str, Any]:
         "badge": _BADGE.get(status, ""),
         "payment_label": PAYMENT_STATUS_LABELS[PaymentStatus(order.payment_status)][0],
         "payable": format_minor(order.payable_minor, order.currency),
+        "short": order.has_short_lines and status in _BEFORE_SHIPMENT,
     }
+
+
+def _count_text(n: int) -> str:
+    return f"{COUNT_CAP}+" if n > COUNT_CAP else str(n)
+
+
+def _tabs(request: HttpRequest, current: str) -> list[dict[str, Any]]:
+    """Status tabs with their counts (capped: an index walk of at most COUNT_CAP entries each)."""
+    counts = order_status_counts(statuses=[s.value for s in TAB_STATUSES])
+    params = request.GET.copy()
+    for key in ("cursor", "status"):
+        params.pop(key, None)
+    base = params.urlencode()
+    tabs = [{"status": "", "label": _("All"), "count": None, "query": base, "active": not current}]
+    for s in TAB_STATUSES:
+        query = f"{base}&status={s.value}" if base else f"status={s.value}"
+        tabs.append(
+            {
+                "status": s.value,
+                "label": STATUS_LABELS[s][0],
+                "count": _count_text(counts[s.value]),
+                "query": query,
+                "active": current == s.value,
+            }
+        )
+    return tabs
+
+
+def _print_urls() -> dict[str, str]:
+    """The pick list and packing slip PDFs (fulfilment), when the installed console has them."""
+    urls = {}
+    for key, name in (
+        ("picklist", "console:fulfillment-picklist"),
+        ("packing_slip", "console:fulfillment-packing-slip"),
+    ):
+        try:
+            urls[key] = reverse(name)
+        except NoReverseMatch:
+            continue
+    return urls
 
 
 @console_view("orders.view_order")
@@ -74,18 +153,35 @@ def order_index(request: HttpRequest) -> HttpResponse:
         page = order_list(filters=filters, limit=50)
     params = request.GET.copy()
     params.pop("cursor", None)
-    context = {
+    context: dict[str, Any] = {
         "rows": [order_row(o) for o in page.items],
         "next_cursor": page.next_cursor,
         "query": params.urlencode(),
         "f": filters,
         "raw": request.GET,
-        "statuses": [(s.value, label) for s, (label, _en) in STATUS_LABELS.items()],
         "types": OrderType.choices,
         "channels": Channel.objects.order_by("code").values_list("code", "name"),
     }
-    template = "console/orders/_rows.html" if getattr(request, "htmx", False) else "console/orders/list.html"
-    return render(request, template, context)
+    if getattr(request, "htmx", False):
+        return render(request, "console/orders/_rows.html", context)
+    sort_params = request.GET.copy()
+    for key in ("cursor", "sort"):
+        sort_params.pop(key, None)
+    context |= {
+        "tabs": _tabs(request, filters.status),
+        "total": _count_text(order_count(filters=filters)),
+        "sorts": [(value, SORT_LABELS[value]) for value in SORTS],
+        "sort": filters.sort or SORTS[0],
+        "sort_query": sort_params.urlencode(),
+        "print_urls": _print_urls(),
+        "bulk_warehouses": Warehouse.objects.filter(is_active=True).order_by("code").values_list("code", "name")
+        if request.user.has_perm("fulfillment.transfer_warehouse")
+        else [],
+        "bulk_couriers": Courier.objects.filter(is_active=True).order_by("code").values_list("code", "name")
+        if request.user.has_perm("fulfillment.assign_courier")
+        else [],
+    }
+    return render(request, "console/orders/list.html", context)
 
 
 @console_view("orders.view_order")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
+from oms.console.rendering import hold_label
 from oms.core.domain.money import format_minor
 from oms.core.errors import ApplicationError, ValidationFailed
 from oms.core.rules import RuleParseError, compile_condition
@@ -270,7 +271,8 @@ def order_review_action(request: HttpRequest, number: str) -> HttpResponse:
             else:
                 messages.warning(
                     request,
-                    _("Order %(n)s is held: %(codes)s") % {"n": number, "codes": ", ".join(outcome.open_codes)},
+                    _("Order %(n)s is held: %(codes)s")
+                    % {"n": number, "codes": _(", ").join(hold_label(c) for c in outcome.open_codes)},
                 )
     except ApplicationError as exc:
         messages.error(request, error_render(exc))

@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oms.console.permissions import console_view
+from oms.console.rendering import hold_label, status_label
 from oms.core.domain.money import format_minor
 from oms.core.errors import ApplicationError
 from oms.core.texts import error_problems, error_render, label
 from oms.orders.domain.split import plan_split, sum_amounts
 from oms.orders.models import Order, OrderLine
+from oms.review.models import Interception, InterceptionState
 from oms.splitmerge.models import LineageKind
 from oms.splitmerge.selectors import SPLIT_MERGE_LABELS, merge_suggestions, order_lineage, split_merge_status
 from oms.splitmerge.services.auto import STRATEGIES, order_auto_split
@@ -29,9 +31,13 @@ MAX_GROUPS = 6
 
 
 def _groups_from_post(request: HttpRequest, lines: list[OrderLine], group_count: int) -> list[dict[int, int]]:
+    """The plan on screen: the operator types what goes to orders 2…n; order 1 keeps the rest of each line,
+    so moving a unit is one edit. A line given out beyond its quantity leaves order 1 a negative rest, which
+    the plan refuses with the line named."""
     groups: list[dict[int, int]] = [{} for _ in range(group_count)]
-    for g in range(group_count):
-        for line in lines:
+    for line in lines:
+        given = 0
+        for g in range(1, group_count):
             raw = request.POST.get(f"q-{g}-{line.line_no}", "").strip()
             if raw in ("", "0"):
                 continue
@@ -39,6 +45,10 @@ def _groups_from_post(request: HttpRequest, lines: list[OrderLine], group_count:
                 groups[g][line.line_no] = int(raw)
             except ValueError:
                 groups[g][line.line_no] = -1
+            given += max(groups[g][line.line_no], 0)
+        rest = line.quantity - given
+        if rest:
+            groups[0][line.line_no] = rest
     return groups
 
 
@@ -47,6 +57,18 @@ def _group_count(request: HttpRequest) -> int:
         return max(2, min(int(request.POST.get("groups", request.GET.get("groups", "2"))), MAX_GROUPS))
     except ValueError:
         return 2
+
+
+def _holds_explained(order: Order) -> dict[str, Any]:
+    """What a split does to holds (S6), for the dialog to say before the operator splits."""
+    holds = list(Interception.objects.filter(order=order).exclude(state=InterceptionState.VOID).order_by("pk"))
+    return {
+        "reviewed": order.reviewed_at is not None,
+        "released": sorted(
+            {hold_label(h.reason_code, h.rule.name if h.rule else "") for h in holds if h.state == "released"}
+        ),
+        "open": sorted({hold_label(h.reason_code, h.rule.name if h.rule else "") for h in holds if h.state == "open"}),
+    }
 
 
 @console_view("orders.split")
@@ -84,18 +106,24 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
                 request, _("Order %(n)s split into %(c)s.") % {"n": number, "c": ", ".join(c.number for c in children)}
             )
             return redirect("console:order_detail", number=number)
-    # Default plan: everything in the first group; the operator moves quantities across.
-    initial = {(0, line.line_no): line.quantity for line in lines}
+    posted = request.POST if request.method == "POST" else {}
     return render(
         request,
         "console/splitmerge/split.html",
         {
             "order": order,
-            "lines": [(line, format_minor(line.paid_minor, order.currency)) for line in lines],
+            "lines": [
+                {
+                    "line": line,
+                    "paid": format_minor(line.paid_minor, order.currency),
+                    "moved": [posted.get(f"q-{g}-{line.line_no}", "") for g in range(1, group_count)],
+                }
+                for line in lines
+            ],
             "groups": list(range(group_count)),
-            "initial": initial,
             "next_groups": min(group_count + 1, MAX_GROUPS),
             "strategies": [(code, label("split_strategy", code)) for code in STRATEGIES],
+            "holds": _holds_explained(order),
         },
     )
 
@@ -103,11 +131,18 @@ def split_dialog(request: HttpRequest, number: str) -> HttpResponse:
 @console_view("orders.split")
 @require_POST
 def split_preview(request: HttpRequest, number: str) -> HttpResponse:
-    """Exact totals per group for the plan on screen, from the same domain function the split uses."""
+    """Exact totals per group for the plan on screen, from the same domain function the split uses, and what
+    order 1 keeps of each line. A group nothing was moved to yet is a hint, not an error."""
     order = get_object_or_404(Order, number=number)
     lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
     groups = _groups_from_post(request, lines, _group_count(request))
-    context: dict[str, Any] = {"order": order}
+    context: dict[str, Any] = {
+        "order": order,
+        "rests": [(line.line_no, groups[0].get(line.line_no, 0)) for line in lines],
+        "empty": [g + 1 for g, group in enumerate(groups) if not group],
+    }
+    if context["empty"] and all(q >= 0 for group in groups for q in group.values()):
+        return render(request, "console/splitmerge/_split_preview.html", context)
     try:
         planned = plan_split({line.line_no: line_amounts(line) for line in lines}, groups)
     except ApplicationError as exc:
@@ -122,25 +157,59 @@ def split_preview(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "console/splitmerge/_split_preview.html", context)
 
 
+def _merge_numbers(data: Any) -> list[str]:
+    numbers = [n.strip() for n in data.getlist("orders") if n.strip()]
+    numbers += [n.strip() for n in data.get("numbers", "").replace(",", " ").split() if n.strip()]
+    return list(dict.fromkeys(numbers))[:50]
+
+
 @console_view("orders.merge")
 def merge_page(request: HttpRequest) -> HttpResponse:
+    """Suggestions, and the confirmation of a chosen merge: the orders side by side, a required reason."""
+    data = request.POST if request.method == "POST" else request.GET
+    numbers = _merge_numbers(data)
     if request.method == "POST":
-        numbers = [n.strip() for n in request.POST.getlist("orders") if n.strip()]
-        numbers += [n.strip() for n in request.POST.get("numbers", "").replace(",", " ").split() if n.strip()]
-        try:
-            merged = orders_merge(
-                numbers=list(dict.fromkeys(numbers)),
-                actor=request.user,
-                reason=request.POST.get("reason", ""),
-                invoice_from=request.POST.get("invoice_from", "").strip(),
-            )
-        except ApplicationError as exc:
-            messages.error(request, error_render(exc))
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            messages.error(request, _("Say why these orders are merged."))
         else:
-            messages.success(request, _("Merged into %(n)s.") % {"n": merged.number})
-            return redirect("console:order_detail", number=merged.number)
+            try:
+                merged = orders_merge(
+                    numbers=numbers,
+                    actor=request.user,
+                    reason=reason,
+                    invoice_from=request.POST.get("invoice_from", "").strip(),
+                )
+            except ApplicationError as exc:
+                messages.error(request, error_render(exc))
+            else:
+                messages.success(request, _("Merged into %(n)s.") % {"n": merged.number})
+                return redirect("console:order_detail", number=merged.number)
+    chosen = list(
+        Order.objects.filter(number__in=numbers).select_related("channel", "customer").order_by("placed_at", "pk")
+    )
+    invoices = {(o.invoice_kind, o.invoice_title, o.invoice_tax_id) for o in chosen if o.invoice_kind != "none"}
     groups = [[(o, format_minor(o.payable_minor, o.currency)) for o in group] for group in merge_suggestions()[:100]]
-    return render(request, "console/splitmerge/merge.html", {"groups": groups})
+    return render(
+        request,
+        "console/splitmerge/merge.html",
+        {
+            "groups": groups,
+            "numbers": numbers,
+            "chosen": [
+                {
+                    "order": o,
+                    "status_label": status_label(o.status),
+                    "payable": format_minor(o.payable_minor, o.currency),
+                    "remarks": [r for r in (o.buyer_remark.strip(), o.seller_remark.strip()) if r],
+                }
+                for o in chosen
+            ],
+            "missing": sorted(set(numbers) - {o.number for o in chosen}),
+            "invoice_choice": [o for o in chosen if o.invoice_kind != "none"] if len(invoices) > 1 else [],
+            "reason": request.POST.get("reason", ""),
+        },
+    )
 
 
 @console_view("orders.split", "orders.merge")

@@ -2,6 +2,7 @@ from django.urls import path
 
 from oms.console import (
     aftersales_views,
+    bulk_views,
     connectors_views,
     exports_views,
     fulfillment_views,
@@ -46,6 +47,7 @@ urlpatterns = [
     path("orders/", orders_views.order_index, name="orders"),
     path("orders/import/", import_views.order_import, name="orders_import"),
     path("orders/import/<int:pk>/", import_views.order_import_job, name="orders_import_job"),
+    path("orders/bulk/", bulk_views.orders_bulk, name="orders_bulk"),
     path("orders/<str:number>/", orders_views.order_detail, name="order_detail"),
     path("orders/<str:number>/cancel/", orders_views.order_cancel_view, name="order_cancel"),
     path("orders/<str:number>/remarks/", orders_views.order_remarks_view, name="order_remarks"),

@@ -26,12 +26,13 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
 from oms.core.errors import NotFound, ValidationFailed
+from oms.orders.counts_sql import status_counts_capped
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine, OrderLineVersion, OrderPlatformRef, Payment
 
 MAX_PAGE = 200
@@ -90,6 +91,8 @@ class OrderFilters:
     q: str = ""  # free search: order number, platform order id, receiver phone or name, SKU, address fragment
     customer_id: int | None = None
     living_only: bool = False  # leave out orders replaced by a split or merge
+    numbers: tuple[str, ...] = ()  # exactly these orders (a selection: bulk export)
+    sort: str = ""  # one of SORTS: newest created first (default), oldest first, by payment time either way
 
     @property
     def living_first(self) -> bool:
@@ -109,25 +112,35 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-# The page order: newest first by creation time, or by payment time when the list filters on it (the
-# (paid_at, id) index then yields page order). A cursor names the key it continues.
+# The page order: newest first by creation time, or by payment time when the list filters or sorts on it
+# (the (paid_at, id) index then yields page order, read backwards for oldest first). A cursor names the key
+# and the direction it continues.
 CREATED, PAID = "created_at", "paid_at"
+SORTS = ("-created_at", "created_at", "-paid_at", "paid_at")
 
 
 def _page_key(f: OrderFilters) -> str:
-    return PAID if f.paid_from or f.paid_to else CREATED
+    return PAID if f.paid_from or f.paid_to or f.sort.lstrip("-") == PAID else CREATED
 
 
-def _cursor_encode(order: Order, key: str = CREATED) -> str:
+def _ascending(f: OrderFilters) -> bool:
+    return f.sort in ("created_at", "paid_at")
+
+
+def _cursor_encode(order: Order, key: str = CREATED, ascending: bool = False) -> str:
     retired = "|1" if getattr(order, "is_retired", False) else "|0"
-    head = "paid|" if key == PAID else ""
+    head = ("asc|" if ascending else "") + ("paid|" if key == PAID else "")
     value = getattr(order, key)
     return base64.urlsafe_b64encode(f"{head}{value.isoformat()}|{order.pk}{retired}".encode()).decode()
 
 
-def _cursor_decode(cursor: str, key: str = CREATED) -> tuple[datetime, int, bool]:
+def _cursor_decode(cursor: str, key: str = CREATED, ascending: bool = False) -> tuple[datetime, int, bool]:
     try:
         parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        if (parts[0] == "asc") != ascending:
+            raise ValueError(cursor)  # a cursor of the other direction
+        if ascending:
+            parts = parts[1:]
         if (parts[0] == "paid") != (key == PAID):
             raise ValueError(cursor)  # a cursor of the other page order
         value, pk, *rest = parts[1:] if key == PAID else parts
@@ -186,6 +199,10 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
         qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_id=sku_id)))
     if f.customer_id:
         qs = qs.filter(customer_id=f.customer_id)
+    if f.numbers:
+        qs = qs.filter(number__in=list(f.numbers))
+    if _page_key(f) == PAID:
+        qs = qs.filter(paid_at__isnull=False)  # listed by payment time: the paid ones
     qs = qs.annotate(is_retired=retired_expression())
     if f.living_only:
         qs = qs.filter(is_retired=False)
@@ -224,16 +241,18 @@ def _is_fragment(kind: Q) -> bool:
     return any(isinstance(child, tuple) and child[0] == "receiver_address__contains" for child in kind.children)
 
 
-def _fragment_order(key: str) -> tuple[Any, ...]:
+def _fragment_order(key: str, ascending: bool = False) -> tuple[Any, ...]:
     """Page order for the address-fragment branch, written so no index yields it: the planner prices a
     ``%fragment%`` match at a fixed share of the table whatever the fragment, so with a LIMIT it would walk
     the (key, id) index filtering every row — the whole table for a rare address. Sorting what the trigram
     index finds is bounded by the matches instead."""
-    return (ExpressionWrapper(F(key) + timedelta(0), output_field=DateTimeField()).desc(), F("id").desc())
+    value = ExpressionWrapper(F(key) + timedelta(0), output_field=DateTimeField())
+    return (value.asc(), F("id").asc()) if ascending else (value.desc(), F("id").desc())
 
 
-def _page_order(living_first: bool, key: str) -> tuple[str, ...]:
-    return ("is_retired", f"-{key}", "-id") if living_first else (f"-{key}", "-id")
+def _page_order(living_first: bool, key: str, ascending: bool = False) -> tuple[str, ...]:
+    keys = (key, "id") if ascending else (f"-{key}", "-id")
+    return ("is_retired", *keys) if living_first else keys
 
 
 @dataclass(frozen=True)
@@ -242,11 +261,13 @@ class _Cursor:
     pk: int
     retired: bool
     key: str
+    ascending: bool = False
 
     def before(self) -> Q:
-        """``(key, id) < (X, N)``: one row-value comparison, so the index on (key, id) seeks straight to the
-        cursor instead of filtering its way there."""
-        return Q(TupleLessThan(Tuple(F(self.key), F("id")), (self.value, self.pk)))
+        """``(key, id) < (X, N)`` (``>`` oldest first): one row-value comparison, so the index on (key, id)
+        seeks straight to the cursor instead of filtering its way there."""
+        compare = TupleGreaterThan if self.ascending else TupleLessThan
+        return Q(compare(Tuple(F(self.key), F("id")), (self.value, self.pk)))
 
     def after(self, living_first: bool) -> Q:
         """Rows after the cursor's row in page order (living first: the rest of its part, then the retired)."""
@@ -256,7 +277,9 @@ class _Cursor:
         return after | Q(is_retired=True) if not self.retired else after
 
 
-def _searched(qs: QuerySet[Order], term: str, *, cursor: _Cursor | None, key: str, size: int) -> QuerySet[Order]:
+def _searched(
+    qs: QuerySet[Order], term: str, *, cursor: _Cursor | None, key: str, size: int, ascending: bool = False
+) -> QuerySet[Order]:
     """``qs`` narrowed to the orders ``term`` finds. On PostgreSQL each kind is looked up on its own: for
     living and for replaced orders apart (the page lists living ones first), the first ``size`` rows after
     the cursor in page order, from the kind's index; the page is taken from their union. Elsewhere (SQLite,
@@ -277,7 +300,7 @@ def _searched(qs: QuerySet[Order], term: str, *, cursor: _Cursor | None, key: st
             branch = qs.filter(kind & Q(is_retired=retired))
             if cursor is not None and cursor.retired == retired:
                 branch = branch.filter(cursor.before())
-            order = _fragment_order(key) if _is_fragment(kind) else (f"-{key}", "-id")
+            order = _fragment_order(key, ascending) if _is_fragment(kind) else _page_order(False, key, ascending)
             branches.append(branch.order_by(*order).values("pk")[:size])
     return qs.filter(pk__in=branches[0].union(*branches[1:]))
 
@@ -300,17 +323,33 @@ def order_list(*, filters: OrderFilters, cursor: str = "", limit: int = 50) -> P
     channel and customer joined, plus one look-ahead row. Each filter and search kind goes through an index
     that also yields page order; the tests pin the statements and check each plan uses indexes."""
     limit = max(1, min(limit, MAX_PAGE))
-    key = _page_key(filters)
+    key, ascending = _page_key(filters), _ascending(filters)
     qs = _filtered(filters).select_related("channel", "customer")
-    at = _Cursor(*_cursor_decode(cursor, key), key=key) if cursor else None
+    at = _Cursor(*_cursor_decode(cursor, key, ascending), key=key, ascending=ascending) if cursor else None
     if filters.q.strip():
-        qs = _searched(qs, filters.q.strip(), cursor=at, key=key, size=limit + 1)
+        qs = _searched(qs, filters.q.strip(), cursor=at, key=key, size=limit + 1, ascending=ascending)
     if at is not None:
         qs = qs.filter(at.after(filters.living_first))
-    rows = list(qs.order_by(*_page_order(filters.living_first, key))[: limit + 1])
+    rows = list(qs.order_by(*_page_order(filters.living_first, key, ascending))[: limit + 1])
     items = rows[:limit]
-    next_cursor = _cursor_encode(items[-1], key) if len(rows) > limit else None
+    next_cursor = _cursor_encode(items[-1], key, ascending) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor, filters=filters)
+
+
+# Counts stop here: past it the figure reads "10000+". Each count is then an index walk of at most this many
+# entries, whatever the table holds (a million orders or more).
+COUNT_CAP = 10_000
+
+
+def order_count(*, filters: OrderFilters, cap: int = COUNT_CAP) -> int:
+    """How many orders the list shows under ``filters``, up to ``cap + 1`` (more than ``cap`` reads "cap+")."""
+    return order_queryset(filters=filters).values("pk")[: cap + 1].count()
+
+
+def order_status_counts(*, statuses: Sequence[str], cap: int = COUNT_CAP) -> dict[str, int]:
+    """Orders per status, each up to ``cap + 1``, in one statement: an index-only walk of (status, created_at,
+    id) of at most ``cap + 1`` entries per status."""
+    return status_counts_capped(statuses, cap + 1)
 
 
 def order_get(*, number: str) -> Order:

@@ -312,6 +312,55 @@ def order_force_review(*, order: Order, actor: Actor, reason: str) -> Order:
     return locked
 
 
+# How a carried release is noted on the new order (rendered by the code hold.released_on_parent).
+CARRIED_NOTE = "released on {order}: {note}"
+
+
+@transaction.atomic(savepoint=False)
+def interceptions_carry_released(*, parents: Sequence[Order], children: Sequence[Order], actor: Actor) -> int:
+    """A split or merge before review runs the review rules again on the new orders (S6), but what an operator
+    already decided stands: a hold released on the original order is recorded released on each new order (with
+    who released it and their note), so the rules do not raise it again. A merge carries a release only when
+    every merged order had it released: a remark released on one order says nothing about the other's remark.
+    After review nothing is carried: the new orders are not reviewed again. Returns the holds written."""
+    due = [c for c in children if c.reviewed_at is None]
+    if not due or not parents:
+        return 0
+    released: dict[int, dict[str, Interception]] = {p.pk: {} for p in parents}
+    for hold in Interception.objects.filter(
+        ids_in("order_id", [p.pk for p in parents]), state=InterceptionState.RELEASED
+    ).order_by("resolved_at", "pk"):
+        released[hold.order_id][hold.reason_code] = hold  # the latest release of each code
+    common = set.intersection(*(set(codes) for codes in released.values()))
+    numbers = {p.pk: p.number for p in parents}
+    now = timezone.now()
+    carried: list[Interception] = []
+    for code in sorted(common):
+        source = max((released[p.pk][code] for p in parents), key=lambda h: (h.resolved_at or now, h.pk))
+        note = CARRIED_NOTE.format(order=numbers[source.order_id], note=source.resolution_note)[:300]
+        for child in due:
+            carried.append(
+                Interception(
+                    order=child,
+                    rule_id=source.rule_id,
+                    reason_code=code,
+                    reason=source.reason,
+                    state=InterceptionState.RELEASED,
+                    resolved_at=now,
+                    resolved_by_id=source.resolved_by_id,
+                    resolution_note=note,
+                )
+            )
+    Interception.objects.bulk_create(carried)
+    order_events_insert(
+        rows=[
+            (h.order_id, "interception_released", "", "", h.resolution_note, {"code": h.reason_code}) for h in carried
+        ],
+        actor=actor,
+    )
+    return len(carried)
+
+
 def interceptions_void(*, order_ids: Sequence[int], actor: Actor, note: str) -> int:
     """The open holds of orders that are retired (replaced by others) no longer apply: void, not released
     (the rules judge the orders that replace them again)."""

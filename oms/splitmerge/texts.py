@@ -65,7 +65,14 @@ for _kind, (_bare, _with_reason) in _RETIRED.items():
         text_define(f"splitmerge.retired.{_kind}.{_n}", _bare, stored=_prefix + ": → %(children)s.")
 text_define("splitmerge.auto_split", gettext_noop("auto split: %(strategy)s"), strategy=_strategy)
 text_define("splitmerge.auto_merge", gettext_noop("auto merge"))
-text_define("splitmerge.order_retired", gettext_noop("%(kind)s: order retired"))
+
+
+def _lineage_kind(value: object) -> str:
+    return label("lineage", str(value))
+
+
+text_define("splitmerge.order_retired", gettext_noop("%(kind)s: order retired"), kind=_lineage_kind)
+text_define("splitmerge.stockouts_replaced", gettext_noop("%(kind)s: replaced by new orders"), kind=_lineage_kind)
 
 # Errors.
 text_define("merge.too_few", gettext_noop("Merging needs at least two orders."))

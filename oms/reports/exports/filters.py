@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from oms.orders.domain.status import Status
 from oms.orders.models import OrderType
-from oms.orders.selectors import OrderFilters
+from oms.orders.selectors import SORTS, OrderFilters
 from oms.reports.oplog import OperationLogFilters
 
 
@@ -48,6 +48,8 @@ def order_filters_parse(params: Mapping[str, str]) -> OrderFilters:
         sku=g.get("sku", "").strip()[:64],
         q=g.get("q", "").strip()[:64],
         living_only=g.get("living_only", "") == "1",
+        numbers=tuple(n for n in g.get("numbers", "").replace(",", " ").split() if n)[:500],
+        sort=g.get("sort", "") if g.get("sort", "") in SORTS else "",
     )
 
 

@@ -38,7 +38,7 @@ from oms.orders.services.stock_link import REF_TYPE
 from oms.orders.services.timeline import order_event_build, order_events_save, orders_retire
 from oms.orders.services.updates import order_lines_mark_short
 from oms.review.selectors import after_review_holds
-from oms.review.services import interceptions_void
+from oms.review.services import interceptions_carry_released, interceptions_void
 from oms.splitmerge import actions
 from oms.splitmerge.models import LineOrigin, OrderLineage
 from oms.splitmerge.texts import RETIRED_PREFIX
@@ -240,6 +240,7 @@ def _parents_retire(
     children when the orders were not yet reviewed, S6), and they close with the reason."""
     parent_ids = [p.pk for p in parents]
     stockouts_cancel(order_ids=parent_ids, reason=f"{kind}: replaced by new orders", actor=actor)
+    interceptions_carry_released(parents=parents, children=children, actor=actor)
     interceptions_void(order_ids=parent_ids, actor=actor, note=f"{kind}: order retired")
     numbers = ", ".join(c.number for c in children)
     orders_retire(

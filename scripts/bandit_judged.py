@@ -34,6 +34,10 @@ JUDGED: dict[tuple[str, str], str] = {
     ("B608", "lists_raw.py"): B608_REASON + " (bench/lists_raw.py: the raw baseline's WHERE built from constants)",
     ("B608", "single.py"): B608_REASON + " (bench/single.py: the raw baseline's INSERT of a model's own columns)",
     ("B608", "reports.py"): B608_REASON + " (bench/reports.py: the 1M-order fixture's INSERT ... SELECT and reads)",
+    ("B608", "0013_order_intake_function.py"): B608_REASON
+    + " (the one-trip intake function's body: the pushed-figure expression from constants; values are jsonb)",
+    # RawSQL of a constant expression over our own table's system columns (a row's version), no outside value.
+    ("B611", "intake_lookups.py"): "RawSQL of xmin/ctid of the model's own table, a module constant; no input",
     # urlopen of a URL whose scheme the adapter checked to be https just above (platform API endpoints).
     ("B310", "http.py"): "platform adapter: the URL's scheme is checked to be https before urlopen",
     (

@@ -33,6 +33,8 @@ from oms.orders.domain.split import LineAmounts
 from oms.orders.domain.status import Status
 from oms.orders.models import Customer, Order, OrderEvent, OrderLine, Payment
 from oms.orders.selectors import order_living_successors
+from oms.orders.services.intake_lookups import LOOKUPS
+from oms.orders.services.intake_pg import Written, audit_row, one_trip_ready, order_write_one_trip
 from oms.orders.services.intake_prepare import Prepared, Refused, intake_prepare
 from oms.orders.services.numbers import order_number_new
 from oms.orders.services.promotions import line_promotion_shares, order_promotions_record
@@ -45,7 +47,7 @@ from oms.orders.services.rows import (
     payments_insert,
     receiver_columns,
 )
-from oms.orders.services.stock_link import order_lines_reserve
+from oms.orders.services.stock_link import REF_TYPE, order_lines_reserve
 from oms.orders.services.timeline import order_event_build, order_events_save
 from oms.orders.services.updates import order_lines_mark_short
 
@@ -93,23 +95,28 @@ def _replay(p: Prepared, existing: Order) -> IntakeOutcome:
     )
 
 
+def _customer_build(p: Prepared) -> Customer | None:
+    """The buyer as a new row would hold it (an existing buyer's row is kept as it is)."""
+    buyer = p.command.buyer
+    if buyer is None:
+        return None
+    return Customer(
+        channel=p.channel,
+        platform_buyer_id=buyer.platform_buyer_id,
+        nickname=buyer.nickname,
+        name=buyer.name,
+        phone=buyer.phone,
+        email=buyer.email,
+    )
+
+
 def _customers_for(prepared: list[Prepared]) -> dict[tuple[int, str], Customer]:
     """Find or create the buyers of a batch: one select, one insert for the new ones, one re-select."""
     wanted: dict[tuple[int, str], Customer] = {}
     for p in prepared:
-        buyer = p.command.buyer
-        if buyer is not None:
-            wanted.setdefault(
-                (p.channel.pk, buyer.platform_buyer_id),
-                Customer(
-                    channel=p.channel,
-                    platform_buyer_id=buyer.platform_buyer_id,
-                    nickname=buyer.nickname,
-                    name=buyer.name,
-                    phone=buyer.phone,
-                    email=buyer.email,
-                ),
-            )
+        customer = _customer_build(p)
+        if customer is not None:
+            wanted.setdefault((p.channel.pk, customer.platform_buyer_id), customer)
     if not wanted:
         return {}
 
@@ -251,34 +258,33 @@ def _new_lines(p: Prepared) -> list[NewLine]:
     ]
 
 
+def _created_events(order: Order, *, actor: Actor) -> list[OrderEvent]:
+    """The timeline of a new order: created, then its first status."""
+    return [
+        order_event_build(order=order, kind="created", actor=actor, to_status=Status.NEW.value),
+        order_event_build(
+            order=order,
+            kind="status_changed",
+            actor=actor,
+            from_status=Status.NEW.value,
+            to_status=order.status,
+            reason="intake",
+        ),
+    ]
+
+
+def _created_after(order: Order) -> dict[str, Any]:
+    """What the operation-log row of a new order records."""
+    return {"status": order.status, "payable": order.payable_minor, "platform_order_id": order.platform_order_id}
+
+
 def _created_record(orders: Sequence[Order], *, actor: Actor) -> None:
-    """Timeline (created, then its first status) and one operation-log row per new order."""
-    events: list[OrderEvent] = []
-    for order in orders:
-        events.append(order_event_build(order=order, kind="created", actor=actor, to_status=Status.NEW.value))
-        events.append(
-            order_event_build(
-                order=order,
-                kind="status_changed",
-                actor=actor,
-                from_status=Status.NEW.value,
-                to_status=order.status,
-                reason="intake",
-            )
-        )
-    order_events_save(events)
+    """Timeline and one operation-log row per new order."""
+    order_events_save([event for order in orders for event in _created_events(order, actor=actor)])
     audit_record_many(
         actor=actor,
         action=actions.ORDER_INTAKE,
-        entries=[
-            (
-                order,
-                None,
-                {"status": order.status, "payable": order.payable_minor, "platform_order_id": order.platform_order_id},
-                "",
-            )
-            for order in orders
-        ],
+        entries=[(order, None, _created_after(order), "") for order in orders],
     )
 
 
@@ -457,8 +463,55 @@ def _intake_single(index: int, payload: Any, *, actor: Actor, refuse_when_short:
 
 
 def order_intake(*, payload: Any, actor: Actor, refuse_when_short: bool = False) -> IntakeOutcome:
-    """Take in one order; raises the error that refuses it (422 invalid, 409 conflicting replay or stock)."""
-    (outcome,) = order_intake_bulk(payloads=[payload], actor=actor, refuse_when_short=refuse_when_short)
+    """Take in one order; raises the error that refuses it (422 invalid, 409 conflicting replay or stock).
+
+    On PostgreSQL a new order whose every line can be reserved in full is written in one round trip
+    (`_intake_one_trip`); everything else — refusals, replays, short or bundled lines, a lost race — takes the
+    general path, which decides it exactly as before."""
+    outcome = _intake_one_trip(payload, actor=actor) if one_trip_ready() else None
+    if outcome is None:
+        (outcome,) = order_intake_bulk(payloads=[payload], actor=actor, refuse_when_short=refuse_when_short)
     if outcome.error is not None:
         raise outcome.error
     return outcome
+
+
+def _intake_one_trip(payload: Any, *, actor: Actor) -> IntakeOutcome | None:
+    """One new order in one round trip (`intake_pg`), its look-ups from the per-process cache; None when the
+    general path must decide. The rows are the ones `_persist` writes, built by the same functions; whether the
+    order is refusable does not matter here, as every line is reserved in full or the general path runs."""
+    for _attempt in range(2):
+        lookups = LOOKUPS.lookups([payload])
+        (p,) = intake_prepare(payloads=[payload], lookups=lookups, find_existing=False)
+        if isinstance(p, Refused) or any(sku is not None and sku.is_bundle for sku in p.skus):
+            return None  # refusals are worded from fresh rows; bundles reserve their components
+        now = timezone.now()
+        order = _order_build(p, {}, now)
+        payment = _payment_build(p, order, now)
+        lines = order_lines_build(order=order, lines=_new_lines(p))
+        written = order_write_one_trip(
+            order=order,
+            customer=_customer_build(p),
+            lines=lines,
+            payment=payment,
+            events=_created_events(order, actor=actor),
+            audit=audit_row(
+                actor=actor,
+                action=actions.ORDER_INTAKE,
+                object_type=Order._meta.label_lower,
+                object_repr=order.number,
+                after=_created_after(order),
+            ),
+            versions=LOOKUPS.versions(
+                channel=p.channel,
+                skus=p.skus,
+                mapped_codes=[ln.platform_sku_code for ln in p.command.lines if not ln.sku_code],
+            ),
+            ref_type=REF_TYPE,
+        )
+        if written is Written.DONE:
+            return IntakeOutcome(0, order=order, created=True)
+        if written is Written.GENERAL:
+            return None
+        LOOKUPS.clear()  # stale: prepare again from fresh rows
+    return None

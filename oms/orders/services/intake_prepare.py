@@ -63,14 +63,19 @@ def _raw_lines(payload: Any) -> list[Mapping[str, Any]]:
     return [line for line in lines if isinstance(line, Mapping)] if isinstance(lines, list) else []
 
 
-def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
-    """Check each payload and plan its money; one result per payload, in order.
+@dataclass
+class Lookups:
+    """What a batch's payloads name, as the database holds it: channels by code, SKUs by code, and SKU mappings
+    by (channel id, platform SKU code). Codes the database does not know are simply absent."""
 
-    Errors from parsing and from the database checks (unknown channel or SKU, currency the channel
-    does not settle in, totals that do not reconcile) are reported together for each order.
-    """
+    channels: dict[str, Channel]
+    skus: dict[str, Sku]
+    mappings: dict[tuple[int, str], Sku]
+
+
+def payload_codes(payloads: Sequence[Any]) -> tuple[set[str], set[str], set[str]]:
+    """The channel codes, SKU codes and platform SKU codes the payloads name."""
     channel_codes = {_raw_text(p, "channel") for p in payloads} - {""}
-    channels = {c.code: c for c in Channel.objects.filter(code__in=channel_codes)} if channel_codes else {}
     sku_codes: set[str] = set()
     platform_codes: set[str] = set()
     for p in payloads:
@@ -79,6 +84,13 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
                 value = line.get(key)
                 if isinstance(value, str) and value.strip():
                     bucket.add(value.strip())
+    return channel_codes, sku_codes, platform_codes
+
+
+def lookups_load(payloads: Sequence[Any]) -> Lookups:
+    """One query per kind of look-up for the whole batch."""
+    channel_codes, sku_codes, platform_codes = payload_codes(payloads)
+    channels = {c.code: c for c in Channel.objects.filter(code__in=channel_codes)} if channel_codes else {}
     mappings: dict[tuple[int, str], Sku] = {}
     if platform_codes and channels:
         for m in PlatformSkuMapping.objects.filter(
@@ -87,6 +99,22 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
             mappings[(m.channel_id, m.platform_sku_code)] = m.sku
     wanted = sku_codes | platform_codes
     skus = {s.code: s for s in Sku.objects.filter(code__in=wanted)} if wanted else {}
+    return Lookups(channels=channels, skus=skus, mappings=mappings)
+
+
+def intake_prepare(
+    *, payloads: Sequence[Any], lookups: Lookups | None = None, find_existing: bool = True
+) -> list[Prepared | Refused]:
+    """Check each payload and plan its money; one result per payload, in order.
+
+    Errors from parsing and from the database checks (unknown channel or SKU, currency the channel
+    does not settle in, totals that do not reconcile) are reported together for each order. ``lookups``
+    (channels, SKUs, mappings) are read from the database unless given; ``find_existing`` looks up the orders
+    already taken in under the same platform order ids (a caller that lets the unique key find them skips it).
+    """
+    if lookups is None:
+        lookups = lookups_load(payloads)
+    channels, skus, mappings = lookups.channels, lookups.skus, lookups.mappings
 
     now = timezone.now()
     out: list[Prepared | Refused] = []
@@ -144,7 +172,8 @@ def intake_prepare(*, payloads: Sequence[Any]) -> list[Prepared | Refused]:
                 promotions=promotions,
             )
         )
-    _attach_existing([p for p in out if isinstance(p, Prepared)])
+    if find_existing:
+        _attach_existing([p for p in out if isinstance(p, Prepared)])
     return out
 
 

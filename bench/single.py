@@ -86,15 +86,29 @@ def _in_process_worker(payloads: list[dict[str, Any]], queue: Any) -> None:
     connection.close()
 
 
-def _raw_worker(payloads: list[dict[str, Any]], queue: Any) -> None:
+def _general_worker(payloads: list[dict[str, Any]], queue: Any) -> None:
+    """`order_intake` on the general path (what every order took before the one-round-trip function)."""
+    from django.conf import settings
+
+    settings.OMS = {**settings.OMS, "INTAKE_ONE_TRIP": False}
+    _in_process_worker(payloads, queue)
+
+
+def _raw_worker(payloads: list[dict[str, Any]], queue: Any, one_trip: bool = False) -> None:
     times = []
-    writer = RawWriter()
+    writer = RawWriter(autocommit=one_trip)
+    write = writer.write_one_trip if one_trip else writer.write
     for p in payloads:
         t0 = time.perf_counter()
-        writer.write(p)
+        write(p)
         times.append(time.perf_counter() - t0)
-    queue.put({"times": times, "statements": writer.statements, "round_trips": writer.statements + 2 * len(payloads)})
+    trips = writer.statements + (0 if one_trip else 2 * len(payloads))
+    queue.put({"times": times, "statements": writer.statements, "round_trips": trips})
     writer.close()
+
+
+def _raw_one_trip_worker(payloads: list[dict[str, Any]], queue: Any) -> None:
+    _raw_worker(payloads, queue, one_trip=True)
 
 
 def _fan_out(target: Callable[..., None], payloads: list[dict[str, Any]], processes: int) -> dict[str, Any]:
@@ -132,9 +146,11 @@ def _summary(n: int, elapsed: float, parts: list[dict[str, Any]]) -> dict[str, A
 
 
 class RawWriter:
-    """One order's rows by hand over psycopg, in one transaction, one statement per table."""
+    """One order's rows by hand over psycopg, in one transaction: one statement per table (`write`), or all of them
+    in one statement of data-modifying CTEs sent with no transaction open, so it is its own transaction and one
+    round trip (`write_one_trip`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, autocommit: bool = False) -> None:
         import psycopg
         from django.db import connection
 
@@ -144,7 +160,7 @@ class RawWriter:
         p = connection.settings_dict
         self.conn = psycopg.connect(
             dbname=p["NAME"], user=p["USER"] or "postgres", host=p.get("HOST") or None, port=p.get("PORT") or None,
-            password=p.get("PASSWORD") or None, options="-c jit=off",
+            password=p.get("PASSWORD") or None, options="-c jit=off", autocommit=autocommit,
         )  # fmt: skip
         self.channel = Channel.objects.get(code="BENCH")
         self.skus = dict(Sku.objects.filter(code__startswith="BENCH-").values_list("code", "id"))
@@ -190,13 +206,7 @@ class RawWriter:
         now = datetime.now(UTC)
         ch = self.channel.pk
         lines = p["lines"]
-        cents = [round(float(ln["unit_price"]) * 100) * int(ln["quantity"]) for ln in lines]
-        shipping = round(float(p["shipping"]) * 100)
-        discount = min(round(float(p["order_discount"]) * 100), sum(cents))
-        shares = [discount * c // sum(cents) for c in cents]
-        shares[0] += discount - sum(shares)
-        ship = [shipping if i == 0 else 0 for i in range(len(lines))]
-        payable = sum(cents) - discount + shipping
+        cents, shares, ship, shipping, discount, payable = self._money(p)
         with self.conn.transaction(), self.conn.cursor() as cur:
             cur.execute(
                 f"INSERT INTO orders_customer ({','.join(self.t_customer.columns)}) VALUES "
@@ -248,6 +258,106 @@ class RawWriter:
                 [("order_line", lid, "channel", "sales", self.skus[ln["sku_code"]], ch, int(ln["quantity"]), "active",
                   now) for lid, ln in zip(line_ids, lines, strict=True)],
             )  # fmt: skip
+
+    def _money(self, p: dict[str, Any]) -> tuple[list[int], list[int], list[int], int, int, int]:
+        lines = p["lines"]
+        cents = [round(float(ln["unit_price"]) * 100) * int(ln["quantity"]) for ln in lines]
+        shipping = round(float(p["shipping"]) * 100)
+        discount = min(round(float(p["order_discount"]) * 100), sum(cents))
+        shares = [discount * c // sum(cents) for c in cents]
+        shares[0] += discount - sum(shares)
+        ship = [shipping if i == 0 else 0 for i in range(len(lines))]
+        return cents, shares, ship, shipping, discount, sum(cents) - discount + shipping
+
+    def write_one_trip(self, p: dict[str, Any]) -> None:
+        """The rows of `write`, in one statement: each insert a CTE reading the ids the ones before it return."""
+        from psycopg.types.json import Jsonb
+
+        now = datetime.now(UTC)
+        ch = self.channel.pk
+        lines = p["lines"]
+        cents, shares, ship, shipping, discount, payable = self._money(p)
+        poid, r = p["platform_order_id"], p["receiver"]
+        params: list[Any] = []
+
+        def values(spec: Any, rows: list[tuple[Any, ...]], refs: dict[str, str]) -> str:
+            """VALUES rows of ``spec``; a column named in ``refs`` takes that SQL (an id a CTE returned)."""
+            out = []
+            for row in rows:
+                cells = []
+                for column, value in zip(spec.columns, spec.row(row), strict=True):
+                    if column in refs:
+                        cells.append(refs[column])
+                    else:
+                        cells.append("%s")
+                        params.append(value)
+                out.append("(" + ",".join(cells) + ")")
+            return ",".join(out)
+
+        def insert(spec: Any, rows: list[tuple[Any, ...]], refs: dict[str, str], tail: str = "") -> str:
+            return f"INSERT INTO {spec.table} ({','.join(spec.columns)}) VALUES {values(spec, rows, refs)}{tail}"
+
+        order_ref = {"order_id": "(SELECT id FROM o)"}
+        per_sku: dict[int, int] = {}
+        for ln in lines:
+            per_sku[self.skus[ln["sku_code"]]] = per_sku.get(self.skus[ln["sku_code"]], 0) + int(ln["quantity"])
+        ctes = [
+            "c AS ("
+            + insert(
+                self.t_customer, [(ch, p["buyer"]["platform_buyer_id"], now)], {},
+                " ON CONFLICT (channel_id, platform_buyer_id) DO UPDATE SET platform_buyer_id = "
+                "EXCLUDED.platform_buyer_id RETURNING id",
+            )
+            + ")",
+            "o AS ("
+            + insert(
+                self.t_order,
+                [("RAW" + poid[-20:], ch, "R" + poid, Jsonb(["R" + poid]), "online", "pending_review", "paid", None,
+                  r["name"], r["phone"], r["province"], r["city"], r["address"], sum(cents), discount, shipping,
+                  payable, payable, now, now, now, now)],
+                {"customer_id": "(SELECT id FROM c)"}, " RETURNING id",
+            )
+            + ")",
+            "l AS ("
+            + insert(
+                self.t_line,
+                [(None, i + 1, self.skus[ln["sku_code"]], ln["platform_line_id"], int(ln["quantity"]),
+                  round(float(ln["unit_price"]) * 100), cents[i], shares[i], ship[i], cents[i] - shares[i] + ship[i])
+                 for i, ln in enumerate(lines)],
+                order_ref, " RETURNING id, sku_id, quantity",
+            )
+            + ")",
+            "f AS (" + insert(self.t_ref, [(None, ch, "R" + poid)], order_ref) + ")",
+            "y AS ("
+            + insert(self.t_pay, [(None, "alipay", "R" + p["payment"]["transaction_id"], payable, now, now)], order_ref)
+            + ")",
+            "e AS ("
+            + insert(
+                self.t_event,
+                [(None, now, "created", "", "new"), (None, now, "status_changed", "new", "pending_review")],
+                order_ref,
+            )
+            + ")",
+            "a AS ("
+            + insert(
+                self.t_audit, [(now, "system", "order.intake", "orders.order", None)],
+                {"object_id": "(SELECT id::text FROM o)"},
+            )
+            + ")",
+            "s AS (UPDATE channels_channelstock cs SET sales_reserved = cs.sales_reserved + t.q"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS t(sku, q) WHERE cs.channel_id = %s AND cs.sku_id = t.sku"
+            " AND cs.quota - cs.sales_reserved - cs.return_reserved >= t.q)",
+        ]  # fmt: skip
+        res = self.t_res
+        params += [list(per_sku), list(per_sku.values()), ch, ch, now, *res.defaults]
+        defaults = "".join(", %s" for _ in res.defaults)
+        sql = (
+            "WITH " + ",\n".join(ctes) + f"\nINSERT INTO {res.table} ({','.join(res.columns)}) "
+            f"SELECT 'order_line', l.id, 'channel', 'sales', l.sku_id, %s, l.quantity, 'active', %s{defaults} FROM l"
+        )
+        with self.conn.cursor() as cur:
+            cur.execute(sql, params)
+        self.statements += 1
 
 
 # ------------------------------------------------------------------------------------------------ HTTP
@@ -360,9 +470,12 @@ def run(*, orders: int = 2_000, seed: int = 2026) -> dict[str, Any]:
     runs = {
         "in process, 1 process": _fan_out(_in_process_worker, batch("a"), 1),
         "in process, 2 processes": _fan_out(_in_process_worker, batch("b"), 2),
+        "in process, general path, 2 processes": _fan_out(_general_worker, batch("g"), 2),
         "HTTP, 2 servers, 2 clients": run_http(batch("h")),
         "raw psycopg, 1 process": _fan_out(_raw_worker, batch("r"), 1),
         "raw psycopg, 2 processes": _fan_out(_raw_worker, batch("s"), 2),
+        "raw psycopg one round trip, 1 process": _fan_out(_raw_one_trip_worker, batch("t"), 1),
+        "raw psycopg one round trip, 2 processes": _fan_out(_raw_one_trip_worker, batch("u"), 2),
     }
     two = runs["in process, 2 processes"]["orders_per_s"]
     result = {
@@ -374,6 +487,9 @@ def run(*, orders: int = 2_000, seed: int = 2026) -> dict[str, Any]:
         "orders_per_run": orders,
         "runs": runs,
         "ratio_to_raw_2_processes": round(two / runs["raw psycopg, 2 processes"]["orders_per_s"], 3),
+        "ratio_to_raw_one_trip_2_processes": round(
+            two / runs["raw psycopg one round trip, 2 processes"]["orders_per_s"], 3
+        ),
         "http_to_in_process_2": round(runs["HTTP, 2 servers, 2 clients"]["orders_per_s"] / two, 3),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -395,6 +511,7 @@ def table(result: dict[str, Any]) -> str:
         lines.append("| " + " | ".join([name, *(str(r[c]) for c in cols)]) + " |")
     lines.append(
         f"\nin process (2) / raw (2) = {result['ratio_to_raw_2_processes']}; "
+        f"in process (2) / raw one round trip (2) = {result['ratio_to_raw_one_trip_2_processes']}; "
         f"HTTP / in process (2) = {result['http_to_in_process_2']}"
     )
     return "\n".join(lines)

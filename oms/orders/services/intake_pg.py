@@ -24,6 +24,7 @@ as a replay. SQLite, and PostgreSQL with ``OMS["INTAKE_ONE_TRIP"]`` off, take th
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -61,27 +62,32 @@ def one_trip_ready() -> bool:
 # ------------------------------------------------------------------------------------------------ rows as JSON
 
 
-def _value_json(f: models.Field[Any, Any], value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(f, models.JSONField):
-        return json.dumps(value, cls=f.encoder)  # what the field's get_prep_value stores
+def _json_default(value: Any) -> str:
+    """Column values JSON has no type for, as PostgreSQL reads them back (JSONField values are JSON already)."""
     if isinstance(value, datetime | date):
-        return f'"{value.isoformat()}"'
+        return value.isoformat()
     if isinstance(value, Decimal | UUID):
-        return f'"{value}"'
-    return json.dumps(value, ensure_ascii=False)
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a column value intake writes")
 
 
-def row_json(obj: models.Model, *, skip: Sequence[str] = ()) -> str:
-    """The row ``obj`` would be inserted as (columns by name, as `bulk_create` takes their values), in JSON that
-    ``jsonb_populate_record`` reads into the table's row type; ``skip`` columns are left for the function."""
-    parts = []
-    for f in obj._meta.concrete_fields:
-        if f.column in skip:
-            continue
-        parts.append(f'"{f.column}":{_value_json(f, f.pre_save(obj, add=True))}')
-    return "{" + ",".join(parts) + "}"
+@functools.cache
+def _columns(model: type[models.Model]) -> list[tuple[str, str, models.Field[Any, Any] | None]]:
+    """(column, attribute, the field when its value is computed on save) of each of the model's columns."""
+    return [
+        (f.column, f.attname, f if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else None)
+        for f in model._meta.concrete_fields
+    ]
+
+
+def row_values(obj: models.Model, *, skip: Sequence[str] = ()) -> dict[str, Any]:
+    """The row ``obj`` would be inserted as (columns by name, with the values `bulk_create` takes), for
+    ``jsonb_populate_record`` to read into the table's row type; ``skip`` columns are left for the function."""
+    return {
+        column: (getattr(obj, attname) if computed is None else computed.pre_save(obj, add=True))
+        for column, attname, computed in _columns(type(obj))
+        if column not in skip
+    }
 
 
 # ------------------------------------------------------------------------------------- the operation-log row
@@ -146,33 +152,24 @@ def order_write_one_trip(
     their ids (order, lines, buyer). Nothing is written unless DONE."""
     log, head, tail = audit
     own = ("id", "order_id")
-    payload = (
-        '{"check":'
-        + json.dumps(versions.as_check(), ensure_ascii=False)
-        + ',"ref_type":'
-        + json.dumps(ref_type)
-        + ',"customer":'
-        + (row_json(customer, skip=("id",)) if customer is not None else "null")
-        + ',"order":'
-        + row_json(order, skip=("id", "customer_id"))
-        + ',"lines":['
-        + ",".join(row_json(line, skip=own) for line in lines)
-        + '],"refs":['
-        + ",".join(
-            row_json(OrderPlatformRef(channel_id=order.channel_id, platform_order_id=pid), skip=own)
-            for pid in order.platform_order_ids
-        )
-        + '],"payments":['
-        + (row_json(payment, skip=own) if payment is not None else "")
-        + '],"events":['
-        + ",".join(row_json(event, skip=own) for event in events)
-        + '],"audit":'
-        + row_json(log, skip=("id", "object_id", "content_hash"))
-        + ',"audit_head":'
-        + json.dumps(head, ensure_ascii=False)
-        + ',"audit_tail":'
-        + json.dumps(tail, ensure_ascii=False)
-        + "}"
+    refs = [OrderPlatformRef(channel_id=order.channel_id, platform_order_id=pid) for pid in order.platform_order_ids]
+    payload = json.dumps(
+        {
+            "check": versions.as_check(),
+            "ref_type": ref_type,
+            "customer": row_values(customer, skip=("id",)) if customer is not None else None,
+            "order": row_values(order, skip=("id", "customer_id")),
+            "lines": [row_values(line, skip=own) for line in lines],
+            "refs": [row_values(ref, skip=own) for ref in refs],
+            "payments": [row_values(payment, skip=own)] if payment is not None else [],
+            "events": [row_values(event, skip=own) for event in events],
+            "audit": row_values(log, skip=("id", "object_id", "content_hash")),
+            "audit_head": head,
+            "audit_tail": tail,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=_json_default,
     )
     try:
         if connection.in_atomic_block:  # inside a caller's transaction: a savepoint keeps a failure to this order

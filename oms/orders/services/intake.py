@@ -502,7 +502,7 @@ def _intake_one_trip(payload: Any, *, actor: Actor) -> IntakeOutcome | None:
                 object_repr=order.number,
                 after=_created_after(order),
             ),
-            versions=LOOKUPS.versions(
+            versions=lookups.versions(
                 channel=p.channel,
                 skus=p.skus,
                 mapped_codes=[ln.platform_sku_code for ln in p.command.lines if not ln.sku_code],

@@ -57,8 +57,33 @@ class Versions:
         }
 
 
+@dataclass
+class CachedLookups(Lookups):
+    """Look-ups taken from the cache, with what the intake function needs to check them: the mapping rows found
+    (or not) for each (channel id, platform SKU code) and the codes no SKU had, as they were when taken."""
+
+    mapping_rows: dict[tuple[int, str], tuple[int | None, str]]  # (None, "") where there was none
+    absent_skus: set[str]
+
+    def versions(self, *, channel: Channel, skus: Sequence[Sku | None], mapped_codes: Sequence[str]) -> Versions:
+        """The versions one order's look-ups came from: its channel, the SKUs of its lines, the mappings of the
+        platform SKU codes it looked up (``mapped_codes``) and, for those that found no SKU, that no SKU has
+        that code."""
+        versions = Versions(channel=(channel.pk, channel.row_version))  # type: ignore[attr-defined]
+        for sku in skus:
+            if sku is not None:
+                versions.skus[sku.pk] = sku.row_version  # type: ignore[attr-defined]
+        for code in mapped_codes:
+            pk, version = self.mapping_rows.get((channel.pk, code), _NO_MAPPING)
+            versions.mappings[code] = (pk, version)
+            if pk is None and code in self.absent_skus:
+                versions.absent_skus.add(code)
+        return versions
+
+
 class LookupCache:
-    """Channels by code, SKUs by code and mappings by (channel id, platform SKU code), each with its row version."""
+    """Channels by code, SKUs by code and mappings by (channel id, platform SKU code), each with its row version.
+    Safe to share between threads: entries are only added or all dropped, and what one order uses is taken once."""
 
     def __init__(self) -> None:
         self.channels: dict[str, Channel] = {}
@@ -73,38 +98,29 @@ class LookupCache:
         self.mappings.clear()
         self.absent_skus.clear()
 
-    def lookups(self, payloads: Sequence[Any]) -> Lookups:
+    def lookups(self, payloads: Sequence[Any]) -> CachedLookups:
         """The look-ups of ``payloads``, reading only what the cache does not hold yet."""
         channel_codes, sku_codes, platform_codes = payload_codes(payloads)
         if len(self.skus) + len(self.mappings) + len(self.absent_skus) > MAX_ENTRIES:
             self.clear()
         self._load_channels(channel_codes - self.channels.keys())
-        channels = {code: self.channels[code] for code in channel_codes if code in self.channels}
+        channels = {code: c for code in channel_codes if (c := self.channels.get(code)) is not None}
         self._load_mappings(channels.values(), platform_codes)
         mappings: dict[tuple[int, str], Sku] = {}
+        mapping_rows: dict[tuple[int, str], tuple[int | None, str]] = {}
         for channel in channels.values():
             for code in platform_codes:
-                entry = self.mappings.get((channel.pk, code))
-                if entry is not None and entry[2] is not None:
-                    mappings[(channel.pk, code)] = entry[2]
-        self._load_skus((sku_codes | platform_codes) - self.skus.keys() - self.absent_skus)
-        skus = {code: self.skus[code] for code in sku_codes | platform_codes if code in self.skus}
-        return Lookups(channels=channels, skus=skus, mappings=mappings)
-
-    def versions(self, *, channel: Channel, skus: Sequence[Sku | None], mapped_codes: Sequence[str]) -> Versions:
-        """The versions one order's look-ups came from: its channel, the SKUs of its lines, the mappings of the
-        platform SKU codes it looked up (``mapped_codes``, in line order) and, for those that found no SKU, that
-        no SKU has that code."""
-        versions = Versions(channel=(channel.pk, channel.row_version))  # type: ignore[attr-defined]
-        for sku in skus:
-            if sku is not None:
-                versions.skus[sku.pk] = sku.row_version  # type: ignore[attr-defined]
-        for code in mapped_codes:
-            pk, version, _sku = self.mappings.get((channel.pk, code), (*_NO_MAPPING, None))
-            versions.mappings[code] = (pk, version)
-            if pk is None and code in self.absent_skus:
-                versions.absent_skus.add(code)
-        return versions
+                pk, version, sku = self.mappings.get((channel.pk, code), (*_NO_MAPPING, None))
+                mapping_rows[(channel.pk, code)] = (pk, version)
+                if sku is not None:
+                    mappings[(channel.pk, code)] = sku
+        codes = sku_codes | platform_codes
+        self._load_skus(codes - self.skus.keys() - self.absent_skus)
+        skus = {code: sku for code in codes if (sku := self.skus.get(code)) is not None}
+        absent = codes - skus.keys()  # (also a code whose entry another thread dropped meanwhile: checked all the same)
+        return CachedLookups(
+            channels=channels, skus=skus, mappings=mappings, mapping_rows=mapping_rows, absent_skus=absent
+        )
 
     def _load_channels(self, codes: set[str]) -> None:
         if not codes:

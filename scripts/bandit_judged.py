@@ -34,7 +34,7 @@ JUDGED: dict[tuple[str, str], str] = {
     ("B608", "lists_raw.py"): B608_REASON + " (bench/lists_raw.py: the raw baseline's WHERE built from constants)",
     ("B608", "single.py"): B608_REASON + " (bench/single.py: the raw baseline's INSERT of a model's own columns)",
     ("B608", "reports.py"): B608_REASON + " (bench/reports.py: the 1M-order fixture's INSERT ... SELECT and reads)",
-    ("B608", "0015_order_intake_function.py"): B608_REASON
+    ("B608", "0016_order_intake_function.py"): B608_REASON
     + " (the one-trip intake function's body: the pushed-figure expression from constants; values are jsonb)",
     # RawSQL of a constant expression over our own table's system columns (a row's version), no outside value.
     ("B611", "intake_lookups.py"): "RawSQL of xmin/ctid of the model's own table, a module constant; no input",

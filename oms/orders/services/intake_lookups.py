@@ -29,7 +29,7 @@ from oms.orders.services.intake_prepare import Lookups, payload_codes
 # Past this many entries the cache starts afresh (a catalogue far larger than what sells keeps memory bounded).
 MAX_ENTRIES = 50_000
 _NO_MAPPING = (None, "")
-# A row version, as the intake function (migration orders 0015) computes it.
+# A row version, as the intake function (migration orders 0016) computes it.
 ROW_VERSION = "{table}.xmin::text || ':' || {table}.ctid::text"
 
 

@@ -1,5 +1,5 @@
 """Single-order intake on PostgreSQL in one round trip: the rows `order_intake` built, written by one server-side
-function (``oms_order_intake_v1``, installed by migration 0015) in one statement — its own transaction when no
+function (``oms_order_intake_v1``, installed by migration 0016) in one statement — its own transaction when no
 transaction is open, so the channel-stock rows it locks are released by the COMMIT that ends that statement, with
 no client turn inside the lock.
 

@@ -1,4 +1,4 @@
-"""The one-round-trip intake on PostgreSQL (`intake_pg`, the function of migration orders 0015) against the general
+"""The one-round-trip intake on PostgreSQL (`intake_pg`, the function of migration orders 0016) against the general
 path: the same rows, cached look-ups that notice every change, the general path wherever it must decide, and no
 unit sold twice by real threads."""
 

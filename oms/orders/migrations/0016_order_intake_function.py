@@ -158,7 +158,7 @@ def uninstall(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0014_invoice_profile"),
+        ("orders", "0015_import_job"),
         ("audit", "0004_chain_backfill_and_triggers"),
         ("catalog", "0003_sku_designate_hot_permission"),
         ("channels", "0005_ratio_help_text"),

@@ -4,8 +4,13 @@ Formatting, drill-down links and chart options live in ``oms.console.report_tabl
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from oms.channels.models import Channel
@@ -19,8 +24,10 @@ from oms.console.report_tables import (
 )
 from oms.core.domain.regions import province_choices
 from oms.core.errors import ValidationFailed
+from oms.inventory.models import Warehouse
 from oms.reports.forms import ReportFilterForm
 from oms.reports.sales import sales_report
+from oms.reports.stock import StockReport, StockReportForm, stock_report
 
 BREAKDOWN_LABELS = {
     "day": _("Day"),
@@ -64,3 +71,101 @@ def sales_page(request: HttpRequest) -> HttpResponse:
         breakdown_chart=sales_breakdown_chart(report.rows, f, by) if report.rows else None,
     )
     return render(request, "console/reports/sales.html", context)
+
+
+def _url(name: str, *args: Any, **params: str) -> str:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return reverse(name, args=args) + (f"?{query}" if query else "")
+
+
+def _age_label(low: int, high: int | None) -> str:
+    if high is None:
+        return gettext("%(n)s days or more") % {"n": low}
+    if low == 0:
+        return gettext("Under %(n)s day") % {"n": high}
+    return gettext("%(low)s to %(high)s days") % {"low": low, "high": high}
+
+
+def stock_channel_chart(report: StockReport) -> dict[str, Any]:
+    """Per channel: sales reserved, return reserved and available stacked to the quota."""
+    rows = report.channels
+    return {
+        "option": {
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "legend": {"data": [gettext("Sales reserved"), gettext("Return reserved"), gettext("Available")]},
+            "grid": {"left": 60, "right": 20, "top": 40, "bottom": 30},
+            "xAxis": {"type": "category", "data": [r.name for r in rows]},
+            "yAxis": {"type": "value", "name": gettext("Units")},
+            "series": [
+                {
+                    "name": gettext("Sales reserved"),
+                    "type": "bar",
+                    "stack": "q",
+                    "data": [r.sales_reserved for r in rows],
+                },
+                {
+                    "name": gettext("Return reserved"),
+                    "type": "bar",
+                    "stack": "q",
+                    "data": [r.return_reserved for r in rows],
+                },
+                {"name": gettext("Available"), "type": "bar", "stack": "q", "data": [r.available for r in rows]},
+            ],
+        },
+        "links": [],
+    }
+
+
+def stockout_age_chart(report: StockReport) -> dict[str, Any]:
+    """Open stockouts by how long they have waited; a click opens the stockout list."""
+    labels = [_age_label(b.low_days, b.high_days) for b in report.stockout_ages]
+    link = _url("console:stockouts")
+    return {
+        "option": {
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "legend": {"data": [gettext("Stockouts"), gettext("Units short")]},
+            "grid": {"left": 50, "right": 20, "top": 40, "bottom": 30},
+            "xAxis": {"type": "category", "data": labels},
+            "yAxis": {"type": "value"},
+            "series": [
+                {"name": gettext("Stockouts"), "type": "bar", "data": [b.stockouts for b in report.stockout_ages]},
+                {"name": gettext("Units short"), "type": "bar", "data": [b.units for b in report.stockout_ages]},
+            ],
+        },
+        "links": [link for _b in report.stockout_ages],
+    }
+
+
+@console_view("reports.view_stock_report")
+def stock_page(request: HttpRequest) -> HttpResponse:
+    """The stock and reservations report: channel quotas and reservations, warehouses and in-transit,
+    stockouts by SKU and age, non-moving SKUs; SKUs link to their stock, stockouts to the stockout list."""
+    form = StockReportForm(request.GET)
+    context: dict[str, Any] = {
+        "raw": request.GET,
+        "channels": Channel.objects.order_by("code").values_list("code", "name"),
+        "warehouses": Warehouse.objects.order_by("code").values_list("code", "name"),
+    }
+    try:
+        filters = form.filters()
+    except ValidationFailed as exc:
+        context["errors"] = exc.details
+        return render(request, "console/reports/stock.html", context, status=400)
+    report = stock_report(filters=filters)
+    f = report.filters
+    ages = [(b, _age_label(b.low_days, b.high_days)) for b in report.stockout_ages]
+    context.update(
+        report=report,
+        f=f,
+        ages=ages,
+        warehouse_rows=[(w, _url("console:stock", warehouse=w.code)) for w in report.warehouses],
+        stockout_rows=[
+            (r, _url("console:stock_sku", r.code), _url("console:stockouts", sku=r.code)) for r in report.stockouts
+        ],
+        idle_rows=[(r, _url("console:stock_sku", r.code)) for r in report.idle],
+        transit_rows=[(r, _url("console:stock_sku", r.code)) for r in report.in_transit],
+        stockouts_link=_url("console:stockouts"),
+        channel_chart=stock_channel_chart(report) if report.channels else None,
+        age_chart=stockout_age_chart(report),
+    )
+    return render(request, "console/reports/stock.html", context)

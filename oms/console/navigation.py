@@ -18,6 +18,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem(_("Dashboard"), "console:home", None),
     NavItem(_("Orders"), "console:orders", "orders.view_order"),
+    NavItem(_("New order"), "console:order_new", "orders.add_order"),
     NavItem(_("Customers"), "console:customers", "orders.view_customer"),
     NavItem(_("Import orders"), "console:orders_import", "orders.import_orders"),
     NavItem(_("Merge"), "console:merge", "orders.merge"),

@@ -21,6 +21,7 @@ from oms.review.services import (
     order_force_review,
     order_review,
     order_review_dry_run,
+    refund_request_close,
     refund_request_receive,
     rule_save,
 )
@@ -106,6 +107,10 @@ class DryRunOut(Schema):
     facts: dict[str, Any]
     hits: list[HitOut]
     draft_matches: bool | None = None
+
+
+class RefundRequestCloseIn(Schema):
+    note: str = Field(min_length=1, max_length=300, description="Why it is closed (withdrawn, refused, paid out).")
 
 
 class RefundRequestIn(Schema):
@@ -232,3 +237,19 @@ def order_refund_request(request: HttpRequest, number: str, body: RefundRequestI
         actor=request.user,
     )
     return Status(201, {"id": refund.pk, "order": order.number, "platform_refund_id": refund.platform_refund_id})
+
+
+@router.post("/orders/{number}/refund-requests/{platform_refund_id}/close", response=dict[str, Any])
+@require_perm("review.change_refundrequest")
+def order_refund_request_close(
+    request: HttpRequest, number: str, platform_refund_id: str, body: RefundRequestCloseIn
+) -> dict[str, Any]:
+    """The platform closed a refund request: close it here; the order's refund hold is released with the last
+    open one. 404 when the order has no open request of that id."""
+    order = _order(number)
+    closed = refund_request_close(
+        order=order, platform_refund_id=platform_refund_id, actor=request.user, note=body.note
+    )
+    if closed is None:
+        raise NotFound(f"No open refund request {platform_refund_id} on {number}.", code="refund_request_not_found")
+    return {"id": closed.pk, "order": order.number, "platform_refund_id": closed.platform_refund_id, "open": False}

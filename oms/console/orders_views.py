@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from oms.aftersales.models import CaseLine
 from oms.channels.models import Channel
 from oms.console.permissions import console_view
 from oms.console.rendering import event_row, payment_row
@@ -25,6 +27,7 @@ from oms.core.domain.regions import province_lookup
 from oms.core.errors import ApplicationError
 from oms.core.texts import error_render
 from oms.fulfillment.models import Courier
+from oms.fulfillment.selectors import order_outstanding
 from oms.inventory.models import Warehouse
 from oms.orders.domain.payments import PAYMENT_STATUS_LABELS, PaymentStatus
 from oms.orders.domain.status import BUYER_STATUS, STATUS_LABELS, TERMINAL, Status, allowed_next
@@ -184,6 +187,18 @@ def order_index(request: HttpRequest) -> HttpResponse:
     return render(request, "console/orders/list.html", context)
 
 
+def _line_units(order: Order) -> tuple[dict[int, int], dict[int, int]]:
+    """Units shipped per line number (parcels) and units returned per line id (received back by after-sales)."""
+    shipped = {row["line_no"]: row["shipped"] for row in order_outstanding(order=order)}
+    returned = dict(
+        CaseLine.objects.filter(line__order=order)
+        .values("line_id")
+        .annotate(n=Sum("received_quantity"))
+        .values_list("line_id", "n")
+    )
+    return shipped, returned
+
+
 @console_view("orders.view_order")
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     try:
@@ -196,9 +211,13 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     def m(minor: int) -> str:
         return format_minor(minor, c)
 
+    shipped, returned = _line_units(order)
     lines = [
         {
             "line": ln,
+            "shipped": shipped.get(ln.line_no, 0),
+            "short_matters": Status(order.status) in _BEFORE_SHIPMENT,
+            "returned": returned.get(ln.pk, 0),
             "unit_price": m(ln.unit_price_minor),
             "gross": m(ln.gross_minor),
             "line_discount": m(ln.line_discount_minor),
@@ -231,6 +250,12 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
         "events": [event_row(e, c) for e in order.events.all()],
         "province": province.name if province else order.receiver_province,
         "can_cancel": request.user.has_perm("orders.cancel_order") and Status.CANCELLED in allowed_next(order.status),
+        "can_review": request.user.has_perm("orders.review")
+        and order.status == Status.PENDING_REVIEW
+        and order.reviewed_at is None,
+        "can_split": request.user.has_perm("orders.split")
+        and order.status in (Status.PENDING_REVIEW, Status.PENDING_SPLIT, Status.PENDING_DISPATCH),
+        "print_urls": _print_urls(),
         "can_edit_remarks": request.user.has_perm("orders.edit_remarks") and Status(order.status) not in TERMINAL,
         "invoice_kinds": InvoiceKind.choices,
     }

@@ -29,6 +29,7 @@ def test_search_open_and_cancel(browser_page: Any, live_server: Any, make_order:
     assert p.inner_text("[data-testid=order-number]") == target.number
     assert p.inner_text("[data-testid=order-status]") == "待审核"
     assert p.inner_text("[data-testid=lines-paid-total]") == "301.79"
+    p.click("[data-testid=cancel-open]")  # the cancel form opens from the actions at the top
     p.fill("[data-testid=cancel-reason]", "买家电话要求取消")
     p.click("[data-testid=cancel-submit]")
     p.wait_for_selector("text=已取消")

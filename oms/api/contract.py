@@ -12,15 +12,20 @@ than by hand on 64 operations:
 - 400, 409 and 413 for every operation that writes (a state conflict, a body over the size limit).
 
 Success statuses other than the one ninja infers are declared on the view with `answers`.
+
+Request bodies declare every property they take: a property a body schema does not name is refused (422
+`extra_forbidden` naming it), and the document says so (`additionalProperties: false`) — also by rule, for
+every body model and the models nested in it (`forbid_undeclared_properties`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import typing
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
-from ninja import Schema
-from pydantic import ConfigDict, Field
+from ninja import NinjaAPI, Schema
+from pydantic import BaseModel, ConfigDict, Field
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -107,3 +112,37 @@ def _component(model: type[Schema]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
     return schema
+
+
+def forbid_undeclared_properties(api: NinjaAPI) -> None:
+    """Make every request body model (and each model nested in one) refuse properties it does not declare."""
+    from oms.api.auth import api_operations
+
+    done: set[type[BaseModel]] = set()
+    for _path, operation in api_operations(api):
+        for params in getattr(operation, "models", []):
+            if getattr(params, "__ninja_param_source__", "") != "body":
+                continue
+            for field in params.model_fields.values():
+                for model in _models_in(field.annotation):
+                    _forbid(model, done)
+            params.model_rebuild(force=True)
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in typing.get_args(annotation):
+        yield from _models_in(arg)
+
+
+def _forbid(model: type[BaseModel], done: set[type[BaseModel]]) -> None:
+    """Nested models first, so a model rebuilt after them embeds their new schema."""
+    if model in done:
+        return
+    done.add(model)
+    for field in model.model_fields.values():
+        for nested in _models_in(field.annotation):
+            _forbid(nested, done)
+    model.model_config["extra"] = "forbid"
+    model.model_rebuild(force=True)

@@ -17,7 +17,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from oms.api.auth import AUTH, api_operations, gate_operations
-from oms.api.contract import declare_statuses
+from oms.api.contract import declare_statuses, forbid_undeclared_properties
 from oms.api.fields import hidden_keys, redact
 from oms.api.guard import CachedJsonParser, guard_request
 from oms.api.routers import (
@@ -106,6 +106,7 @@ _SCHEMA_CODES = {
     "greater_than": "too_small",
     "string_too_long": "too_long",
     "too_long": "too_many",
+    "extra_forbidden": "unknown_field",
 }
 
 
@@ -190,5 +191,6 @@ api.add_router("/", connectors.router)
 api.add_router("/", reports.router)
 api.add_router("/", aftersales.router)
 api.add_router("/", invoicing.router)
+forbid_undeclared_properties(api)
 # Authentication, then the declared permission, then the input guard: before any body is validated.
 gate_operations(api, guard_request)

@@ -166,7 +166,7 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
         # The id as a constant (looked up first): the planner weighs a small channel against a big one.
         channel_id = Channel.objects.filter(code=f.channel).values_list("id", flat=True).first()
         if channel_id is None:
-            return qs.none()
+            return _nothing(qs)
         qs = qs.filter(channel_id=channel_id)
     if f.order_type:
         qs = qs.filter(order_type=f.order_type)
@@ -195,7 +195,7 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
     if f.sku:
         sku_id = _sku_id(f.sku)
         if sku_id is None:
-            return qs.none()
+            return _nothing(qs)
         qs = qs.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), sku_id=sku_id)))
     if f.customer_id:
         qs = qs.filter(customer_id=f.customer_id)
@@ -207,6 +207,11 @@ def _filtered(f: OrderFilters) -> QuerySet[Order]:
     if f.living_only:
         qs = qs.filter(is_retired=False)
     return qs
+
+
+def _nothing(qs: QuerySet[Order]) -> QuerySet[Order]:
+    """No rows, with the columns the search and the page order refer to (an unknown channel or SKU)."""
+    return qs.none().annotate(is_retired=retired_expression())
 
 
 # The free search looks a term up as each kind of key it can be, every kind through its own index: order

@@ -23,7 +23,7 @@ from oms.audit.services import audit_record, audit_record_many
 from oms.core.actors import Actor, actor_user
 from oms.core.bulk import ids_in
 from oms.core.domain.money import format_minor
-from oms.core.errors import Conflict, ValidationFailed
+from oms.core.errors import Conflict, NotFound, ValidationFailed
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
@@ -267,7 +267,7 @@ def interceptions_release(*, interception_ids: Sequence[int], actor: Actor, note
     )
     missing = set(interception_ids) - {h.pk for h in holds}
     if missing:
-        raise ValidationFailed(f"Unknown interceptions: {sorted(missing)}.", code="not_found")
+        raise NotFound(f"Unknown interceptions: {sorted(missing)}.", code="not_found")
     not_open = [h.pk for h in holds if h.state != InterceptionState.OPEN]
     if not_open:
         raise Conflict(f"Interceptions {not_open} are not open.", code="interception_not_open")

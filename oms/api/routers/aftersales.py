@@ -21,6 +21,7 @@ from oms.aftersales.services.cases import (
 )
 from oms.aftersales.services.exchange import ReplacementRequest
 from oms.api.auth import require_perm
+from oms.api.types import OrderUnitsByLine
 from oms.core.domain.limits import MAX_ORDER_LINE_QUANTITY
 from oms.core.domain.money import format_minor, parse_minor
 from oms.orders.models import Order
@@ -41,7 +42,7 @@ class ReplacementIn(Schema):
 class CaseIn(Schema):
     kind: str = Field(..., description="refund_only, return_refund, exchange, reissue, rejected")
     reason_code: str = Field(..., description=", ".join(states.REASONS))
-    units: dict[int, int] = Field(..., description="Order line no → units.", examples=[{"2": 1}])
+    units: OrderUnitsByLine = Field(..., description="Order line no → units.", examples=[{"2": 1}])
     note: str = Field("", max_length=500)
     evidence: list[str] = Field([], max_length=20, description="References to photos or documents.")
     request_key: str = Field("", max_length=64, description="A replay of the same key returns the same case.")
@@ -58,13 +59,13 @@ class NoteIn(Schema):
 
 
 class UnitsIn(Schema):
-    units: dict[int, int] = Field(..., description="Order line no → units received.")
+    units: OrderUnitsByLine = Field(..., description="Order line no → units received.")
     note: str = Field("", max_length=500)
 
 
 class InspectIn(Schema):
-    good: dict[int, int] = Field({}, description="Order line no → good units (back to sellable stock).")
-    defective: dict[int, int] = Field({}, description="Order line no → defective units.")
+    good: OrderUnitsByLine = Field({}, description="Order line no → good units (back to sellable stock).")
+    defective: OrderUnitsByLine = Field({}, description="Order line no → defective units.")
 
 
 class RefundIn(Schema):

@@ -2,11 +2,12 @@
 (缺货), shipments, and the signed WMS callbacks (no operator token: HMAC of the warehouse's secret)."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja.security import APIKeyHeader
+from pydantic import WithJsonSchema
 
 from oms.api.auth import require_perm
 from oms.api.types import LongPageSize
@@ -409,7 +410,7 @@ def order_cancel_rest(request: HttpRequest, number: str, body: CancelRestIn) -> 
 @require_perm("fulfillment.view_stockout")
 def stockout_index(
     request: HttpRequest,
-    state: str = StockoutState.OPEN,
+    state: Annotated[str, WithJsonSchema({"type": "string", "enum": ["", *StockoutState.values]})] = StockoutState.OPEN,
     sku: str = "",
     warehouse: str = "",
     limit: LongPageSize = 200,

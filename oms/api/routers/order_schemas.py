@@ -139,7 +139,7 @@ class OrderIn(Schema):
 
 
 class BulkIn(Schema):
-    orders: list[OrderIn]
+    orders: list[OrderIn] = Field(..., min_length=1, max_length=1000)
     refuse_when_short: bool = False
 
 

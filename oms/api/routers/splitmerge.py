@@ -7,11 +7,12 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from oms.api.auth import require_perm
+from oms.api.types import OrderUnitsByLine
 from oms.core.domain.money import format_minor
 from oms.core.errors import NotFound
 from oms.orders.models import Order
 from oms.splitmerge.selectors import merge_suggestions, order_lineage, split_merge_status
-from oms.splitmerge.services.auto import order_auto_split, orders_auto_merge
+from oms.splitmerge.services.auto import STRATEGIES, order_auto_split, orders_auto_merge
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
 from oms.splitmerge.services.split import order_split
 
@@ -19,7 +20,7 @@ router = Router(tags=["split and merge"])
 
 
 class SplitIn(Schema):
-    groups: list[dict[int, int]] = Field(
+    groups: list[OrderUnitsByLine] = Field(
         min_length=2, max_length=50, description="One object per new order: {line number: quantity}."
     )
     reason: str = Field("", max_length=300)
@@ -33,8 +34,9 @@ class MergeIn(Schema):
 
 class AutoSplitIn(Schema):
     strategy: str = Field(
+        json_schema_extra={"enum": list(STRATEGIES)},
         description="warehouse (the plan allocation proposed), presale (presale apart from in-stock lines), "
-        "weight or category"
+        "weight or category",
     )
     max_weight_g: int | None = Field(None, ge=1, le=1_000_000)
 

@@ -8,11 +8,11 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from oms.api.auth import require_perm
-from oms.api.types import Day, Id, PageSize, StockUnits, When
+from oms.api.types import Day, Id, PageSize, StockUnits, StockUnitsByLine, When
 from oms.catalog.models import Sku
 from oms.channels.models import Channel
 from oms.channels.services.allocation import channel_stock_reallocate
-from oms.core.errors import FieldError, ValidationFailed
+from oms.core.errors import FieldError, NotFound, ValidationFailed
 from oms.inventory import selectors
 from oms.inventory.models import StockDocument, Warehouse
 from oms.inventory.services import documents as docs
@@ -47,7 +47,7 @@ class StockReturnIn(StockTransferIn):
 
 
 class ReceiveIn(Schema):
-    received: dict[str, StockUnits] | None = Field(None, description="line id → units received; default: everything")
+    received: StockUnitsByLine | None = Field(None, description="line id → units received; default: everything")
 
 
 class StockCancelIn(Schema):
@@ -386,7 +386,7 @@ def transfer_receive(request: HttpRequest, document_id: Id, payload: ReceiveIn) 
 def transfer_cancel(request: HttpRequest, document_id: Id, payload: StockCancelIn) -> dict[str, Any]:
     doc = selectors.stock_document_get(document_id=document_id)
     if doc.doc_type != "transfer":
-        raise ValidationFailed("Not a transfer.", details=[FieldError("document_id", "Not a transfer.", "invalid")])
+        raise NotFound(f"No transfer {document_id}.", details=[FieldError("document_id", "Not a transfer.", "unknown")])
     return _doc_out(docs.stock_document_cancel(document_id=document_id, actor=request.user, reason=payload.reason))
 
 
@@ -426,7 +426,7 @@ def return_receive(request: HttpRequest, document_id: Id, payload: ReceiveIn) ->
 def return_cancel(request: HttpRequest, document_id: Id, payload: StockCancelIn) -> dict[str, Any]:
     doc = selectors.stock_document_get(document_id=document_id)
     if doc.doc_type != "return":
-        raise ValidationFailed("Not a return.", details=[FieldError("document_id", "Not a return.", "invalid")])
+        raise NotFound(f"No return {document_id}.", details=[FieldError("document_id", "Not a return.", "unknown")])
     return _doc_out(docs.stock_document_cancel(document_id=document_id, actor=request.user, reason=payload.reason))
 
 

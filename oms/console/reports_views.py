@@ -26,6 +26,7 @@ from oms.core.domain.regions import province_choices
 from oms.core.errors import ValidationFailed
 from oms.inventory.models import Warehouse
 from oms.reports.forms import ReportFilterForm
+from oms.reports.operations import STAGE_AGES, OperationsFilterForm, OperationsReport, operations_report
 from oms.reports.sales import sales_report
 from oms.reports.stock import StockReport, StockReportForm, stock_report
 
@@ -169,3 +170,95 @@ def stock_page(request: HttpRequest) -> HttpResponse:
         age_chart=stockout_age_chart(report),
     )
     return render(request, "console/reports/stock.html", context)
+
+
+def _duration_shown(seconds: float | None) -> str:
+    """A duration as operators read it: minutes under two hours, hours under two days, else days."""
+    if seconds is None:
+        return "—"
+    if seconds < 7200:
+        return gettext("%(n)s min") % {"n": round(seconds / 60)}
+    if seconds < 172800:
+        return gettext("%(n)s h") % {"n": round(seconds / 3600, 1)}
+    return gettext("%(n)s d") % {"n": round(seconds / 86400, 1)}
+
+
+def _stage_age_labels() -> list[str]:
+    labels = []
+    for _key, low, high in STAGE_AGES:
+        lo, hi = low.total_seconds() / 3600, None if high is None else high.total_seconds() / 3600
+        if hi is None:
+            labels.append(gettext("%(n)s h or more") % {"n": round(lo)})
+        elif lo == 0:
+            labels.append(gettext("Under %(n)s h") % {"n": round(hi)})
+        else:
+            labels.append(gettext("%(low)s to %(high)s h") % {"low": round(lo), "high": round(hi)})
+    return labels
+
+
+def stage_age_chart(report: OperationsReport, labels: list[str], links: list[str]) -> dict[str, Any]:
+    """Orders per stage, stacked by how long they have sat there; a click opens that stage's orders."""
+    return {
+        "option": {
+            "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+            "legend": {"data": labels},
+            "grid": {"left": 50, "right": 20, "top": 50, "bottom": 40},
+            "xAxis": {"type": "category", "data": [s.label for s in report.stages]},
+            "yAxis": {"type": "value", "name": gettext("Orders")},
+            "series": [
+                {"name": label, "type": "bar", "stack": "age", "data": [s.ages[i] for s in report.stages]}
+                for i, label in enumerate(labels)
+            ],
+        },
+        "links": links,
+    }
+
+
+@console_view("reports.view_operations_report")
+def operations_page(request: HttpRequest) -> HttpResponse:
+    """The operations report: stages and their age, interceptions by reason and release time, split/merge
+    counts, payment to dispatch and shipment times. Stages link to the order list, reasons to the
+    interception queue, the timings to the orders paid in the period."""
+    form = OperationsFilterForm(request.GET)
+    context: dict[str, Any] = {
+        "raw": request.GET,
+        "channels": Channel.objects.order_by("code").values_list("code", "name"),
+    }
+    try:
+        filters = form.filters()
+    except ValidationFailed as exc:
+        context["errors"] = exc.details
+        return render(request, "console/reports/operations.html", context, status=400)
+    report = operations_report(filters=filters)
+    f = report.filters
+    labels = _stage_age_labels()
+    stage_links = [_url("console:orders", status=s.status, channel=f.channel) for s in report.stages]
+    paid_link = _url(
+        "console:orders",
+        type="sale",
+        living_only="1",
+        paid_from=f.day_from.isoformat(),
+        paid_to=f.day_to.isoformat(),
+        channel=f.channel,
+    )
+    timing_labels = {"dispatch": gettext("Payment to dispatch"), "shipment": gettext("Payment to shipment")}
+    context.update(
+        report=report,
+        f=f,
+        age_labels=labels,
+        stage_rows=list(zip(report.stages, stage_links, strict=True)),
+        stage_chart=stage_age_chart(report, labels, stage_links),
+        interception_rows=[
+            (
+                r,
+                _duration_shown(r.median_release_s),
+                _url("console:interceptions", reason=r.reason_code, state="open"),
+            )
+            for r in report.interceptions
+        ],
+        timing_rows=[
+            (timing_labels[t.key], t, _duration_shown(t.p50_s), _duration_shown(t.p90_s)) for t in report.timings
+        ],
+        paid_link=paid_link,
+    )
+    return render(request, "console/reports/operations.html", context)

@@ -117,6 +117,7 @@ urlpatterns = [
     path("stock/push/", stock_views.stock_push_now, name="stock_push"),
     path("reports/sales/", reports_views.sales_page, name="reports_sales"),
     path("reports/stock/", reports_views.stock_page, name="reports_stock"),
+    path("reports/operations/", reports_views.operations_page, name="reports_operations"),
     path("exports/", exports_views.export_index, name="exports"),
     path("exports/new/", exports_views.export_create, name="export_create"),
     path("exports/<int:pk>/download/", exports_views.export_download, name="export_download"),

@@ -145,6 +145,29 @@ def _summary(n: int, elapsed: float, parts: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+# The same channel-stock row the service writes: sales reserved and the pushed figure restamped (what verify checks).
+_FIGURE = (
+    "LEAST(GREATEST(cs.quota - cs.sales_reserved - t.q - cs.return_reserved - cs.safety_stock, 0),"
+    " COALESCE(cs.max_quantity, 9223372036854775807))"
+)
+TAKE_STOCK = (
+    "UPDATE channels_channelstock cs SET sales_reserved = cs.sales_reserved + t.q,"
+    f" pushed = CASE WHEN {_FIGURE} < cs.min_quantity THEN 0 ELSE {_FIGURE} END, updated_at = now() FROM"
+    " unnest(%s::bigint[], %s::bigint[]) AS t(sku, q) WHERE cs.channel_id = %s AND cs.sku_id = t.sku"
+    " AND cs.quota - cs.sales_reserved - cs.return_reserved >= t.q"
+)
+
+
+def _audit(number: str, payable: int, platform_order_id: str) -> tuple[Any, str, str]:
+    """The operation-log row intake writes and the halves of its content hash around the order id (the audit chain
+    verifies the baseline's rows too)."""
+    from oms.core.actors import SYSTEM
+    from oms.orders.services.intake_pg import audit_row
+
+    after = {"status": "pending_review", "payable": payable, "platform_order_id": platform_order_id}
+    return audit_row(actor=SYSTEM, action="order.intake", object_type="orders.order", object_repr=number, after=after)
+
+
 class RawWriter:
     """One order's rows by hand over psycopg, in one transaction: one statement per table (`write`), or all of them
     in one statement of data-modifying CTEs sent with no transaction open, so it is its own transaction and one
@@ -183,7 +206,10 @@ class RawWriter:
             "orders_payment", ("order_id", "method", "transaction_id", "amount_minor", "paid_at", "received_at")
         )
         self.t_event = raw_table("orders_orderevent", ("order_id", "at", "kind", "from_status", "to_status"))
-        self.t_audit = raw_table("audit_operationlog", ("at", "actor_name", "action", "object_type", "object_id"))
+        self.t_audit = raw_table(
+            "audit_operationlog",
+            ("at", "actor_name", "action", "object_type", "object_id", "object_repr", "after", "via", "content_hash"),
+        )
         self.t_res = raw_table(
             "inventory_reservation",
             ("ref_type", "ref_id", "scope", "kind", "sku_id", "channel_id", "quantity", "state", "created_at"),
@@ -202,6 +228,8 @@ class RawWriter:
 
     def write(self, p: dict[str, Any]) -> None:
         from psycopg.types.json import Jsonb
+
+        from oms.orders.services.intake_pg import audit_digest
 
         now = datetime.now(UTC)
         ch = self.channel.pk
@@ -236,22 +264,16 @@ class RawWriter:
             self._insert(cur, self.t_pay, [(order, "alipay", "R" + p["payment"]["transaction_id"], payable, now, now)])
             events = [(order, now, "created", "", "new"), (order, now, "status_changed", "new", "pending_review")]
             self._insert(cur, self.t_event, events)
-            self._insert(cur, self.t_audit, [(now, "system", "order.intake", "orders.order", str(order))])
+            log, head, tail = _audit("RAW" + poid[-20:], payable, "R" + poid)
+            self._insert(
+                cur, self.t_audit,
+                [(log.at, log.actor_name, log.action, log.object_type, str(order), log.object_repr, Jsonb(log.after),
+                  log.via, audit_digest(head, order, tail))],
+            )  # fmt: skip
             per_sku: dict[int, int] = {}
             for ln in lines:
                 per_sku[self.skus[ln["sku_code"]]] = per_sku.get(self.skus[ln["sku_code"]], 0) + int(ln["quantity"])
-            # the same row the service writes: sales reserved and the pushed figure restamped (what verify checks)
-            figure = (
-                "LEAST(GREATEST(cs.quota - cs.sales_reserved - t.q - cs.return_reserved - cs.safety_stock, 0),"
-                " COALESCE(cs.max_quantity, 9223372036854775807))"
-            )
-            cur.execute(
-                "UPDATE channels_channelstock cs SET sales_reserved = cs.sales_reserved + t.q,"
-                f" pushed = CASE WHEN {figure} < cs.min_quantity THEN 0 ELSE {figure} END, updated_at = now() FROM"
-                " unnest(%s::bigint[], %s::bigint[]) AS t(sku, q) WHERE cs.channel_id = %s AND cs.sku_id = t.sku"
-                " AND cs.quota - cs.sales_reserved - cs.return_reserved >= t.q",
-                [list(per_sku), list(per_sku.values()), ch],
-            )
+            cur.execute(TAKE_STOCK, [list(per_sku), list(per_sku.values()), ch])
             self.statements += 1
             self._insert(
                 cur, self.t_res,
@@ -278,24 +300,30 @@ class RawWriter:
         lines = p["lines"]
         cents, shares, ship, shipping, discount, payable = self._money(p)
         poid, r = p["platform_order_id"], p["receiver"]
+        log, head, tail = _audit("RAW" + poid[-20:], payable, "R" + poid)
         params: list[Any] = []
 
-        def values(spec: Any, rows: list[tuple[Any, ...]], refs: dict[str, str]) -> str:
-            """VALUES rows of ``spec``; a column named in ``refs`` takes that SQL (an id a CTE returned)."""
+        def values(spec: Any, rows: list[tuple[Any, ...]], refs: dict[str, Any]) -> str:
+            """VALUES rows of ``spec``; a column named in ``refs`` takes that SQL (an id a CTE returned), or that
+            (SQL, parameters)."""
             out = []
             for row in rows:
                 cells = []
                 for column, value in zip(spec.columns, spec.row(row), strict=True):
-                    if column in refs:
-                        cells.append(refs[column])
+                    ref = refs.get(column)
+                    if isinstance(ref, tuple):
+                        cells.append(ref[0])
+                        params.extend(ref[1])
+                    elif ref is not None:
+                        cells.append(ref)
                     else:
                         cells.append("%s")
                         params.append(value)
                 out.append("(" + ",".join(cells) + ")")
             return ",".join(out)
 
-        def insert(spec: Any, rows: list[tuple[Any, ...]], refs: dict[str, str], tail: str = "") -> str:
-            return f"INSERT INTO {spec.table} ({','.join(spec.columns)}) VALUES {values(spec, rows, refs)}{tail}"
+        def insert(spec: Any, rows: list[tuple[Any, ...]], refs: dict[str, Any], end: str = "") -> str:
+            return f"INSERT INTO {spec.table} ({','.join(spec.columns)}) VALUES {values(spec, rows, refs)}{end}"
 
         order_ref = {"order_id": "(SELECT id FROM o)"}
         per_sku: dict[int, int] = {}
@@ -340,13 +368,15 @@ class RawWriter:
             + ")",
             "a AS ("
             + insert(
-                self.t_audit, [(now, "system", "order.intake", "orders.order", None)],
-                {"object_id": "(SELECT id::text FROM o)"},
+                self.t_audit,
+                [(log.at, log.actor_name, log.action, log.object_type, None, log.object_repr, Jsonb(log.after),
+                  log.via, None)],
+                {"object_id": "(SELECT id::text FROM o)",
+                 "content_hash": ("encode(sha256(convert_to(%s || to_jsonb((SELECT id FROM o)::text)::text || %s,"
+                                  " 'UTF8')), 'hex')", [head, tail])},
             )
             + ")",
-            "s AS (UPDATE channels_channelstock cs SET sales_reserved = cs.sales_reserved + t.q"
-            " FROM unnest(%s::bigint[], %s::bigint[]) AS t(sku, q) WHERE cs.channel_id = %s AND cs.sku_id = t.sku"
-            " AND cs.quota - cs.sales_reserved - cs.return_reserved >= t.q)",
+            "s AS (" + TAKE_STOCK + ")",
         ]  # fmt: skip
         res = self.t_res
         params += [list(per_sku), list(per_sku.values()), ch, ch, now, *res.defaults]

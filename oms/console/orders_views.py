@@ -36,8 +36,6 @@ from oms.orders.selectors import (
     COUNT_CAP,
     SORTS,
     OrderFilters,
-    customer_get,
-    customer_list,
     order_count,
     order_get,
     order_list,
@@ -292,24 +290,3 @@ def order_remarks_view(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, _("Remarks saved."))
     return redirect("console:order_detail", number=number)
-
-
-@console_view("orders.view_customer")
-def customer_index(request: HttpRequest) -> HttpResponse:
-    q = request.GET.get("q", "").strip()[:64]
-    return render(request, "console/orders/customers.html", {"customers": customer_list(q=q, limit=100), "q": q})
-
-
-@console_view("orders.view_customer", "orders.view_order")
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        customer = customer_get(pk=pk)
-        page = order_list(filters=OrderFilters(customer_id=customer.pk), cursor=request.GET.get("cursor", ""), limit=50)
-    except ApplicationError as exc:
-        messages.error(request, error_render(exc))
-        return redirect("console:customers")
-    return render(
-        request,
-        "console/orders/customer.html",
-        {"customer": customer, "rows": [order_row(o) for o in page.items], "next_cursor": page.next_cursor},
-    )

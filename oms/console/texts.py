@@ -9,3 +9,7 @@ from oms.core.texts import text_define
 
 text_define("entry.unknown_sku", gettext_noop("Unknown SKU %(code)s."))
 text_define("entry.bad_amount", gettext_noop('%(field)s: %(text)s is not a decimal amount such as "12.34".'))
+text_define("customer.too_long", gettext_noop("At most %(limit)s characters."))
+text_define("customer.bad_phone", gettext_noop("A phone number has digits, spaces, + and - only."))
+text_define("blacklist.nothing", gettext_noop("Nothing to blacklist."))
+text_define("blacklist.enter_value", gettext_noop("Enter a value."))

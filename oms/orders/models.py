@@ -77,6 +77,7 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=64, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True, db_index=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
+    remark = models.CharField(_("remark"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("first seen"), default=timezone.now)
 
     class Meta:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Final
 
+BLACKLIST_ADD: Final = "blacklist.add"
+BLACKLIST_REMOVE: Final = "blacklist.remove"
 INTERCEPTION_RELEASE: Final = "interception.release"
 ORDER_FORCE_REVIEW: Final = "order.force_review"
 ORDER_INTERCEPT: Final = "order.intercept"

@@ -23,7 +23,7 @@ from oms.audit.services import audit_record, audit_record_many
 from oms.core.actors import Actor, actor_user
 from oms.core.bulk import ids_in
 from oms.core.domain.money import format_minor
-from oms.core.errors import Conflict, NotFound, ValidationFailed
+from oms.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from oms.core.rules import ConditionMemo, compile_condition, condition_matches, prepare_facts
 from oms.orders.domain.payments import refunded_in_full
 from oms.orders.domain.status import Status
@@ -33,7 +33,15 @@ from oms.orders.services.timeline import EventRow, order_event_record, order_eve
 from oms.orders.services.updates import order_reviewed_save, orders_mark_reviewed
 from oms.review import actions
 from oms.review.domain.facts import ORDER_FACTS
-from oms.review.models import Interception, InterceptionState, RefundRequest, Rule, RuleKind
+from oms.review.models import (
+    BlacklistEntry,
+    BlacklistKind,
+    Interception,
+    InterceptionState,
+    RefundRequest,
+    Rule,
+    RuleKind,
+)
 from oms.review.selectors import order_facts_many
 
 # Holds raised after review stop the order only until it is handed to the warehouse.
@@ -497,4 +505,30 @@ def refund_request_answer(*, request: RefundRequest, actor: Any, note: str) -> b
         )
         if holds:
             _resolve(holds, state=InterceptionState.RELEASED, actor=actor, note=note)
+    return True
+
+
+@transaction.atomic(durable=True)
+def blacklist_add(*, kind: str, value: str, note: str, actor: Actor) -> BlacklistEntry:
+    """Put a buyer id, phone or address keyword on the blacklist (the seeded 黑名单 rule holds their orders at
+    review); adding what is listed already changes nothing."""
+    value = (value or "").strip()
+    if kind not in BlacklistKind.values:
+        raise ValidationFailed("Nothing to blacklist.", details=[FieldError("kind", "Unknown kind.", "unknown")])
+    if not value:
+        raise ValidationFailed("Nothing to blacklist.", details=[FieldError("value", "Enter a value.", "required")])
+    entry, created = BlacklistEntry.objects.get_or_create(kind=kind, value=value[:200], defaults={"note": note[:200]})
+    if created:
+        audit_record(actor=actor, action=actions.BLACKLIST_ADD, obj=entry, after={"kind": kind, "value": entry.value})
+    return entry
+
+
+@transaction.atomic(durable=True)
+def blacklist_remove(*, kind: str, value: str, actor: Actor) -> bool:
+    """Take an entry off the blacklist; False when it was not there."""
+    entry = BlacklistEntry.objects.filter(kind=kind, value=(value or "").strip()).first()
+    if entry is None:
+        return False
+    audit_record(actor=actor, action=actions.BLACKLIST_REMOVE, obj=entry, before={"kind": kind, "value": entry.value})
+    entry.delete()
     return True

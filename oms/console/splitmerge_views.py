@@ -21,7 +21,13 @@ from oms.orders.domain.split import plan_split, sum_amounts
 from oms.orders.models import Order, OrderLine
 from oms.review.models import Interception, InterceptionState
 from oms.splitmerge.models import LineageKind
-from oms.splitmerge.selectors import SPLIT_MERGE_LABELS, merge_suggestions, order_lineage, split_merge_status
+from oms.splitmerge.selectors import (
+    SPLIT_MERGE_LABELS,
+    merge_suggestions,
+    order_lineage,
+    order_merge_candidates,
+    split_merge_status,
+)
 from oms.splitmerge.services.auto import STRATEGIES, order_auto_split
 from oms.splitmerge.services.children import line_amounts
 from oms.splitmerge.services.merge import order_unmerge, orders_merge
@@ -298,6 +304,7 @@ def lineage_panel(request: HttpRequest, number: str) -> HttpResponse:
             "graph": _layout(graph) if graph.edges else None,
             "can_split": request.user.has_perm("orders.split")
             and order.status in ("pending_review", "pending_split", "pending_dispatch"),
+            "merge_with": order_merge_candidates(order=order) if request.user.has_perm("orders.merge") else [],
             "can_unmerge": status == "merge_result"
             and order.status != "closed"
             and request.user.has_perm("orders.split")

@@ -188,3 +188,19 @@ def merge_suggestions(
         if key in wanted:
             members[key].append(o)
     return [members[tuple(row[c] for c in MERGE_KEY_COLUMNS)][:max_group] for row in key_rows]
+
+
+def order_merge_candidates(*, order: Order, limit: int = 9) -> list[Order]:
+    """Other open, paid orders this order could merge with (same merge key and presale flag), oldest first:
+    what the order page offers to merge with it. None once the order is not workable or has no buyer."""
+    if order.status not in [s.value for s in WORKABLE] or order.customer_id is None:
+        return []
+    split_off = OrderLineage.objects.filter(kind__in=[LineageKind.SPLIT, LineageKind.UNMERGE]).values("child_id")
+    same_key = {column: getattr(order, column) for column in MERGE_KEY_COLUMNS}
+    return list(
+        Order.objects.filter(status__in=[s.value for s in WORKABLE], **same_key)
+        .exclude(pk=order.pk)
+        .exclude(pk__in=split_off)
+        .only("pk", "number")
+        .order_by("pk")[:limit]
+    )

@@ -51,7 +51,7 @@ class ReceiveIn(Schema):
 
 
 class StockCancelIn(Schema):
-    reason: str
+    reason: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Why; not only spaces.")
 
 
 class DocLineOut(Schema):

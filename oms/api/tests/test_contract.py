@@ -176,3 +176,8 @@ def test_a_search_filtered_by_an_unknown_sku_or_channel_finds_nothing(make_opera
         r = client.get("/api/v1/orders", params)
         assert r.status_code == 200, params
         assert r.json()["items"] == []
+
+
+def test_a_cancel_reason_is_declared_as_required_text() -> None:
+    reason = api.get_openapi_schema()["components"]["schemas"]["StockCancelIn"]["properties"]["reason"]
+    assert (reason["minLength"], reason["pattern"]) == (1, r"\S")

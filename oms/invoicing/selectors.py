@@ -76,18 +76,18 @@ SAME_MONEY_KINDS = (LineageKind.SPLIT, LineageKind.MERGE, LineageKind.UNMERGE)
 
 
 def lineage_relatives(order_ids: Sequence[int]) -> set[int]:
-    """Every order reachable from these through split/merge links (ancestors and descendants), themselves
-    excluded: money invoiced on any of them is the same money."""
-    seen = set(order_ids)
-    frontier = set(order_ids)
-    while frontier:
-        links = OrderLineage.objects.filter(
-            Q(parent_id__in=frontier) | Q(child_id__in=frontier), kind__in=SAME_MONEY_KINDS
-        )
-        found = {i for link in links.values_list("parent_id", "child_id") for i in link} - seen
-        seen |= found
-        frontier = found
-    return seen - set(order_ids)
+    """The orders these came from and the orders made of them, through split/merge links, transitively (not
+    siblings: a split's children hold different parts of the money): money invoiced on any of them is the
+    same money."""
+    found: set[int] = set()
+    for mine, theirs in (("child_id", "parent_id"), ("parent_id", "child_id")):
+        frontier = set(order_ids)
+        while frontier:
+            links = OrderLineage.objects.filter(**{f"{mine}__in": frontier}, kind__in=SAME_MONEY_KINDS)
+            step = set(links.values_list(theirs, flat=True)) - found - set(order_ids)
+            found |= step
+            frontier = step
+    return found
 
 
 def split_family(order: Order) -> tuple[Order, list[Order]] | None:

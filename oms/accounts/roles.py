@@ -41,6 +41,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "aftersales.approve_case",
             "aftersales.override_policy",
             "invoicing.view_invoice",
+            "invoicing.edit_invoice_details",
         ],
     ),
     "order_reviewer": (
@@ -142,7 +143,7 @@ ROLES: dict[str, tuple[str, list[str]]] = {
             "invoicing.export_invoice",
             "invoicing.view_channelinvoicepolicy",
             "invoicing.change_channelinvoicepolicy",
-            "orders.edit_remarks",
+            "invoicing.edit_invoice_details",
         ],
     ),
 }

@@ -219,7 +219,7 @@ def order_invoice_issue_view(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-@console_view("orders.edit_remarks", "orders.view_order")
+@console_view("invoicing.edit_invoice_details", "orders.view_order")
 def order_invoice_profile_view(request: HttpRequest, number: str) -> HttpResponse:
     order = get_object_or_404(Order, number=number)
     data = {key: request.POST.get(key, "").strip()[:254] for key in PROFILE_KEYS}

@@ -167,6 +167,7 @@ class Invoice(models.Model):
             ("issue_invoice", _("Issue invoices")),
             ("reverse_invoice", _("Reverse invoices (红冲)")),
             ("export_invoice", _("Export invoices")),
+            ("edit_invoice_details", _("Edit buyers' invoice details")),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor=F("excl_minor") + F("tax_minor")), name="invoice_adds_up"),

@@ -196,7 +196,7 @@ class ProfileIn(Schema):
 
 
 @router.put("/orders/{number}/invoice-profile", response=dict[str, Any], summary="The buyer's invoice details")
-@require_perm("orders.edit_remarks", "orders.view_order")
+@require_perm("invoicing.edit_invoice_details", "orders.view_order")
 def order_invoice_profile(request: HttpRequest, number: str, body: ProfileIn) -> dict[str, Any]:
     order = order_get(number=number)
     data = body.model_dump(exclude={"save_to_customer", "correct_issued"})

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -36,7 +37,7 @@ def provider_secret(code: str) -> str:
     ``OMS_INVOICE_SECRET_<CODE>``; the local provider's defaults to one derived from SECRET_KEY."""
     configured: Any = settings.OMS.get("INVOICE_PROVIDER_SECRETS") or {}
     value = configured.get(code) if isinstance(configured, dict) else ""
-    value = value or os.environ.get(f"OMS_INVOICE_SECRET_{code.upper()}", "")
+    value = value or os.environ.get(f"OMS_INVOICE_SECRET_{re.sub(r'[^A-Z0-9]', '_', code.upper())}", "")
     if not value and code == "local":
         value = hmac.new(settings.SECRET_KEY.encode(), b"oms.invoicing.local", hashlib.sha256).hexdigest()
     return str(value)

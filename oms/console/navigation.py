@@ -35,6 +35,7 @@ NAV: list[NavItem] = [
     NavItem(_("Reports"), "console:reports_sales", "reports.view_sales_report"),
     NavItem(_("Stock report"), "console:reports_stock", "reports.view_stock_report"),
     NavItem(_("Operations report"), "console:reports_operations", "reports.view_operations_report"),
+    NavItem(_("Customers report"), "console:reports_customers", "reports.view_customer_report"),
     NavItem(_("Operation log"), "console:operation_log", "audit.view_operationlog"),
     NavItem(_("Exports"), "console:exports", None),
 ]

@@ -22,9 +22,11 @@ from oms.console.report_tables import (
     sales_breakdown_chart,
     sales_day_chart,
 )
+from oms.core.domain.money import format_minor
 from oms.core.domain.regions import province_choices
 from oms.core.errors import ValidationFailed
 from oms.inventory.models import Warehouse
+from oms.reports.customers import ORDER_COUNT_BUCKETS, CustomersFilterForm, customers_report
 from oms.reports.forms import ReportFilterForm
 from oms.reports.operations import STAGE_AGES, OperationsFilterForm, OperationsReport, operations_report
 from oms.reports.sales import sales_report
@@ -262,3 +264,50 @@ def operations_page(request: HttpRequest) -> HttpResponse:
         paid_link=paid_link,
     )
     return render(request, "console/reports/operations.html", context)
+
+
+@console_view("reports.view_customer_report")
+def customers_page(request: HttpRequest) -> HttpResponse:
+    """The customers report: buyers, repeat buyers, orders per customer, top customers by spend (each links
+    to the customer's page with their orders)."""
+    form = CustomersFilterForm(request.GET)
+    context: dict[str, Any] = {
+        "raw": request.GET,
+        "channels": Channel.objects.order_by("code").values_list("code", "name"),
+    }
+    try:
+        filters = form.filters()
+    except ValidationFailed as exc:
+        context["errors"] = exc.details
+        return render(request, "console/reports/customers.html", context, status=400)
+    report = customers_report(filters=filters)
+    f = report.filters
+    labels = [key for key, _lo, _hi in ORDER_COUNT_BUCKETS]
+    context.update(
+        report=report,
+        f=f,
+        spend=format_minor(report.spend_minor, f.currency),
+        top_rows=[
+            (r, format_minor(r.spend_minor, f.currency), _url("console:customer_detail", r.customer_id))
+            for r in report.top
+        ],
+        distribution_chart={
+            "option": {
+                "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+                "grid": {"left": 50, "right": 20, "top": 30, "bottom": 40},
+                "xAxis": {"type": "category", "name": gettext("Orders"), "data": labels},
+                "yAxis": {"type": "value", "name": gettext("Customers")},
+                "series": [{"name": gettext("Customers"), "type": "bar", "data": [n for _k, n in report.distribution]}],
+            },
+            "links": [],
+        },
+        orders_link=_url(
+            "console:orders",
+            type="sale",
+            living_only="1",
+            placed_from=f.day_from.isoformat(),
+            placed_to=f.day_to.isoformat(),
+            channel=f.channel,
+        ),
+    )
+    return render(request, "console/reports/customers.html", context)

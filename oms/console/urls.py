@@ -122,6 +122,7 @@ urlpatterns = [
     path("reports/sales/", reports_views.sales_page, name="reports_sales"),
     path("reports/stock/", reports_views.stock_page, name="reports_stock"),
     path("reports/operations/", reports_views.operations_page, name="reports_operations"),
+    path("reports/customers/", reports_views.customers_page, name="reports_customers"),
     path("exports/", exports_views.export_index, name="exports"),
     path("exports/new/", exports_views.export_create, name="export_create"),
     path("exports/<int:pk>/download/", exports_views.export_download, name="export_download"),

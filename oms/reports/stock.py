@@ -334,7 +334,7 @@ def _in_transit(f: StockFilters) -> list[SkuRow]:
 
 
 def stock_report(*, filters: StockFilters, now: datetime | None = None) -> StockReport:
-    """The stock and reservations figures for ``filters`` (nine aggregate queries, whatever the data)."""
+    """The stock and reservations figures for ``filters`` (seven aggregate queries, whatever the data)."""
     now = now or timezone.now()
     f = filters
     channels = _channels(f)
